@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortingConfig(AppConfig):
+    name = "porting"
+    verbose_name = "Numbers and porting"

@@ -1,0 +1,46 @@
+"""Parsing telephone numbers: E.164, NANP validity, toll-free detection."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+# NANP toll-free area codes (FCC): always ported on their own order (RespOrg change).
+TOLL_FREE_NPAS = frozenset({"800", "888", "877", "866", "855", "844", "833"})
+
+
+def parse_nanp(raw) -> phonenumbers.PhoneNumber:
+    """Parse a US/NANP number in any common format; raise ValidationError with the reason."""
+    text = str(raw or "").strip()
+    if not text:
+        raise ValidationError("A telephone number is required.", code="required")
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"'{text}' is not a telephone number.", code="invalid") from exc
+    if number.country_code != 1:
+        raise ValidationError(f"'{text}' is not a North American (+1) number.", code="not_nanp")
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            f"'{text}' is not a valid NANP number (area code or exchange not in service).",
+            code="invalid_nanp",
+        )
+    return number
+
+
+def e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_toll_free(number: phonenumbers.PhoneNumber) -> bool:
+    national = str(number.national_number)
+    return (
+        phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.TOLL_FREE
+        or national[:3] in TOLL_FREE_NPAS
+    )
+
+
+def display(e164_text: str) -> str:
+    try:
+        number = phonenumbers.parse(e164_text, "US")
+    except phonenumbers.NumberParseException:
+        return e164_text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

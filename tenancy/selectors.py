@@ -1,0 +1,23 @@
+from django.http import Http404
+
+from .models import Membership
+
+
+def membership_for(user, org_slug: str) -> Membership:
+    """The user's membership in the organization named by the URL, or 404.
+
+    Not being a member answers exactly like a missing organization."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        return Membership.objects.select_related("organization").get(
+            user=user, organization__slug=org_slug
+        )
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def memberships_of(user):
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("organization")

@@ -1,0 +1,12 @@
+from celery import shared_task
+from django.utils import timezone
+
+from .models import SchedulerHeartbeat
+
+
+@shared_task(name="tenancy.tasks.record_heartbeat")
+def record_heartbeat(name: str = "beat") -> str:
+    """Proves beat and a worker run: the health page shows the last beat's age."""
+    now = timezone.now()
+    SchedulerHeartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})
+    return now.isoformat()

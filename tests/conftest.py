@@ -1,0 +1,113 @@
+"""Standing fixtures: three organizations, as Zulip keeps "zulip", "lear" and "zephyr".
+
+`org_a` holds a populated migration; `org_b` is the neighbour that must never see it;
+`org_c` exists so that "every other organization" is never just one."""
+
+import os
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tenancy.models import Role
+
+from . import factories as f
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
+
+
+@pytest.fixture
+def org_a(db):
+    return f.OrganizationFactory(name="Northwind Integrators", slug="northwind")
+
+
+@pytest.fixture
+def org_b(db):
+    return f.OrganizationFactory(name="Lear Voice", slug="lear")
+
+
+@pytest.fixture
+def org_c(db):
+    return f.OrganizationFactory(name="Zephyr Telecom", slug="zephyr")
+
+
+def _member(org, role, username):
+    user = f.UserFactory(username=username)
+    f.MembershipFactory(user=user, organization=org, role=role)
+    return user
+
+
+@pytest.fixture
+def pm_a(org_a):
+    return _member(org_a, Role.PROJECT_MANAGER, "pm_a")
+
+
+@pytest.fixture
+def owner_a(org_a):
+    return _member(org_a, Role.OWNER, "owner_a")
+
+
+@pytest.fixture
+def viewer_a(org_a):
+    return _member(org_a, Role.VIEWER, "viewer_a")
+
+
+@pytest.fixture
+def tech_a(org_a):
+    return _member(org_a, Role.TECHNICIAN, "tech_a")
+
+
+@pytest.fixture
+def pm_b(org_b, org_c):
+    user = _member(org_b, Role.PROJECT_MANAGER, "pm_b")
+    f.MembershipFactory(user=user, organization=org_c, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def world_a(org_a, pm_a):
+    """A small but complete migration in organization A."""
+    customer = f.CustomerFactory(organization=org_a, legal_name="Acme Tax Services LLC")
+    migration = f.MigrationFactory(customer=customer, name="Acme phones", owner=pm_a)
+    site = f.SiteFactory(migration=migration, name="Dallas HQ")
+    endpoint = f.EndpointFactory(site=site, extension="101")
+    number = f.PhoneNumberFactory(migration=migration, number="+12145550100", endpoint=endpoint)
+    return {
+        "customer": customer,
+        "migration": migration,
+        "site": site,
+        "endpoint": endpoint,
+        "number": number,
+    }
+
+
+@pytest.fixture
+def world_b(org_b, pm_b):
+    customer = f.CustomerFactory(organization=org_b, legal_name="Lear Dental PLLC")
+    migration = f.MigrationFactory(customer=customer, name="Lear phones", owner=pm_b)
+    site = f.SiteFactory(migration=migration, name="Houston")
+    endpoint = f.EndpointFactory(site=site, extension="201")
+    number = f.PhoneNumberFactory(migration=migration, number="+17135550100")
+    return {
+        "customer": customer,
+        "migration": migration,
+        "site": site,
+        "endpoint": endpoint,
+        "number": number,
+    }
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api_client_for():
+    def make(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
