@@ -3,7 +3,6 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tenancy.scoping import OrgScopedModel
@@ -33,6 +32,8 @@ class Customer(OrgScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
+    ui_name = "customer"
+
     class Meta:
         ordering = ["legal_name"]
         constraints = [
@@ -51,8 +52,6 @@ class Customer(OrgScopedModel):
         except ValueError as exc:
             raise ValidationError({"operating_states": str(exc)}) from exc
 
-    def get_absolute_url(self):
-        return reverse("customer-detail", args=[self.organization.slug, self.pk])
 
 
 class Migration(OrgScopedModel):
@@ -83,12 +82,20 @@ class Migration(OrgScopedModel):
     history = HistoricalRecords()
 
     org_parents = ("customer",)
+    ui_name = "migration"
+
+    @property
+    def url_key(self):
+        return self.uuid
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.name} ({self.customer})"
+
+    def breadcrumb_parents(self):
+        return [self.customer]
 
     def clean(self):
         super().clean()
@@ -98,5 +105,3 @@ class Migration(OrgScopedModel):
             if not self.owner.memberships.filter(organization_id=self.organization_id).exists():
                 raise ValidationError({"owner": "The owner must be a member of the organization."})
 
-    def get_absolute_url(self):
-        return reverse("migration-detail", args=[self.organization.slug, self.uuid])

@@ -1,6 +1,5 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django_fsm import FSMField, FSMModelMixin, transition
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
@@ -55,6 +54,7 @@ class PhoneNumber(FSMModelMixin, OrgScopedModel):
     history = HistoricalRecords()
 
     org_parents = ("migration", "site", "endpoint")
+    ui_name = "number"
 
     class Meta:
         ordering = ["number"]
@@ -96,6 +96,9 @@ class PhoneNumber(FSMModelMixin, OrgScopedModel):
             raise ValidationError(errors)
         self.kind = self.detect_kind()
 
+    def breadcrumb_parents(self):
+        return [self.migration.customer, self.migration]
+
     # Status transitions. Port orders will call these; nothing sets `status` directly.
     @transition(field=status, source=Status.LEGACY, target=Status.PORTING)
     def start_porting(self):
@@ -113,5 +116,3 @@ class PhoneNumber(FSMModelMixin, OrgScopedModel):
     def go_live(self):
         pass
 
-    def get_absolute_url(self):
-        return reverse("number-detail", args=[self.organization.slug, self.pk])

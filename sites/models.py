@@ -1,5 +1,4 @@
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from customers.models import Customer, Migration
@@ -36,6 +35,7 @@ class Site(OrgScopedModel):
     history = HistoricalRecords()
 
     org_parents = ("migration", "customer")
+    ui_name = "site"
 
     class Meta:
         ordering = ["name"]
@@ -59,6 +59,9 @@ class Site(OrgScopedModel):
         if self.migration_id and self.customer_id and self.migration.customer_id != self.customer_id:
             raise ValidationError({"customer": "The site's customer must be the migration's."})
         self.state = (self.state or "").upper()
+
+    def breadcrumb_parents(self):
+        return [self.customer, self.migration]
 
     def apply_normalization(self):
         result = normalize_address(
@@ -87,8 +90,6 @@ class Site(OrgScopedModel):
         ]
         return ", ".join(p for p in parts if p)
 
-    def get_absolute_url(self):
-        return reverse("site-detail", args=[self.organization.slug, self.pk])
 
 
 class Endpoint(OrgScopedModel):
@@ -128,6 +129,7 @@ class Endpoint(OrgScopedModel):
     history = HistoricalRecords(excluded_fields=["sip_password"])
 
     org_parents = ("site", "migration")
+    ui_name = "endpoint"
 
     class Meta:
         ordering = ["extension", "pk"]
@@ -173,9 +175,10 @@ class Endpoint(OrgScopedModel):
         if self.site_id and self.migration_id and self.site.migration_id != self.migration_id:
             raise ValidationError({"site": "The site is not part of this migration."})
 
+    def breadcrumb_parents(self):
+        return [self.migration.customer, self.migration, self.site]
+
     @property
     def has_sip_password(self) -> bool:
         return bool(self.sip_password)
 
-    def get_absolute_url(self):
-        return reverse("endpoint-detail", args=[self.organization.slug, self.pk])

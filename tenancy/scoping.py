@@ -8,6 +8,7 @@ Every organization-owned model inherits `OrgScopedModel`, whose manager has
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 
 from .models import Organization
 
@@ -30,9 +31,25 @@ class OrgScopedModel(models.Model):
     objects = OrgQuerySet.as_manager()
 
     org_parents: tuple[str, ...] = ()
+    # Browser URL names are "<ui_name>-<action>" taking (org slug, url_key).
+    ui_name: str = ""
 
     class Meta:
         abstract = True
+
+    @property
+    def url_key(self):
+        return self.pk
+
+    def ui_url(self, action="detail"):
+        return reverse(f"{self.ui_name}-{action}", args=[self.organization.slug, self.url_key])
+
+    def get_absolute_url(self):
+        return self.ui_url("detail")
+
+    def breadcrumb_parents(self):
+        """Objects above this one in the browser's navigation, outermost first."""
+        return []
 
     def _parent_orgs(self):
         for name in self.org_parents:

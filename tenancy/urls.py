@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("o/<slug:org_slug>/", views.OrganizationHome.as_view(), name="org-home"),
+]

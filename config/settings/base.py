@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.organization",
             ],
+            "builtins": ["tenancy.templatetags.ui"],
         },
     },
 ]

@@ -1,0 +1,202 @@
+"""Generic organization-scoped list / detail / create / edit / delete / history views.
+
+Each model's views subclass these and name their form, filterset and templates; the
+scoping, role checks, history stamping and error handling live here only."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
+
+from .history import history_rows
+from .services import delete_org_object, save_org_object
+from .views_base import OrgMixin
+
+
+class OrgModelForm(forms.ModelForm):
+    """ModelForm with the "why" that history records beside the change."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Reason for this change",
+        help_text="Recorded in the history with your name.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=200, label="Reason")
+
+
+class ParentMigrationMixin:
+    """For pages under /migrations/<uuid>/: the migration, resolved through the scope."""
+
+    def get_migration(self):
+        from customers.models import Migration
+
+        if not hasattr(self, "_migration"):
+            self._migration = get_object_or_404(
+                self.scoped(Migration.objects.select_related("customer")),
+                uuid=self.kwargs["migration_uuid"],
+            )
+        return self._migration
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["migration"] = self.get_migration()
+        return context
+
+    def adjust_filterset(self, filterset):
+        """On a migration's own list, filters offer only that migration's rows."""
+        filterset.filters.pop("migration", None)
+        migration = self.get_migration()
+        for name in ("site", "endpoint"):
+            if name in filterset.filters:
+                flt = filterset.filters[name]
+                flt.queryset = flt.queryset.filter(migration=migration)
+
+
+class OrgListView(OrgMixin, ListView):
+    filterset_class = None
+    paginate_by = 50
+    template_name = "objects/list.html"
+    table_template = ""
+    title = ""
+
+    def decorate(self, queryset):
+        """Joins and parent filters for the page; keep the query count constant."""
+        return queryset
+
+    def adjust_filterset(self, filterset):
+        """Narrow filter choices further than the organization (e.g. to one migration)."""
+
+    def get_queryset(self):
+        queryset = self.decorate(super().get_queryset())
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=queryset, request=self.request
+        )
+        self.adjust_filterset(self.filterset)
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return queryset.none()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter=self.filterset,
+            table_template=self.table_template,
+            title=self.title,
+            querystring=query.urlencode(),
+            create_url=self.get_create_url(),
+        )
+        return context
+
+    def get_create_url(self):
+        return None
+
+
+class OrgDetailView(OrgMixin, DetailView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tab"] = "detail"
+        return context
+
+
+class OrgHistoryView(OrgMixin, DetailView):
+    template_name = "objects/history.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tab"] = "history"
+        context["rows"] = history_rows(self.object)
+        return context
+
+
+class _OrgSaveMixin:
+    template_name = "objects/form.html"
+    success_message = "Saved."
+
+    def form_valid(self, form):
+        instance = form.save(commit=False)
+        try:
+            self.object = save_org_object(
+                instance,
+                organization=self.organization,
+                by=self.request.user,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except ValidationError as exc:
+            # Rules only the full model check sees (e.g. MAC unique per organization).
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+            return self.form_invalid(form)
+        form.save_m2m()
+        messages.success(self.request, f"{self.success_message} {self.object}")
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class OrgCreateView(_OrgSaveMixin, OrgMixin, CreateView):
+    success_message = "Created"
+
+    def new_instance(self):
+        """The unsaved object the form fills; subclasses attach parents here."""
+        return self.model(organization=self.organization)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = self.new_instance()
+        return kwargs
+
+
+class OrgUpdateView(_OrgSaveMixin, OrgMixin, UpdateView):
+    success_message = "Saved"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tab"] = "edit"
+        return context
+
+
+class OrgDeleteView(OrgMixin, DeleteView):
+    template_name = "objects/confirm_delete.html"
+    form_class = ReasonForm
+
+    def get_success_url(self):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        success_url = self.get_success_url()
+        label = str(self.object)
+        try:
+            delete_org_object(
+                self.object,
+                organization=self.organization,
+                by=self.request.user,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except ProtectedError as exc:
+            blockers = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
+            messages.error(
+                self.request,
+                f"{label} was not deleted: {', '.join(blockers)} still depend on it. "
+                "Move or delete them first.",
+            )
+            return HttpResponseRedirect(self.object.get_absolute_url())
+        messages.success(self.request, f"Deleted {label}.")
+        return HttpResponseRedirect(success_url)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tab"] = "delete"
+        return context
