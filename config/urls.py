@@ -8,7 +8,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("api/o/<slug:org_slug>/", include("config.api_urls")),
+    path(
+        "api/o/<slug:org_slug>/",
+        include(("config.api_urls", "api"), namespace="api"),
+    ),
     path("", include("tenancy.urls")),
     path("o/<slug:org_slug>/", include("customers.urls")),
     path("o/<slug:org_slug>/", include("sites.urls")),

@@ -1,17 +1,18 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, transition
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from customers.models import Migration
 from sites.models import Endpoint, Site
+from tenancy.fsm import ProtectedFSMModelMixin
 from tenancy.scoping import OrgScopedModel
 
 from .numbers import display, is_toll_free
 
 
-class PhoneNumber(FSMModelMixin, OrgScopedModel):
+class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
     """A telephone number taking part in a migration. Port orders (next issue) drive its
     status; the transitions here are the only way it changes."""
 

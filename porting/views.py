@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
+from django.views.generic.detail import SingleObjectMixin
 
 from tenancy.views_base import OrgMixin
 from tenancy.views_crud import (
@@ -87,12 +87,12 @@ class NumberHistory(NumberViews, OrgHistoryView):
     pass
 
 
-class NumberTransition(OrgMixin, View):
+class NumberTransition(OrgMixin, SingleObjectMixin, View):
     model = PhoneNumber
     http_method_names = ["post"]
 
     def post(self, request, org_slug, pk):
-        number = get_object_or_404(self.get_queryset(), pk=pk)
+        number = self.get_object()
         form = TransitionForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Choose a transition.")

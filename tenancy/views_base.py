@@ -23,11 +23,31 @@ class OrgMixin(LoginRequiredMixin):
         self.organization = self.membership.organization
         request.membership = self.membership
         request.organization = self.organization
+        # Objects named by the URL are looked up before the method or the role is judged,
+        # so another organization's object is a 404 whatever the method (never 405/403).
+        self.resolve_url_objects()
         if request.method not in SAFE_METHODS and not self.membership.can_write(
             self.write_model or self.model
         ):
             raise PermissionDenied("Your role in this organization is read-only here.")
         return super().dispatch(request, *args, **kwargs)
+
+    def resolve_url_objects(self):
+        if "migration_uuid" in self.kwargs and hasattr(self, "get_migration"):
+            self.get_migration()
+        if hasattr(self, "get_object") and (
+            self.kwargs.get(getattr(self, "pk_url_kwarg", "pk")) is not None
+            or self.kwargs.get(getattr(self, "slug_url_kwarg", "slug")) is not None
+        ):
+            self.get_object()
+
+    def get_object(self, queryset=None):
+        if queryset is None and getattr(self, "_url_object", None) is not None:
+            return self._url_object
+        obj = super().get_object(queryset)
+        if queryset is None:
+            self._url_object = obj
+        return obj
 
     def scoped(self, queryset):
         return scope_queryset(queryset, self.organization)
