@@ -22,7 +22,9 @@ class StateListField(forms.CharField):
 
 class CustomerForm(OrgModelForm):
     operating_states = StateListField(
-        required=False, help_text="USPS codes, comma separated (e.g. TX, CA).", label="Operating states"
+        required=False,
+        help_text="USPS codes, comma separated (e.g. TX, CA).",
+        label="Operating states",
     )
 
     class Meta:

@@ -53,7 +53,6 @@ class Customer(OrgScopedModel):
             raise ValidationError({"operating_states": str(exc)}) from exc
 
 
-
 class Migration(OrgScopedModel):
     """One customer's migration project. Users and the CLI refer to it by its UUID."""
 
@@ -101,7 +100,9 @@ class Migration(OrgScopedModel):
         super().clean()
         if self.target_start and self.target_end and self.target_end < self.target_start:
             raise ValidationError({"target_end": "The window cannot end before it starts."})
-        if self.owner_id and self.organization_id:
-            if not self.owner.memberships.filter(organization_id=self.organization_id).exists():
-                raise ValidationError({"owner": "The owner must be a member of the organization."})
-
+        if (
+            self.owner_id
+            and self.organization_id
+            and not self.owner.memberships.filter(organization_id=self.organization_id).exists()
+        ):
+            raise ValidationError({"owner": "The owner must be a member of the organization."})

@@ -9,7 +9,8 @@ from .numbers import e164, parse_nanp
 
 class PhoneNumberForm(OrgModelForm):
     number = forms.CharField(
-        label="Telephone number", help_text="Any US format: (303) 555-0100, 303.555.0100, +13035550100."
+        label="Telephone number",
+        help_text="Any US format: (303) 555-0100, 303.555.0100, +13035550100.",
     )
 
     class Meta:
@@ -24,7 +25,9 @@ class PhoneNumberForm(OrgModelForm):
             for name in ("site", "endpoint"):
                 field = self.fields[name]
                 field.queryset = field.queryset.filter(migration=migration)
-            self.fields["endpoint"].queryset = self.fields["endpoint"].queryset.select_related("site")
+            self.fields["endpoint"].queryset = self.fields["endpoint"].queryset.select_related(
+                "site"
+            )
 
     def clean_number(self):
         try:

@@ -116,4 +116,3 @@ class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
     @transition(field=status, source=Status.PORTED, target=Status.LIVE)
     def go_live(self):
         pass
-

@@ -40,9 +40,9 @@ class EndpointForm(OrgModelForm):
         if migration is not None:
             self.fields["site"].queryset = self.fields["site"].queryset.filter(migration=migration)
         if self.instance.pk and self.instance.has_sip_password:
-            self.fields["sip_password"].help_text = (
-                "A password is stored. Write-only: leave empty to keep it."
-            )
+            self.fields[
+                "sip_password"
+            ].help_text = "A password is stored. Write-only: leave empty to keep it."
 
     def save(self, commit=True):
         endpoint = super().save(commit=False)

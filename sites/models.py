@@ -40,7 +40,9 @@ class Site(OrgScopedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["migration", "name"], name="uniq_site_name_per_migration"),
+            models.UniqueConstraint(
+                fields=["migration", "name"], name="uniq_site_name_per_migration"
+            ),
         ]
 
     def __str__(self):
@@ -56,7 +58,11 @@ class Site(OrgScopedModel):
         super().clean()
         from django.core.exceptions import ValidationError
 
-        if self.migration_id and self.customer_id and self.migration.customer_id != self.customer_id:
+        if (
+            self.migration_id
+            and self.customer_id
+            and self.migration.customer_id != self.customer_id
+        ):
             raise ValidationError({"customer": "The site's customer must be the migration's."})
         self.state = (self.state or "").upper()
 
@@ -76,7 +82,11 @@ class Site(OrgScopedModel):
 
     @property
     def address_display(self):
-        parts = [self.address_line1, self.address_line2, f"{self.city}, {self.state} {self.postal_code}"]
+        parts = [
+            self.address_line1,
+            self.address_line2,
+            f"{self.city}, {self.state} {self.postal_code}",
+        ]
         return ", ".join(p for p in parts if p)
 
     @property
@@ -89,7 +99,6 @@ class Site(OrgScopedModel):
             f"{self.normalized_city} {self.normalized_state} {self.normalized_postal_code}",
         ]
         return ", ".join(p for p in parts if p)
-
 
 
 class Endpoint(OrgScopedModel):
@@ -138,7 +147,9 @@ class Endpoint(OrgScopedModel):
                 fields=["organization", "mac_address"],
                 condition=~models.Q(mac_address=""),
                 name="uniq_endpoint_mac_per_org",
-                violation_error_message="Another endpoint in this organization has this MAC address.",
+                violation_error_message=(
+                    "Another endpoint in this organization has this MAC address."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["migration", "extension"],
@@ -181,4 +192,3 @@ class Endpoint(OrgScopedModel):
     @property
     def has_sip_password(self) -> bool:
         return bool(self.sip_password)
-

@@ -23,7 +23,9 @@ def normalize_mac(value: str) -> str:
     if raw == "000000000000" or raw == "FFFFFFFFFFFF":
         raise ValidationError(f"'{value}' is not a device MAC address.", code="invalid_mac")
     if int(raw[0:2], 16) & 1:
-        raise ValidationError(f"'{value}' is a multicast address, not a device MAC.", code="invalid_mac")
+        raise ValidationError(
+            f"'{value}' is a multicast address, not a device MAC.", code="invalid_mac"
+        )
     return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
 
 

@@ -64,7 +64,9 @@ class SiteCreate(ParentMigrationMixin, SiteViews, OrgCreateView):
 
     def new_instance(self):
         migration = self.get_migration()
-        return Site(organization=self.organization, migration=migration, customer=migration.customer)
+        return Site(
+            organization=self.organization, migration=migration, customer=migration.customer
+        )
 
 
 class SiteUpdate(SiteViews, OrgUpdateView):

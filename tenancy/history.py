@@ -39,7 +39,9 @@ def bulk_create_with_reason(model, objs, *, by=None, reason: str = "", batch_siz
 
 def history_rows(instance, limit=50):
     """History rows newest first, each with the fields that changed against the previous."""
-    records = list(instance.history.select_related("history_user").order_by("-history_id")[: limit + 1])
+    records = list(
+        instance.history.select_related("history_user").order_by("-history_id")[: limit + 1]
+    )
     rows = []
     for newer, older in zip(records, [*records[1:], None], strict=False):
         changes = []

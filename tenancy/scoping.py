@@ -64,9 +64,7 @@ class OrgScopedModel(models.Model):
             self.organization_id = next(iter(orgs.values()))
         wrong = [name for name, org_id in orgs.items() if org_id != self.organization_id]
         if wrong:
-            raise ValidationError(
-                {name: "Belongs to another organization." for name in wrong}
-            )
+            raise ValidationError({name: "Belongs to another organization." for name in wrong})
 
     def clean(self):
         super().clean()

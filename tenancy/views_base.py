@@ -45,6 +45,11 @@ class OrgMixin(LoginRequiredMixin):
         if queryset is None and getattr(self, "_url_object", None) is not None:
             return self._url_object
         obj = super().get_object(queryset)
+        # The page links to the object and its parents by the organization's slug: hand
+        # them the organization already loaded instead of one query each.
+        for related in (obj, *obj.breadcrumb_parents()):
+            if related.organization_id == self.organization.pk:
+                related.organization = self.organization
         if queryset is None:
             self._url_object = obj
         return obj

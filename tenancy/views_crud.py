@@ -42,6 +42,8 @@ class ParentMigrationMixin:
                 self.scoped(Migration.objects.select_related("customer")),
                 uuid=self.kwargs["migration_uuid"],
             )
+            self._migration.organization = self.organization
+            self._migration.customer.organization = self.organization
         return self._migration
 
     def get_context_data(self, **kwargs):

@@ -73,9 +73,10 @@ def test_member_of_b_gets_404_for_every_object_url_of_a(client, world_a, world_b
     _assert_all_404(client, _object_routes(), org_b.slug, world_a)
     # Nothing of A's changed.
     assert Customer.objects.filter(pk=world_a["customer"].pk).exists()
-    assert Endpoint.objects.get(pk=world_a["endpoint"].pk).display_name == world_a[
-        "endpoint"
-    ].display_name
+    assert (
+        Endpoint.objects.get(pk=world_a["endpoint"].pk).display_name
+        == world_a["endpoint"].display_name
+    )
 
 
 @pytest.mark.django_db
@@ -88,7 +89,9 @@ def test_member_of_b_gets_404_for_every_url_under_a_slug(client, world_a, world_
 @pytest.mark.django_db
 def test_missing_object_looks_exactly_like_another_orgs(client, world_a, world_b, pm_b, org_b):
     login(client, pm_b)
-    theirs = client.get(world_a["site"].ui_url("detail").replace(world_a["site"].organization.slug, org_b.slug))
+    theirs = client.get(
+        world_a["site"].ui_url("detail").replace(world_a["site"].organization.slug, org_b.slug)
+    )
     missing = client.get(reverse("site-detail", args=[org_b.slug, 10**9]))
     assert theirs.status_code == missing.status_code == 404
     assert theirs.content == missing.content

@@ -83,15 +83,20 @@ def test_create_customer_migration_site_endpoint_number(a_client, org_a, pm_a):
     assert site.normalized_line1 == "4500 MAIN ST"
     a_client.post(
         reverse("endpoint-create", args=[org_a.slug, migration.uuid]),
-        {"site": site.pk, "kind": "desk_phone", "mac_address": "00-04-f2-aa-bb-cc", "extension": "200",
-         "display_name": "Front desk", "sip_password": "hunter2-sip"},
+        {"site": site.pk, "kind": "desk_phone", "mac_address": "00-04-f2-aa-bb-cc",
+         "extension": "200", "display_name": "Front desk", "sip_password": "hunter2-sip"},
     )  # fmt: skip
     endpoint = Endpoint.objects.get(extension="200")
     assert endpoint.mac_address == "00:04:F2:AA:BB:CC"
     assert endpoint.sip_password == "hunter2-sip"
     a_client.post(
         reverse("number-create", args=[org_a.slug, migration.uuid]),
-        {"number": "(713) 555-0142", "purpose": "main_line", "site": site.pk, "endpoint": endpoint.pk},
+        {
+            "number": "(713) 555-0142",
+            "purpose": "main_line",
+            "site": site.pk,
+            "endpoint": endpoint.pk,
+        },
     )
     number = PhoneNumber.objects.get(migration=migration)
     assert str(number.number) == "+17135550142"
@@ -117,7 +122,12 @@ def test_form_errors_keep_the_input(a_client, world_a, org_a):
     m = world_a["migration"]
     response = a_client.post(
         reverse("endpoint-create", args=[org_a.slug, m.uuid]),
-        {"site": world_a["site"].pk, "kind": "desk_phone", "mac_address": "zz:zz", "extension": "101"},
+        {
+            "site": world_a["site"].pk,
+            "kind": "desk_phone",
+            "mac_address": "zz:zz",
+            "extension": "101",
+        },
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -130,10 +140,16 @@ def test_mac_unique_across_the_organization_not_just_migration(a_client, world_a
     other_site = f.SiteFactory(migration=other)
     response = a_client.post(
         reverse("endpoint-create", args=[org_a.slug, other.uuid]),
-        {"site": other_site.pk, "kind": "desk_phone", "mac_address": world_a["endpoint"].mac_address},
+        {
+            "site": other_site.pk,
+            "kind": "desk_phone",
+            "mac_address": world_a["endpoint"].mac_address,
+        },
     )
     assert response.status_code == 200
-    assert "Another endpoint in this organization has this MAC address." in response.content.decode()
+    assert (
+        "Another endpoint in this organization has this MAC address." in response.content.decode()
+    )
 
 
 def test_extension_unique_per_migration(a_client, world_a, org_a):
@@ -183,7 +199,10 @@ def test_viewer_reads_but_cannot_write(client, viewer_a, world_a, org_a):
     login(client, viewer_a)
     m = world_a["migration"]
     assert client.get(m.get_absolute_url()).status_code == 200
-    assert client.post(reverse("customer-create", args=[org_a.slug]), {"legal_name": "X"}).status_code == 403
+    assert (
+        client.post(reverse("customer-create", args=[org_a.slug]), {"legal_name": "X"}).status_code
+        == 403
+    )
     assert client.post(world_a["site"].ui_url("update"), {"name": "X"}).status_code == 403
     assert client.post(world_a["number"].ui_url("delete")).status_code == 403
     assert client.post(reverse("number-transition", args=[org_a.slug, world_a["number"].pk]),
@@ -258,7 +277,9 @@ def test_number_transitions_are_recorded(a_client, world_a, org_a, pm_a):
 def test_search_filters_and_pagination(a_client, world_a, org_a):
     m, site = world_a["migration"], world_a["site"]
     f.EndpointFactory.create_batch(60, site=site)
-    f.EndpointFactory(site=site, display_name="Linh Nguyen", kind="softphone", is_remote_worker=True)
+    f.EndpointFactory(
+        site=site, display_name="Linh Nguyen", kind="softphone", is_remote_worker=True
+    )
     url = reverse("endpoint-list", args=[org_a.slug, m.uuid])
     response = a_client.get(url)
     assert response.context["paginator"].count == 62
