@@ -35,11 +35,22 @@ class OrgScopedAdmin(SimpleHistoryAdmin):
         return request.user.is_active and request.user.is_staff and self._member_anywhere(request)
 
     def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
+        if not self.has_module_permission(request):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        # Also guards simple-history's views, which load objects outside get_queryset().
+        return admin_organizations(request.user).filter(pk=obj.organization_id).exists()
 
     has_change_permission = has_view_permission
     has_add_permission = has_module_permission
     has_delete_permission = has_view_permission
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        records = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        if request.user.is_superuser:
+            return records
+        return records.filter(organization__in=admin_organizations(request.user))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -54,6 +65,9 @@ class OrgScopedAdmin(SimpleHistoryAdmin):
         elif hasattr(model, "org_parents"):
             field.queryset = field.queryset.filter(organization__in=orgs)
         return field
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or []), "organization"]
 
     def save_model(self, request, obj, form, change):
         if not obj.organization_id:

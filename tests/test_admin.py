@@ -1,0 +1,75 @@
+"""The admin is scoped for non-superusers: only their organizations' rows and choices."""
+
+import pytest
+from django.urls import reverse
+
+from sites.models import Endpoint
+
+from . import factories as f
+from .conftest import login
+
+
+@pytest.fixture
+def staff_pm_b(pm_b):
+    pm_b.is_staff = True
+    pm_b.save()
+    return pm_b
+
+
+def test_changelists_show_only_my_organizations_rows(client, staff_pm_b, world_a, world_b):
+    login(client, staff_pm_b)
+    for model in ("customers/customer", "customers/migration", "sites/site", "sites/endpoint",
+                  "porting/phonenumber"):  # fmt: skip
+        page = client.get(f"/admin/{model}/")
+        assert page.status_code == 200, model
+        assert page.context["cl"].result_count == 1, model
+    page = client.get("/admin/customers/customer/").content.decode()
+    assert "Lear Dental" in page and "Acme Tax Services LLC" not in page
+
+
+def test_another_orgs_object_is_not_found_in_admin(client, staff_pm_b, world_a):
+    login(client, staff_pm_b)
+    url = reverse("admin:sites_endpoint_change", args=[world_a["endpoint"].pk])
+    response = client.get(url, follow=True)
+    # Django's admin redirects a missing object to the index with a message.
+    assert world_a["endpoint"].display_name not in response.content.decode()
+    assert "doesn’t exist" in response.content.decode() or response.status_code == 404
+    history = client.get(reverse("admin:sites_endpoint_history", args=[world_a["endpoint"].pk]))
+    assert history.status_code in (302, 404)
+
+
+def test_admin_dropdowns_are_scoped(client, staff_pm_b, world_a, world_b):
+    login(client, staff_pm_b)
+    page = client.get(reverse("admin:sites_endpoint_add")).content.decode()
+    assert "Houston" in page and "Dallas HQ" not in page
+    page = client.get(reverse("admin:customers_customer_add")).content.decode()
+    assert "Lear Voice" in page and "Northwind" not in page
+    # Viewer-only membership (zephyr) grants no admin rights there.
+    assert "Zephyr" not in page
+
+
+def test_admin_edit_keeps_sip_password_write_only(client, world_b, staff_pm_b):
+    login(client, staff_pm_b)
+    endpoint = world_b["endpoint"]
+    page = client.get(reverse("admin:sites_endpoint_change", args=[endpoint.pk])).content.decode()
+    assert "s3cret-SIP-pass" not in page
+
+
+def test_superuser_sees_everything(client, world_a, world_b):
+    admin = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+    login(client, admin)
+    assert (
+        client.get("/admin/sites/endpoint/").context["cl"].result_count == Endpoint.objects.count()
+    )
+
+
+def test_non_member_staff_sees_nothing(client, world_a):
+    user = f.UserFactory(username="lonely", is_staff=True)
+    login(client, user)
+    assert client.get("/admin/sites/endpoint/").status_code == 403
+
+
+def test_admin_history_of_my_own_object_works(client, staff_pm_b, world_b):
+    login(client, staff_pm_b)
+    url = reverse("admin:sites_endpoint_history", args=[world_b["endpoint"].pk])
+    assert client.get(url).status_code == 200
