@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+"""REST API routes, mounted by config/urls.py at /api/o/<org_slug>/ (namespace "api")."""
 
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from customers.api import CustomerViewSet, MigrationViewSet
+from porting.api import PhoneNumberViewSet
+from sites.api import EndpointViewSet, SiteViewSet
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("migrations", MigrationViewSet, basename="migration")
+router.register("sites", SiteViewSet, basename="site")
+router.register("endpoints", EndpointViewSet, basename="endpoint")
+router.register("numbers", PhoneNumberViewSet, basename="number")
+
+urlpatterns = router.urls
