@@ -1,0 +1,79 @@
+# The two commands: `make demo` (try it) and `make test` (everything CI checks).
+# Both create .venv with `python3 -m venv` and install the project into it, again only
+# when pyproject.toml has changed (its hash is kept in $(VENV)/.installed-pyproject).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.ONESHELL:
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-pyproject
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help venv demo demo-dirs demo-data test lint check-migrations check-deploy pytest
+
+help:
+	@echo "make demo   set up .venv and SQLite, load demo data, run web + Celery worker + beat"
+	@echo "            on http://127.0.0.1:$(PORT)/ (PORT=... to change; DATABASE_URL / REDIS_URL"
+	@echo "            switch to PostgreSQL / Redis)"
+	@echo "make test   ruff, migrations check, deploy check with production settings, pytest"
+
+venv:
+	@if [ ! -x "$(PY)" ]; then
+	  echo "==> Creating $(VENV) with $(PYTHON)"
+	  $(PYTHON) -m venv "$(VENV)"
+	fi
+	want="$$(sha256sum pyproject.toml | cut -d' ' -f1)"
+	have="$$(cat "$(STAMP)" 2>/dev/null || true)"
+	if [ "$$want" != "$$have" ]; then
+	  echo "==> Installing the project into $(VENV) (pyproject.toml is new or changed)"
+	  "$(PY)" -m pip install --disable-pip-version-check -e '.[dev]'
+	  echo "$$want" > "$(STAMP)"
+	fi
+
+# Directories the filesystem broker, beat and uploads need before anything starts.
+demo-dirs:
+	@broker="$${CELERY_FILESYSTEM_BROKER_DIR:-var/celery-broker}"
+	schedule="$${CELERY_BEAT_SCHEDULE_FILENAME:-var/celerybeat-schedule}"
+	mkdir -p "$$broker/queue" "$$broker/processed" "$$broker/control" \
+	  "$$(dirname "$$schedule")" "$${MEDIA_ROOT:-var/media}"
+
+demo-data: venv demo-dirs
+	@echo "==> Applying migrations"
+	"$(PY)" manage.py migrate --noinput
+	echo "==> Loading demo data"
+	"$(PY)" manage.py load_demo --base-url "http://127.0.0.1:$(PORT)"
+
+demo: demo-data
+	@echo "==> Starting web, Celery worker and Celery beat (Ctrl-C stops all three)"
+	PATH="$(BIN):$$PATH" exec "$(BIN)/honcho" --procfile Procfile.demo start --port "$(PORT)"
+
+lint: venv
+	@echo "==> ruff check"
+	"$(BIN)/ruff" check .
+	echo "==> ruff format --check"
+	"$(BIN)/ruff" format --check .
+
+check-migrations: venv
+	@echo "==> makemigrations --check"
+	"$(PY)" manage.py makemigrations --check --dry-run
+
+# Production settings with throwaway secrets: any deploy warning fails the build.
+check-deploy: venv
+	@echo "==> check --deploy (production settings)"
+	secret="$$("$(PY)" -c 'import secrets; print(secrets.token_urlsafe(64))')"
+	fernet="$$("$(PY)" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY="$$secret" \
+	  FIELD_ENCRYPTION_KEYS="$$fernet" ALLOWED_HOSTS=voipmigrate.example.com \
+	  "$(PY)" manage.py check --deploy --fail-level WARNING
+
+pytest: venv
+	@echo "==> pytest"
+	"$(PY)" -m pytest $(PYTEST_ARGS)
+
+test: lint check-migrations check-deploy pytest

@@ -1,0 +1,388 @@
+"""Demo data: an integrator, its people and one realistic 60-seat hybrid migration.
+
+The customer is the seed's Bluebird Marketing (Denver: 35 seats in the office, 25 remote
+workers on softphones, a phased rollout). The command is idempotent: each record is
+looked up by its natural key and created only when missing, so running it twice adds
+nothing; records it finds are left as they are. Every write goes through the models'
+validation and save() with a history row ("demo data").
+
+The demo users' password is set on every run and printed; pass --password (or set
+DEMO_PASSWORD) to choose it. SIP passwords are random and never printed.
+
+Telephone numbers are real-looking but made up, and valid NANP numbers (checked with
+porting.numbers.parse_nanp); e-mail addresses use the reserved .example domain.
+"""
+
+import datetime
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer, Migration
+from porting.models import PhoneNumber
+from porting.numbers import e164, parse_nanp
+from sites.models import Endpoint, Site
+from tenancy.history import save_with_history
+from tenancy.models import Membership, Organization, Role
+
+REASON = "demo data"
+DEMO_ORG = ("Demo Integrator", "demo")
+OTHER_ORG = ("Summit Voice Partners", "summit")
+
+# (first, last) names for Bluebird's 60 people: 35 in the office, 25 remote.
+PEOPLE = [
+    ("Marcus", "Bluebird"), ("Elena", "Ruiz"), ("Dev", "Anand"), ("Harper", "Collins"),
+    ("Owen", "Fitzgerald"), ("Priya", "Natarajan"), ("Jonah", "Weiss"), ("Camila", "Ortega"),
+    ("Grace", "Kim"), ("Theo", "Lindqvist"), ("Aisha", "Bello"), ("Lucas", "Moreau"),
+    ("Sofia", "Romano"), ("Miles", "Carter"), ("Noor", "Haddad"), ("Ethan", "Brooks"),
+    ("Maya", "Patel"), ("Isaac", "Greene"), ("Lena", "Vogel"), ("Caleb", "Hughes"),
+    ("Zoe", "Tanaka"), ("Samuel", "Okafor"), ("Ruby", "Sinclair"), ("Adrian", "Costa"),
+    ("Hannah", "Meyer"), ("Mateo", "Silva"), ("Chloe", "Dubois"), ("Wyatt", "Morgan"),
+    ("Leila", "Farahani"), ("Nathan", "Park"), ("Ivy", "Chen"), ("Gabriel", "Reyes"),
+    ("Audrey", "Walsh"), ("Julian", "Hart"), ("Mila", "Novak"),
+    # remote workers
+    ("Ben", "Adler"), ("Clara", "Jensen"), ("Diego", "Alvarez"), ("Erin", "Doyle"),
+    ("Felix", "Wagner"), ("Gemma", "Lowe"), ("Hugo", "Laurent"), ("Iris", "Bauer"),
+    ("Jack", "Foster"), ("Kira", "Ivanova"), ("Liam", "Gallagher"), ("Mei", "Wong"),
+    ("Nico", "Rossi"), ("Olivia", "Grant"), ("Pablo", "Mendez"), ("Quinn", "Harper"),
+    ("Rosa", "Delgado"), ("Simon", "Berg"), ("Tara", "Quinn"), ("Umar", "Siddiqui"),
+    ("Vera", "Holm"), ("Will", "Turner"), ("Xena", "Marsh"), ("Yusuf", "Kaya"),
+    ("Zara", "Lopez"),
+]  # fmt: skip
+
+# Sites: name, address, city, state, ZIP, time zone, seats, desk phones (ext start, count).
+SITES = [
+    ("Denver HQ", "1600 Wynkoop Street", "Suite 300", "Denver", "CO", "80202",
+     "America/Denver", 22, (101, 20)),
+    ("Boulder Studio", "1942 Broadway", "Ste 210", "Boulder", "CO", "80302",
+     "America/Denver", 9, (131, 9)),
+    ("Scottsdale Client Office", "7150 E Camelback Road", "Suite 444", "Scottsdale", "AZ",
+     "85251", "America/Phoenix", 4, (151, 4)),
+]  # fmt: skip
+
+# Losing carrier 1 (an ILEC account, the HQ's 303 block) and carrier 2 (a cable CLEC
+# account, a 720 block for Boulder and the remote workers). Carriers arrive in a later
+# issue; for now the numbers only carry their purpose.
+HQ_BLOCK = "303-296-41{:02d}"
+CLEC_BLOCK = "720-904-35{:02d}"
+TOLL_FREE = "888-417-2600"
+
+
+def _mac(oui: str, n: int) -> str:
+    raw = f"{oui}{n:06X}"
+    return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
+
+
+def _number(text: str) -> str:
+    return e164(parse_nanp(text))  # raises if a demo number is not valid NANP
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent): organizations, users and a 60-seat migration."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("DEMO_PASSWORD", ""),
+            help="Password for the demo users (default: $DEMO_PASSWORD, else a new random one).",
+        )
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help="Where the app runs, printed with the login (e.g. http://127.0.0.1:8000).",
+        )
+
+    def handle(self, *args, password="", base_url="", **options):
+        password = password or secrets.token_urlsafe(9)
+        if len(password) < 8:
+            raise CommandError("The demo password must have at least 8 characters.")
+        self.created = {}
+        with transaction.atomic():
+            demo_user, tech_user = self.load_users(password)
+            demo_org = self.ensure_org(*DEMO_ORG, by=demo_user)
+            other_org = self.ensure_org(*OTHER_ORG, by=demo_user)
+            self.ensure_membership(demo_user, demo_org, Role.OWNER)
+            self.ensure_membership(tech_user, demo_org, Role.TECHNICIAN)
+            self.ensure_membership(demo_user, other_org, Role.PROJECT_MANAGER)
+            migration = self.load_bluebird(demo_org, demo_user)
+            self.load_patel(other_org, demo_user)
+        self.report(migration, password, base_url)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _count(self, model):
+        key = model._meta.verbose_name_plural
+        self.created[key] = self.created.get(key, 0) + 1
+
+    def ensure(self, model, lookup: dict, build, *, organization, by):
+        """The row matching `lookup`, or a new one from build() saved with history."""
+        existing = model.objects.filter(organization=organization, **lookup).first()
+        if existing is not None:
+            return existing
+        instance = build()
+        if not instance.organization_id:
+            instance.organization = organization
+        # Protected FSM fields (PhoneNumber.status) refuse the assignment full_clean does.
+        protected = [f.name for f in model._meta.fields if getattr(f, "protected", False)]
+        instance.full_clean(exclude=protected)
+        if instance.organization_id != organization.pk:
+            raise CommandError(f"{model.__name__} {instance} landed in another organization.")
+        save_with_history(instance, by=by, reason=REASON)
+        self._count(model)
+        return instance
+
+    def load_users(self, password):
+        User = get_user_model()
+        users = []
+        for username, first, last in (("demo", "Dana", "Demo"), ("tech", "Terry", "Tech")):
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@demo-integrator.example",
+                )
+                self._count(User)
+            user.set_password(password)
+            user.save()
+            users.append(user)
+        return users
+
+    def ensure_org(self, name, slug, *, by):
+        org = Organization.objects.filter(slug=slug).first()
+        if org is None:
+            org = save_with_history(Organization(name=name, slug=slug), by=by, reason=REASON)
+            self._count(Organization)
+        return org
+
+    def ensure_membership(self, user, org, role):
+        if not Membership.objects.filter(user=user, organization=org).exists():
+            save_with_history(
+                Membership(user=user, organization=org, role=role), by=user, reason=REASON
+            )
+            self._count(Membership)
+
+    # -- Bluebird Marketing (Demo Integrator) ---------------------------------------------
+
+    def load_bluebird(self, org, by):
+        kw = {"organization": org, "by": by}
+        customer = self.ensure(
+            Customer,
+            {"legal_name": "Bluebird Marketing LLC"},
+            lambda: Customer(
+                legal_name="Bluebird Marketing LLC",
+                dba_name="Bluebird",
+                main_contact_name="Marcus Bluebird",
+                main_contact_email="marcus@bluebird-marketing.example",
+                main_contact_phone="(303) 296-4100",
+                operating_states=["CO", "AZ"],
+            ),
+            **kw,
+        )
+        start = timezone.localdate() + datetime.timedelta(days=30)
+        migration = self.ensure(
+            Migration,
+            {"customer": customer, "name": "Bluebird hosted voice (phased, 14 days)"},
+            lambda: Migration(
+                customer=customer,
+                name="Bluebird hosted voice (phased, 14 days)",
+                owner=by,
+                target_start=start,
+                target_end=start + datetime.timedelta(days=14),
+            ),
+            **kw,
+        )
+        sites = {}
+        for name, line1, line2, city, state, zip_code, tz, seats, _phones in SITES:
+            sites[name] = self.ensure(
+                Site,
+                {"migration": migration, "name": name},
+                lambda n=name, l1=line1, l2=line2, c=city, s=state, z=zip_code, t=tz, k=seats: (
+                    Site(migration=migration, customer=customer, name=n, address_line1=l1,
+                         address_line2=l2, city=c, state=s, postal_code=z, timezone=t,
+                         seat_count=k)
+                ),
+                **kw,
+            )  # fmt: skip
+        hq = sites["Denver HQ"]
+
+        def endpoint(ext, site, **fields):
+            return self.ensure(
+                Endpoint,
+                {"migration": migration, "extension": ext},
+                lambda: Endpoint(
+                    migration=migration,
+                    site=site,
+                    extension=ext,
+                    sip_username=f"bluebird-{ext}",
+                    sip_password=secrets.token_urlsafe(18),
+                    **fields,
+                ),
+                **kw,
+            )
+
+        def person_fields(index):
+            first, last = PEOPLE[index]
+            return {
+                "display_name": f"{first} {last}",
+                "user_email": f"{first}.{last}@bluebird-marketing.example".lower(),
+            }
+
+        # 33 desk phones across the three sites, 2 DECT handsets at HQ: 35 in-office seats.
+        desk, person = {}, 0
+        for name, *_rest, (first_ext, count) in SITES:
+            for i in range(count):
+                ext = str(first_ext + i)
+                desk[ext] = endpoint(
+                    ext, sites[name], kind=Endpoint.Kind.DESK_PHONE,
+                    mac_address=_mac("805EC0", 0x1A2000 + int(ext)),
+                    make="Yealink", model="T54W", firmware="96.86.0.70",
+                    **person_fields(person),
+                )  # fmt: skip
+                person += 1
+        for ext in ("121", "122"):
+            endpoint(ext, hq, kind=Endpoint.Kind.DECT, make="Yealink", model="W56H (base W70B)",
+                     firmware="61.85.0.20", **person_fields(person))  # fmt: skip
+            person += 1
+        # 25 remote workers on softphones: each needs its own dispatchable location.
+        remote = {}
+        for i in range(25):
+            ext = str(201 + i)
+            remote[ext] = endpoint(ext, hq, kind=Endpoint.Kind.SOFTPHONE, make="Zoiper",
+                                   model="Zoiper 5 (laptop)", is_remote_worker=True,
+                                   **person_fields(person))  # fmt: skip
+            person += 1
+        # Shared devices at HQ.
+        conference = endpoint("300", hq, kind=Endpoint.Kind.CONFERENCE,
+                              mac_address=_mac("64167F", 0x0C0300), make="Poly",
+                              model="Trio 8800", firmware="7.2.4",
+                              display_name="Big conference room")  # fmt: skip
+        fax = endpoint("310", hq, kind=Endpoint.Kind.FAX, mac_address=_mac("000B82", 0xFA0310),
+                       make="Grandstream", model="HT802 (fax ATA)", firmware="1.0.53.4",
+                       display_name="Front-desk fax")  # fmt: skip
+        endpoint("320", hq, kind=Endpoint.Kind.PAGING, mac_address=_mac("0022EE", 0x0A0320),
+                 make="Algo", model="8301 paging adapter", firmware="5.3.4",
+                 display_name="Overhead paging")  # fmt: skip
+
+        def number(text, purpose, site=None, assigned=None):
+            value = _number(text)
+            return self.ensure(
+                PhoneNumber,
+                {"number": value},
+                lambda: PhoneNumber(migration=migration, number=value, purpose=purpose,
+                                    site=site, endpoint=assigned),
+                **kw,
+            )  # fmt: skip
+
+        P = PhoneNumber.Purpose
+        # Carrier 1: the HQ's 303 block.
+        number(HQ_BLOCK.format(0), P.MAIN_LINE, hq)
+        number(HQ_BLOCK.format(1), P.HUNT_PILOT, hq)
+        number(HQ_BLOCK.format(2), P.FAX, hq, fax)
+        number(HQ_BLOCK.format(3), P.ALARM, hq)
+        for i in range(20):
+            ext = str(101 + i)
+            number(HQ_BLOCK.format(10 + i), P.USER_DID, hq, desk[ext])
+        number(HQ_BLOCK.format(30), P.USER_DID, hq, conference)
+        # Carrier 2: the 720 block (Boulder's main line and DIDs, the remote workers' DIDs).
+        boulder = sites["Boulder Studio"]
+        number(CLEC_BLOCK.format(0), P.MAIN_LINE, boulder)
+        for i in range(9):
+            ext = str(131 + i)
+            number(CLEC_BLOCK.format(10 + i), P.USER_DID, boulder, desk[ext])
+        for i in range(25):
+            ext = str(201 + i)
+            number(CLEC_BLOCK.format(20 + i), P.USER_DID, hq, remote[ext])
+        # Toll-free: always its own order (RespOrg change).
+        number(TOLL_FREE, P.MAIN_LINE, hq)
+        return migration
+
+    # -- a small migration in the second organization ---------------------------------------
+
+    def load_patel(self, org, by):
+        kw = {"organization": org, "by": by}
+        customer = self.ensure(
+            Customer,
+            {"legal_name": "Patel & Associates PLLC"},
+            lambda: Customer(legal_name="Patel & Associates PLLC", dba_name="Patel Law",
+                             main_contact_name="Sandeep Patel",
+                             main_contact_email="sandeep@patel-law.example",
+                             operating_states=["TX"]),
+            **kw,
+        )  # fmt: skip
+        migration = self.ensure(
+            Migration,
+            {"customer": customer, "name": "Patel & Associates phased port"},
+            lambda: Migration(customer=customer, name="Patel & Associates phased port",
+                              owner=by),
+            **kw,
+        )  # fmt: skip
+        site = self.ensure(
+            Site,
+            {"migration": migration, "name": "Dallas office"},
+            lambda: Site(migration=migration, customer=customer, name="Dallas office",
+                         address_line1="2200 Ross Avenue", address_line2="Suite 4100",
+                         city="Dallas", state="TX", postal_code="75201",
+                         timezone="America/Chicago", seat_count=40),
+            **kw,
+        )  # fmt: skip
+        for i in range(5):
+            ext = str(401 + i)
+            phone = self.ensure(
+                Endpoint,
+                {"migration": migration, "extension": ext},
+                lambda e=ext: Endpoint(migration=migration, site=site, extension=e,
+                                       kind=Endpoint.Kind.DESK_PHONE,
+                                       mac_address=_mac("0004F2", 0xD40000 + int(e)),
+                                       make="Poly", model="VVX 450", firmware="6.4.3",
+                                       sip_username=f"patel-{e}",
+                                       sip_password=secrets.token_urlsafe(18)),
+                **kw,
+            )  # fmt: skip
+            value = _number(f"214-740-11{i + 10:02d}")
+            self.ensure(
+                PhoneNumber,
+                {"number": value},
+                lambda v=value, p=phone: PhoneNumber(migration=migration, number=v, site=site,
+                                                     endpoint=p),
+                **kw,
+            )  # fmt: skip
+        value = _number("214-740-1100")
+        self.ensure(
+            PhoneNumber,
+            {"number": value},
+            lambda: PhoneNumber(migration=migration, number=value, site=site,
+                                purpose=PhoneNumber.Purpose.MAIN_LINE),
+            **kw,
+        )  # fmt: skip
+
+    # -- output -------------------------------------------------------------------------
+
+    def report(self, migration, password, base_url):
+        if self.created:
+            made = ", ".join(f"{n} {name}" for name, n in sorted(self.created.items()))
+            self.stdout.write(f"Demo data: created {made}.")
+        else:
+            self.stdout.write("Demo data: already loaded, nothing created.")
+        counts = (
+            f"{migration.sites.count()} sites, {migration.endpoints.count()} endpoints, "
+            f"{migration.numbers.count()} numbers"
+        )
+        self.stdout.write(f"Migration: {migration} - {counts}.")
+        url = base_url.rstrip("/")
+        lines = [
+            "",
+            "=" * 64,
+            f"  Open      {url}/accounts/login/" if url else "  Log in at /accounts/login/",
+            f"  Log in    demo / {password}   (owner of Demo Integrator)",
+            f"            tech / {password}   (technician)",
+            "  The password is set anew on every run (--password to choose it).",
+            "=" * 64,
+            "",
+        ]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))

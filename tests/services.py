@@ -1,0 +1,65 @@
+"""Real PostgreSQL and Redis for the tests marked `services`.
+
+Without them such a test is skipped with the reason, unless REQUIRE_SERVICES=1 (CI sets
+it): then it fails, so that a CI whose services went missing cannot pass by skipping.
+"""
+
+import os
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+
+def services_required() -> bool:
+    return os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str):
+    """Skip, or fail when REQUIRE_SERVICES=1. Never returns."""
+    if services_required():
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(f"{reason} (set DATABASE_URL to PostgreSQL and REDIS_URL to run it)")
+
+
+@dataclass(frozen=True)
+class Services:
+    database_url: str  # points at the test database pytest-django created
+    redis_url: str
+
+
+def redis_url_or_unavailable() -> str:
+    url = getattr(settings, "REDIS_URL", "") or ""
+    if not url:
+        unavailable("REDIS_URL is not set, so there is no Redis to talk to")
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+        client.ping()
+    except Exception as exc:
+        unavailable(f"Redis at REDIS_URL does not answer ({exc.__class__.__name__})")
+    return url
+
+
+def shared_database_url_or_unavailable() -> str:
+    """DATABASE_URL for another process to reach the same test database as this one."""
+    if connection.vendor != "postgresql":
+        unavailable(f"the test database is {connection.vendor}, not PostgreSQL")
+    sd = connection.settings_dict
+    user = quote(sd.get("USER") or "", safe="")
+    password = quote(sd.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = sd.get("HOST") or "127.0.0.1"
+    port = sd.get("PORT") or "5432"
+    return f"postgres://{auth}{host}:{port}/{quote(sd['NAME'], safe='')}"
+
+
+def require_services() -> Services:
+    """Both services, or skip / fail with the reason. Call inside a django_db test."""
+    return Services(
+        database_url=shared_database_url_or_unavailable(),
+        redis_url=redis_url_or_unavailable(),
+    )
