@@ -48,9 +48,11 @@ class Site(OrgScopedModel):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
+    def derive_from_parents(self):
         if self.migration_id and not self.customer_id:
             self.customer_id = self.migration.customer_id
+
+    def save(self, *args, **kwargs):
         self.apply_normalization()
         super().save(*args, **kwargs)
 
@@ -167,9 +169,11 @@ class Endpoint(OrgScopedModel):
     def __repr__(self):  # never the password
         return f"<Endpoint {self.pk} {self.kind} {self.mac_address or '-'}>"
 
-    def save(self, *args, **kwargs):
+    def derive_from_parents(self):
         if self.site_id and not self.migration_id:
             self.migration_id = self.site.migration_id
+
+    def save(self, *args, **kwargs):
         self.mac_address = normalize_mac(self.mac_address)
         super().save(*args, **kwargs)
 
@@ -180,8 +184,6 @@ class Endpoint(OrgScopedModel):
             self.mac_address = normalize_mac(self.mac_address)
         except ValidationError as exc:
             raise ValidationError({"mac_address": exc.messages}) from exc
-        if self.site_id and not self.migration_id:
-            self.migration_id = self.site.migration_id
         super().clean()
         if self.site_id and self.migration_id and self.site.migration_id != self.migration_id:
             raise ValidationError({"site": "The site is not part of this migration."})

@@ -66,11 +66,20 @@ class OrgScopedModel(models.Model):
         if wrong:
             raise ValidationError({name: "Belongs to another organization." for name in wrong})
 
+    def derive_from_parents(self):
+        """Fill fields that follow from other parents (e.g. a site's customer from its
+        migration). Runs before field validation and on every save."""
+
+    def clean_fields(self, exclude=None):
+        self.derive_from_parents()
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
         super().clean()
         self.assign_organization()
 
     def save(self, *args, **kwargs):
+        self.derive_from_parents()
         self.assign_organization()
         super().save(*args, **kwargs)
 

@@ -135,3 +135,17 @@ def test_encryption_keys_rotate(settings, world_a):
     endpoint.refresh_from_db()
     assert endpoint.sip_password == "s3cret-SIP-pass"  # old ciphertext still readable
     assert fernet().decrypt(fernet().encrypt(b"x")) == b"x"
+
+
+def test_services_derive_parents_before_validation(world_a, org_a, pm_a):
+    from sites.models import Endpoint, Site
+    from tenancy.services import save_org_object
+
+    site = save_org_object(
+        Site(migration=world_a["migration"], name="Plano", address_line1="1 Elm St",
+             city="Plano", state="TX", postal_code="75024", timezone="America/Chicago"),
+        organization=org_a, by=pm_a,
+    )  # fmt: skip
+    assert site.customer == world_a["customer"]
+    endpoint = save_org_object(Endpoint(site=site, kind="softphone"), organization=org_a, by=pm_a)
+    assert endpoint.migration == world_a["migration"]
