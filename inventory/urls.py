@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path(
+        "migrations/<uuid:migration_uuid>/import/",
+        views.InventoryImportView.as_view(),
+        name="inventory-import",
+    ),
+    path(
+        "import-templates/<slug:kind>.csv",
+        views.InventoryTemplateView.as_view(),
+        name="inventory-template",
+    ),
+]
