@@ -65,11 +65,19 @@ class Column:
 
     @property
     def format_html(self):
-        """The format text with `code` spans as <code> (for the upload page)."""
-        parts = str(escape(self.format)).split("`")
-        return mark_safe(  # noqa: S308 (escaped above; only <code> added)
-            "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-        )
+        return _code_spans(self.format)
+
+    @property
+    def normalized_html(self):
+        return _code_spans(self.normalized)
+
+
+def _code_spans(text):
+    """Markdown-style `code` spans as <code> (for the upload page); everything escaped."""
+    parts = str(escape(text)).split("`")
+    return mark_safe(  # noqa: S308 (escaped above; only <code> added)
+        "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    )
 
 
 @dataclass(frozen=True)
