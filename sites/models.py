@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.text import Truncator
 from simple_history.models import HistoricalRecords
 
 from customers.models import Customer, Migration
@@ -80,7 +81,8 @@ class Site(OrgScopedModel):
         self.normalized_city = result.city
         self.normalized_state = result.state
         self.normalized_postal_code = result.postal_code
-        self.normalization_error = result.error
+        limit = self._meta.get_field("normalization_error").max_length
+        self.normalization_error = Truncator(result.error).chars(limit)
 
     @property
     def address_display(self):

@@ -149,3 +149,11 @@ def test_services_derive_parents_before_validation(world_a, org_a, pm_a):
     assert site.customer == world_a["customer"]
     endpoint = save_org_object(Endpoint(site=site, kind="softphone"), organization=org_a, by=pm_a)
     assert endpoint.migration == world_a["migration"]
+
+
+def test_a_long_unparseable_address_is_saved_with_a_truncated_error(world_a):
+    site = world_a["site"]
+    site.address_line1 = "Building " + "x" * 190
+    site.save()
+    site.refresh_from_db()
+    assert len(site.normalization_error) <= 300

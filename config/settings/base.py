@@ -204,5 +204,7 @@ LOGGING = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-# Largest inventory CSV accepted from the browser or the API (bytes).
+# Largest inventory CSV file accepted from the browser or the command line (bytes).
 INVENTORY_IMPORT_MAX_BYTES = env.int("INVENTORY_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Most rows accepted in one inventory CSV file.
+INVENTORY_IMPORT_MAX_ROWS = env.int("INVENTORY_IMPORT_MAX_ROWS", default=50_000)
