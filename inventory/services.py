@@ -351,6 +351,24 @@ class _Validator:
     def error(self, kind, row, column, value, message):
         self.report.add_error(kind, row, column, value, message)
 
+    def migration_label(self, migration_id, name):
+        return "this migration" if migration_id == self.migration.pk else f"migration “{name}”"
+
+    def claim(self, kind, row, column, value, key, *, label, first_rows, taken, taken_message):
+        """Record that `row` uses `key`; report a repeat within this file, or a clash with
+        what is already stored (`taken`: key -> detail for `taken_message(detail)`).
+        Returns True when the row may have the key."""
+        first = first_rows.setdefault(key, row)
+        if first != row:
+            self.error(
+                kind, row, column, value, f"{label} is on {_rows_text(first, row)} of this file."
+            )
+            return False
+        if key in taken:
+            self.error(kind, row, column, value, taken_message(taken[key]))
+            return False
+        return True
+
     @sensitive_variables()
     def cells(self, kind, row, values, parsers):
         """Apply {column: parser} to a row; report each failure; None if any failed."""
@@ -403,27 +421,19 @@ class _Validator:
             name = values.get("name", "")
             duplicate = False
             if name:
-                key = name.casefold()
-                first = self.file_sites.setdefault(key, row)
-                if first != row:
-                    duplicate = True
-                    self.error(
-                        "sites",
-                        row,
-                        "name",
-                        name,
-                        f"Site “{name}” is on {_rows_text(first, row)} of this file.",
-                    )
-                elif key in self.existing_sites:
-                    duplicate = True
-                    existing = self.existing_sites[key][1]
-                    self.error(
-                        "sites",
-                        row,
-                        "name",
-                        name,
-                        f"A site named “{existing}” already exists in this migration.",
-                    )
+                duplicate = not self.claim(
+                    "sites",
+                    row,
+                    "name",
+                    name,
+                    name.casefold(),
+                    label=f"Site “{name}”",
+                    first_rows=self.file_sites,
+                    taken=self.existing_sites,
+                    taken_message=lambda existing: (
+                        f"A site named “{existing[1]}” already exists in this migration."
+                    ),
+                )
             cleaned = self.cells("sites", row, values, parsers)
             if cleaned is None or duplicate:
                 continue
@@ -497,53 +507,35 @@ class _Validator:
             ok = ok and bool(site_key)
             if cleaned and cleaned["mac_address"]:
                 mac = cleaned["mac_address"]
-                first = first_mac.setdefault(mac, row)
-                if first != row:
-                    ok = False
-                    self.error(
-                        "endpoints",
-                        row,
-                        "mac_address",
-                        values["mac_address"],
-                        f"MAC address {mac} is on {_rows_text(first, row)} of this file.",
-                    )
-                elif mac in taken_macs:
-                    ok = False
-                    migration_id, name = taken_macs[mac]
-                    where = (
-                        "this migration"
-                        if migration_id == self.migration.pk
-                        else f"migration “{name}”"
-                    )
-                    self.error(
-                        "endpoints",
-                        row,
-                        "mac_address",
-                        values["mac_address"],
-                        f"MAC address {mac} is already used by an endpoint in {where}; "
-                        "a MAC is unique within the organization.",
-                    )
+                ok &= self.claim(
+                    "endpoints",
+                    row,
+                    "mac_address",
+                    values["mac_address"],
+                    mac,
+                    label=f"MAC address {mac}",
+                    first_rows=first_mac,
+                    taken=taken_macs,
+                    taken_message=lambda used, mac=mac: (
+                        f"MAC address {mac} is already used by an endpoint in "
+                        f"{self.migration_label(*used)}; a MAC is unique within the organization."
+                    ),
+                )
             if cleaned and cleaned["extension"]:
                 ext = cleaned["extension"]
-                first = first_ext.setdefault(ext, row)
-                if first != row:
-                    ok = False
-                    self.error(
-                        "endpoints",
-                        row,
-                        "extension",
-                        ext,
-                        f"Extension {ext} is on {_rows_text(first, row)} of this file.",
-                    )
-                elif ext in self.existing_extensions:
-                    ok = False
-                    self.error(
-                        "endpoints",
-                        row,
-                        "extension",
-                        ext,
-                        f"Extension {ext} already exists in this migration.",
-                    )
+                ok &= self.claim(
+                    "endpoints",
+                    row,
+                    "extension",
+                    ext,
+                    ext,
+                    label=f"Extension {ext}",
+                    first_rows=first_ext,
+                    taken=self.existing_extensions,
+                    taken_message=lambda _used, ext=ext: (
+                        f"Extension {ext} already exists in this migration."
+                    ),
+                )
             if ok:
                 cleaned["site_key"] = site_key
                 self.plan.endpoints.append(cleaned)
@@ -613,32 +605,20 @@ class _Validator:
                 )
             if cleaned:
                 number = cleaned["e164"]
-                first = first_number.setdefault(number, row)
-                if first != row:
-                    ok = False
-                    self.error(
-                        "numbers",
-                        row,
-                        "number",
-                        values["number"],
-                        f"{number} is on {_rows_text(first, row)} of this file.",
-                    )
-                elif number in taken:
-                    ok = False
-                    migration_id, name = taken[number]
-                    where = (
-                        "this migration"
-                        if migration_id == self.migration.pk
-                        else f"migration “{name}”"
-                    )
-                    self.error(
-                        "numbers",
-                        row,
-                        "number",
-                        values["number"],
-                        f"{number} is already in {where}; a number is unique within "
-                        "the organization.",
-                    )
+                ok &= self.claim(
+                    "numbers",
+                    row,
+                    "number",
+                    values["number"],
+                    number,
+                    label=number,
+                    first_rows=first_number,
+                    taken=taken,
+                    taken_message=lambda used, number=number: (
+                        f"{number} is already in {self.migration_label(*used)}; "
+                        "a number is unique within the organization."
+                    ),
+                )
             if ok:
                 cleaned["site_key"] = site_key or endpoint_site
                 cleaned["extension"] = extension
