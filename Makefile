@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed-pyproject
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo demo-dirs demo-data test lint check-migrations check-deploy pytest
+.PHONY: help venv demo demo-dirs demo-db demo-data test lint check-migrations check-deploy pytest
 
 help:
 	@echo "make demo   set up .venv and SQLite, load demo data, run web + Celery worker + beat"
@@ -43,7 +43,29 @@ demo-dirs:
 	mkdir -p "$$broker/queue" "$$broker/processed" "$$broker/control" \
 	  "$$(dirname "$$schedule")" "$${MEDIA_ROOT:-var/media}"
 
-demo-data: venv demo-dirs
+# With DATABASE_URL on PostgreSQL, create the database when it does not exist yet.
+demo-db: venv
+	@# (make strips leading whitespace from recipe lines, so the Python keeps its
+	# indentation behind a "|" that sed removes)
+	sed 's/^|//' <<'PY' | "$(PY)" -
+	|import os
+	|import django
+	|os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+	|django.setup()
+	|from django.db import OperationalError, connection
+	|if connection.vendor == "postgresql":
+	|    try:
+	|        connection.ensure_connection()
+	|    except OperationalError as exc:
+	|        if "does not exist" not in str(exc):
+	|            raise
+	|        name = connection.settings_dict["NAME"]
+	|        with connection._nodb_cursor() as cursor:
+	|            cursor.execute("CREATE DATABASE " + connection.ops.quote_name(name))
+	|        print("==> Created PostgreSQL database " + name)
+	PY
+
+demo-data: venv demo-dirs demo-db
 	@echo "==> Applying migrations"
 	"$(PY)" manage.py migrate --noinput
 	echo "==> Loading demo data"
