@@ -81,6 +81,7 @@ class Migration(OrgScopedModel):
     history = HistoricalRecords()
 
     org_parents = ("customer",)
+    fixed_parents = ("customer",)
     ui_name = "migration"
 
     @property

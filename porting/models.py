@@ -55,6 +55,7 @@ class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
     history = HistoricalRecords()
 
     org_parents = ("migration", "site", "endpoint")
+    fixed_parents = ("migration",)
     ui_name = "number"
 
     class Meta:

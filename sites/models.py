@@ -36,6 +36,7 @@ class Site(OrgScopedModel):
     history = HistoricalRecords()
 
     org_parents = ("migration", "customer")
+    fixed_parents = ("migration", "customer")
     ui_name = "site"
 
     class Meta:
@@ -142,6 +143,7 @@ class Endpoint(OrgScopedModel):
     history = HistoricalRecords(excluded_fields=["sip_password"])
 
     org_parents = ("site", "migration")
+    fixed_parents = ("migration",)
     ui_name = "endpoint"
 
     class Meta:

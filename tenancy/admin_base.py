@@ -1,8 +1,11 @@
 """Admin scoped like everything else: a non-superuser sees and edits only the rows of
 organizations where their role may write, and every dropdown offers only those."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import DEFAULT_WRITE_ROLES, Membership, Organization
@@ -14,6 +17,23 @@ def admin_organizations(user):
     return Organization.objects.filter(
         memberships__user=user, memberships__role__in=DEFAULT_WRITE_ROLES
     ).distinct()
+
+
+def scoped_view_on_site(request, content_type_id, object_id):
+    """The admin's "view on site" redirect, answering 404 for rows the user may not see."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.contenttypes.views import shortcut
+
+    if not request.user.is_superuser:
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+            model_admin = admin.site._registry[model]
+            visible = model_admin.get_queryset(request).filter(pk=object_id).exists()
+        except (ContentType.DoesNotExist, KeyError, ValueError, TypeError):
+            visible = False
+        if not visible or not isinstance(model_admin, OrgScopedAdmin):
+            raise Http404
+    return shortcut(request, content_type_id, object_id)
 
 
 class OrgScopedAdmin(SimpleHistoryAdmin):
@@ -45,6 +65,21 @@ class OrgScopedAdmin(SimpleHistoryAdmin):
     has_change_permission = has_view_permission
     has_add_permission = has_module_permission
     has_delete_permission = has_view_permission
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history loads the version unscoped: check it here so another
+        # organization's version is a 404 like a missing one, never a 403.
+        records = self.model.history.filter(
+            pk=version_id, **{self.model._meta.pk.attname: object_id}
+        )
+        if not request.user.is_superuser:
+            records = records.filter(organization__in=admin_organizations(request.user))
+        if not records.exists():
+            raise Http404
+        if request.method == "POST" and settings.SIMPLE_HISTORY_REVERT_DISABLED:
+            # Hiding the button is not enough: a POST would still revert.
+            raise PermissionDenied("Reverting from history is disabled.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         records = super().get_history_queryset(request, history_manager, pk_name, object_id)

@@ -31,6 +31,8 @@ class OrgScopedModel(models.Model):
     objects = OrgQuerySet.as_manager()
 
     org_parents: tuple[str, ...] = ()
+    # Parents an existing row may not move to: its children would be left behind.
+    fixed_parents: tuple[str, ...] = ()
     # Browser URL names are "<ui_name>-<action>" taking (org slug, url_key).
     ui_name: str = ""
 
@@ -77,6 +79,23 @@ class OrgScopedModel(models.Model):
     def clean(self):
         super().clean()
         self.assign_organization()
+        self.refuse_moving_parents()
+
+    def refuse_moving_parents(self):
+        if not self.pk or not self.fixed_parents:
+            return
+        columns = [f"{name}_id" for name in self.fixed_parents]
+        stored = type(self)._default_manager.filter(pk=self.pk).values(*columns).first()
+        if stored is None:
+            return
+        moved = {
+            name: f"A saved {self._meta.verbose_name} cannot move to another {name}; "
+            f"create a new one there instead."
+            for name, column in zip(self.fixed_parents, columns, strict=True)
+            if stored[column] != getattr(self, column)
+        }
+        if moved:
+            raise ValidationError(moved)
 
     def save(self, *args, **kwargs):
         self.derive_from_parents()

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from tenancy.models import Role
 
 from . import factories as f
+from .browser import browser  # noqa: F401  (the Playwright fixture)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
 

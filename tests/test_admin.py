@@ -73,3 +73,40 @@ def test_admin_history_of_my_own_object_works(client, staff_pm_b, world_b):
     login(client, staff_pm_b)
     url = reverse("admin:sites_endpoint_history", args=[world_b["endpoint"].pk])
     assert client.get(url).status_code == 200
+
+
+def test_view_on_site_redirect_is_scoped(client, staff_pm_b, world_a, world_b):
+    from django.contrib.contenttypes.models import ContentType
+
+    login(client, staff_pm_b)
+    for key in ("customer", "migration", "site", "endpoint", "number"):
+        ct = ContentType.objects.get_for_model(world_a[key])
+        assert client.get(f"/admin/r/{ct.pk}/{world_a[key].pk}/").status_code == 404, key
+        mine = client.get(f"/admin/r/{ct.pk}/{world_b[key].pk}/")
+        assert mine.status_code == 302 and "/o/lear/" in mine["Location"], key
+    lonely = f.UserFactory(username="lonely2", is_staff=True)
+    login(client, lonely)
+    ct = ContentType.objects.get_for_model(world_a["migration"])
+    assert client.get(f"/admin/r/{ct.pk}/{world_a['migration'].pk}/").status_code == 404
+
+
+def test_history_versions_of_other_orgs_are_404_and_revert_is_refused(
+    client, staff_pm_b, world_a, world_b
+):
+    login(client, staff_pm_b)
+    theirs = world_a["endpoint"].history.first()
+    url = f"/admin/sites/endpoint/{world_a['endpoint'].pk}/history/{theirs.history_id}/"
+    assert client.get(url).status_code == 404
+    assert (
+        client.get(f"/admin/sites/endpoint/{world_a['endpoint'].pk}/history/999999/").status_code
+        == 404
+    )
+    number = world_b["number"]
+    first = number.history.earliest()
+    number.start_porting()
+    number.save()
+    url = f"/admin/porting/phonenumber/{number.pk}/history/{first.history_id}/"
+    assert client.get(url).status_code == 200
+    assert client.post(url, {}).status_code == 403
+    number.refresh_from_db()
+    assert number.status == "porting"

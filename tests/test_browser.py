@@ -5,7 +5,7 @@ import pytest
 
 from sites.models import Endpoint
 
-from .browser import ARTIFACTS, DESKTOP, PHONE, browser, log_in  # noqa: F401
+from .browser import ARTIFACTS, DESKTOP, PHONE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

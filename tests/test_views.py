@@ -297,3 +297,30 @@ def test_htmx_search_returns_the_page_for_swapping(a_client, world_a, org_a):
     response = a_client.get(url, {"q": "101"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert 'id="results"' in response.content.decode()
+
+
+def test_deleting_an_endpoint_unassigns_its_numbers_with_history(a_client, world_a, pm_a):
+    endpoint, number = world_a["endpoint"], world_a["number"]
+    a_client.post(endpoint.ui_url("delete"), {"reason": "phone returned"})
+    number.refresh_from_db()
+    assert number.endpoint is None
+    record = number.history.latest()
+    assert record.history_user == pm_a
+    assert "deleted: phone returned" in record.history_change_reason
+
+
+def test_a_saved_site_cannot_move_to_another_migration(a_client, world_a, org_a):
+    from tenancy.services import save_org_object
+
+    other = f.MigrationFactory(customer=world_a["customer"])
+    site = world_a["site"]
+    site.migration = other
+    with pytest.raises(Exception, match="cannot move"):
+        save_org_object(site, organization=org_a)
+    migration = world_a["migration"]
+    response = a_client.post(
+        migration.ui_url("update"),
+        {"customer": f.CustomerFactory(organization=org_a).pk, "name": "x", "status": "planning"},
+    )
+    assert response.status_code == 200
+    assert "cannot move to another customer" in response.content.decode()
