@@ -1,7 +1,10 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from .scoping import scope_form_fields
+
+ANY_YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
 class OrgFilterSet(django_filters.FilterSet):
@@ -18,6 +21,11 @@ class OrgFilterSet(django_filters.FilterSet):
         if self.organization is None:
             raise ValueError("OrgFilterSet needs the organization")
         scope_form_fields(self.filters, self.organization)
+        for flt in self.filters.values():
+            if isinstance(flt, django_filters.BooleanFilter):
+                flt.extra["widget"] = forms.Select(choices=ANY_YES_NO)
+            elif isinstance(flt, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter):
+                flt.extra["empty_label"] = "Any"
 
     def filter_search(self, queryset, name, value):
         value = (value or "").strip()
