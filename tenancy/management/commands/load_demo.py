@@ -28,6 +28,7 @@ from porting.numbers import e164, parse_nanp
 from sites.models import Endpoint, Site
 from tenancy.history import save_with_history
 from tenancy.models import Membership, Organization, Role
+from tenancy.services import save_org_object
 
 REASON = "demo data"
 DEMO_ORG = ("Demo Integrator", "demo")
@@ -123,15 +124,7 @@ class Command(BaseCommand):
         existing = model.objects.filter(organization=organization, **lookup).first()
         if existing is not None:
             return existing
-        instance = build()
-        if not instance.organization_id:
-            instance.organization = organization
-        # Protected FSM fields (PhoneNumber.status) refuse the assignment full_clean does.
-        protected = [f.name for f in model._meta.fields if getattr(f, "protected", False)]
-        instance.full_clean(exclude=protected)
-        if instance.organization_id != organization.pk:
-            raise CommandError(f"{model.__name__} {instance} landed in another organization.")
-        save_with_history(instance, by=by, reason=REASON)
+        instance = save_org_object(build(), organization=organization, by=by, reason=REASON)
         self._count(model)
         return instance
 
