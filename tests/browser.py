@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -42,6 +43,10 @@ def browser():
             yield instance
         finally:
             instance.close()
+            # Playwright's sync API runs the test in a greenlet with its own context, so
+            # Django opened a second connection there: close it, or the test database
+            # cannot be dropped at the end of the run.
+            connections.close_all()
 
 
 def log_in(page, base_url, username, password):
