@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from tenancy.views_crud import OrgModelForm
 
-from .models import PhoneNumber
+from .models import CarrierAccount, LetterOfAuthorization, PhoneNumber
 from .numbers import e164, parse_nanp
 
 
@@ -39,3 +39,208 @@ class PhoneNumberForm(OrgModelForm):
 class TransitionForm(forms.Form):
     transition = forms.CharField()
     reason = forms.CharField(required=False, max_length=200)
+
+
+class CarrierAccountForm(OrgModelForm):
+    pin = forms.CharField(
+        label="PIN / passcode",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Write-only. Leave empty to keep the stored PIN.",
+    )
+    clear_pin = forms.BooleanField(required=False, label="Remove the stored PIN")
+    btn = forms.CharField(label="BTN", help_text="Billing telephone number, any US format.")
+    csr_numbers = forms.CharField(
+        label="Numbers on the account (CSR)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="As the CSR lists them: one per line or comma separated.",
+    )
+
+    class Meta:
+        model = CarrierAccount
+        fields = [
+            "carrier_name", "carrier_type", "account_number", "btn", "csr_account_name",
+            "csr_authorized_person", "csr_address_line1", "csr_address_line2", "csr_city",
+            "csr_state", "csr_postal_code", "csr_has_pin", "csr_numbers", "csr_date",
+        ]  # fmt: skip
+        widgets = {"csr_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["btn"] = str(self.instance.btn)
+            self.initial["csr_numbers"] = "\n".join(self.instance.csr_numbers or [])
+
+    def clean_btn(self):
+        try:
+            return e164(parse_nanp(self.cleaned_data["btn"]))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def clean_csr_numbers(self):
+        raw = self.cleaned_data.get("csr_numbers") or ""
+        parts = [p.strip() for p in raw.replace(",", "\n").splitlines() if p.strip()]
+        numbers, bad = [], []
+        for part in parts:
+            try:
+                numbers.append(e164(parse_nanp(part)))
+            except ValidationError:
+                bad.append(part)
+        if bad:
+            raise forms.ValidationError(f"Not valid numbers: {', '.join(bad)}")
+        return sorted(set(numbers))
+
+    def save(self, commit=True):
+        account = super().save(commit=False)
+        if self.cleaned_data.get("clear_pin"):
+            account.pin = ""
+        elif self.cleaned_data.get("pin"):
+            account.pin = self.cleaned_data["pin"]
+        if commit:
+            account.save()
+        return account
+
+
+class PortOrderForm(forms.Form):
+    carrier_account = forms.ModelChoiceField(queryset=CarrierAccount.objects.all())
+    numbers = forms.ModelMultipleChoiceField(
+        queryset=PhoneNumber.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+    winning_carrier = forms.CharField(max_length=120)
+    requested_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, migration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier_account"].queryset = migration.carrier_accounts.all()
+        self.fields["numbers"].queryset = migration.numbers.order_by("number")
+        self.fields["numbers"].label_from_instance = lambda n: (
+            f"{n.display} · {n.get_purpose_display()}"
+            + (f" · {n.carrier_account.carrier_name}" if n.carrier_account_id else "")
+        )
+
+
+class LoaFieldsForm(forms.ModelForm):
+    btn = forms.CharField(label="BTN")
+
+    class Meta:
+        model = LetterOfAuthorization
+        fields = [
+            "business_name", "service_line1", "service_line2", "service_city", "service_state",
+            "service_postal_code", "account_number", "btn", "authorized_person",
+            "authorized_title",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk or self.initial.get("btn"):
+            self.initial["btn"] = str(self.initial.get("btn") or self.instance.btn)
+
+    def clean_btn(self):
+        try:
+            return e164(parse_nanp(self.cleaned_data["btn"]))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
+class SignedLoaForm(forms.Form):
+    signed_file = forms.FileField(label="Signed LOA (PDF)")
+    signed_by_name = forms.CharField(max_length=200, label="Signed by")
+
+    def clean_signed_file(self):
+        upload = self.cleaned_data["signed_file"]
+        if upload.size > 10 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 10 MB.")
+        head = upload.read(5)
+        upload.seek(0)
+        if head != b"%PDF-":
+            raise forms.ValidationError("Upload the signed LOA as a PDF.")
+        return upload
+
+
+class OrderTransitionForm(forms.Form):
+    """One form for every transition; each uses the fields it needs."""
+
+    transition = forms.CharField()
+    expected_state = forms.CharField()
+    reason = forms.CharField(required=False, max_length=200)
+    foc_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    foc_timezone = forms.CharField(required=False, max_length=64)
+    confirmation_number = forms.CharField(required=False, max_length=60)
+    code = forms.CharField(required=False, max_length=40)
+    carrier_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    cancel_reason = forms.CharField(required=False, max_length=300)
+    override_reason = forms.CharField(required=False, max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        tz = data.get("foc_timezone")
+        if data.get("foc_at") and tz:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                zone = ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise forms.ValidationError({"foc_timezone": "Not an IANA time zone."}) from exc
+            # The carrier gives the FOC in its local time: read the naive input there.
+            data["foc_at"] = data["foc_at"].replace(tzinfo=None).replace(tzinfo=zone)
+        return data
+
+    def context(self):
+        keys = ("foc_at", "foc_timezone", "confirmation_number", "code", "carrier_text",
+                "cancel_reason", "override_reason")  # fmt: skip
+        return {k: self.cleaned_data[k] for k in keys if self.cleaned_data.get(k)}
+
+
+class FocChangeForm(forms.Form):
+    new_foc_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    foc_timezone = forms.CharField(max_length=64)
+    confirmation_number = forms.CharField(required=False, max_length=60)
+    reason = forms.CharField(max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_foc_at") and data.get("foc_timezone"):
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                zone = ZoneInfo(data["foc_timezone"])
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise forms.ValidationError({"foc_timezone": "Not an IANA time zone."}) from exc
+            data["new_foc_at"] = data["new_foc_at"].replace(tzinfo=None).replace(tzinfo=zone)
+        return data
+
+
+class TestCallForm(forms.Form):
+    number = forms.ModelChoiceField(queryset=PhoneNumber.objects.none())
+    called_from = forms.CharField(max_length=30, label="Called from (outside line)")
+    passed = forms.TypedChoiceField(
+        choices=[("1", "Passed"), ("0", "Failed")], coerce=lambda v: v == "1"
+    )
+    note = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["number"].queryset = order.numbers.all()
+
+    def clean_called_from(self):
+        try:
+            return e164(parse_nanp(self.cleaned_data["called_from"]))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
+class PartialPortForm(forms.Form):
+    moved = forms.ModelMultipleChoiceField(
+        queryset=PhoneNumber.objects.none(), widget=forms.CheckboxSelectMultiple,
+        label="Numbers that ported",
+    )  # fmt: skip
+    reason = forms.CharField(max_length=300)
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["moved"].queryset = order.numbers.all()

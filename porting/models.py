@@ -1,12 +1,21 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django_fsm import FSMField, transition
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from customers.models import Migration
 from sites.models import Endpoint, Site
+from tenancy.fields import EncryptedTextField
 from tenancy.fsm import ProtectedFSMModelMixin
+from tenancy.models import Role
 from tenancy.scoping import OrgScopedModel
 
 from .numbers import display, is_toll_free
@@ -50,11 +59,19 @@ class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
         related_name="numbers",
         verbose_name="Assigned endpoint",
     )
+    carrier_account = models.ForeignKey(
+        "CarrierAccount",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="numbers",
+        help_text="The losing carrier's account the number is on today.",
+    )
     status = FSMField(default=Status.LEGACY, choices=Status.choices, protected=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
-    org_parents = ("migration", "site", "endpoint")
+    org_parents = ("migration", "site", "endpoint", "carrier_account")
     fixed_parents = ("migration",)
     ui_name = "number"
 
@@ -94,6 +111,8 @@ class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
             errors["site"] = "The site is not part of this migration."
         if self.endpoint_id and self.endpoint.migration_id != self.migration_id:
             errors["endpoint"] = "The endpoint is not part of this migration."
+        if self.carrier_account_id and self.carrier_account.migration_id != self.migration_id:
+            errors["carrier_account"] = "The carrier account is not part of this migration."
         if errors:
             raise ValidationError(errors)
         self.kind = self.detect_kind()
@@ -117,3 +136,516 @@ class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
     @transition(field=status, source=Status.PORTED, target=Status.LIVE)
     def go_live(self):
         pass
+
+
+class CarrierAccount(OrgScopedModel):
+    """One account at a losing carrier (one BTN). One LOA and one port order per account.
+
+    Two sets of facts live here: what the customer's invoice says (account number, BTN,
+    PIN) and what the carrier's Customer Service Record says. LOAs are checked against
+    the CSR, character for character, before they are sent."""
+
+    class CarrierType(models.TextChoices):
+        MAJOR_ILEC = "major_ilec", "Major ILEC"
+        MAJOR_CLEC = "major_clec", "Major CLEC"
+        NATIONAL_WIRELESS = "national_wireless", "National wireless"
+        REGIONAL_CLEC = "regional_clec", "Small / regional CLEC"
+        TOLL_FREE = "toll_free", "Toll-free RespOrg"
+
+    migration = models.ForeignKey(
+        Migration, on_delete=models.CASCADE, related_name="carrier_accounts"
+    )
+    carrier_name = models.CharField(max_length=120, help_text="e.g. AT&T, Spectrum Business.")
+    carrier_type = models.CharField(max_length=20, choices=CarrierType.choices)
+    account_number = models.CharField(
+        max_length=60, help_text="From the latest invoice, never from memory."
+    )
+    btn = PhoneNumberField("BTN", region="US", help_text="Billing telephone number.")
+    pin = EncryptedTextField(
+        "PIN / passcode", blank=True, help_text="Write-only; stored encrypted."
+    )
+    # The Customer Service Record, as the carrier reports it.
+    csr_account_name = models.CharField("CSR account name", max_length=200, blank=True)
+    csr_authorized_person = models.CharField("CSR authorized person", max_length=200, blank=True)
+    csr_address_line1 = models.CharField("CSR service address", max_length=200, blank=True)
+    csr_address_line2 = models.CharField("CSR suite / floor", max_length=200, blank=True)
+    csr_city = models.CharField("CSR city", max_length=100, blank=True)
+    csr_state = models.CharField("CSR state", max_length=2, blank=True)
+    csr_postal_code = models.CharField("CSR ZIP code", max_length=10, blank=True)
+    csr_has_pin = models.BooleanField("CSR shows a PIN", default=False)
+    csr_numbers = models.JSONField(
+        "Numbers on the account (CSR)", default=list, blank=True, help_text="E.164 numbers."
+    )
+    csr_date = models.DateField("CSR date", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["pin"])
+
+    org_parents = ("migration",)
+    fixed_parents = ("migration",)
+    ui_name = "carrier-account"
+
+    class Meta:
+        ordering = ["carrier_name", "account_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "carrier_name", "account_number"],
+                name="uniq_carrier_account_per_migration",
+                violation_error_message="This carrier account is already in the migration.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.carrier_name} {self.account_number}"
+
+    def __repr__(self):  # never the PIN
+        return f"<CarrierAccount {self.pk} {self.carrier_name}>"
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin)
+
+    def breadcrumb_parents(self):
+        return [self.migration.customer, self.migration]
+
+
+# ---------------------------------------------------------------------------------------
+# Port orders
+# ---------------------------------------------------------------------------------------
+
+
+class TransitionRefused(Exception):
+    """A transition was refused by a named rule; the message says what to do."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+    def __str__(self):
+        return f"{self.message} [rule: {self.rule}]"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A guard on a transition. `check(order)` returns None when satisfied, otherwise the
+    reason in words. The same rule object serves django-fsm (as a condition) and the
+    service (to say which rule refused)."""
+
+    code: str
+    check: Callable
+
+    def __call__(self, order) -> bool:  # django-fsm condition protocol
+        return self.check(order) is None
+
+
+def _ctx(order, key, default=None):
+    return getattr(order, "transition_context", {}).get(key, default)
+
+
+def _now(order):
+    return _ctx(order, "now") or timezone.now()
+
+
+def _rule_signed_current_loa(order):
+    loa = order.current_loa()
+    if loa is None:
+        return "There is no LOA for this order yet: prepare one and have it signed."
+    if loa.status != LetterOfAuthorization.Status.SIGNED:
+        return f"LOA version {loa.version} is not signed: upload the signed LOA first."
+    stale = loa.stale_fields()
+    if stale:
+        return (
+            f"LOA version {loa.version} was signed before {', '.join(stale)} changed: "
+            "prepare a new version and have it signed."
+        )
+    return None
+
+
+def _rule_no_blockers(order):
+    blockers = [f for f in order.loa_findings() if f.severity == "blocker"]
+    if blockers:
+        listed = "; ".join(f"{f.field}: {f.reject_reason}" for f in blockers[:3])
+        more = f" (+{len(blockers) - 3} more)" if len(blockers) > 3 else ""
+        return f"The LOA check found {len(blockers)} blocker(s): {listed}{more}."
+    return None
+
+
+def _rule_warnings_acknowledged(order):
+    loa = order.current_loa()
+    warnings = {f.code for f in order.loa_findings() if f.severity == "warning"}
+    missing = warnings - set((loa.acknowledged_warnings if loa else []) or [])
+    if missing:
+        return f"Warnings not yet acknowledged: {', '.join(sorted(missing))}."
+    return None
+
+
+def _rule_has_foc(order):
+    if not order.foc_at:
+        return "No FOC date and time: record the carrier's Firm Order Commitment first."
+    return None
+
+
+def _rule_foc_reached(order):
+    if order.foc_at and _now(order) < order.foc_at - PORT_DAY_LEAD:
+        return f"Port day starts 2 hours before the FOC ({order.foc_display}); it is too early."
+    return None
+
+
+def _overridden(order):
+    return bool(_ctx(order, "override_reason"))
+
+
+def _rule_post_port_tests(order):
+    if _overridden(order):
+        return None
+    untested = order.numbers_missing_tests()
+    if untested:
+        shown = ", ".join(display(str(n.number)) for n in untested[:5])
+        return (
+            f"{len(untested)} number(s) have not passed {TEST_CALLS_REQUIRED} external test "
+            f"calls from different lines: {shown}."
+        )
+    return None
+
+
+def _rule_port_back_window(order):
+    if _overridden(order):
+        return None
+    if not order.ported_at:
+        return "The port time is not recorded."
+    closes = order.ported_at + PORT_BACK_WINDOW
+    if _now(order) < closes:
+        return (
+            "The 48-hour port-back window is still open "
+            f"(until {closes:%Y-%m-%d %H:%M} UTC): keep the old trunk until then."
+        )
+    return None
+
+
+def _rule_corrected_loa(order):
+    loa = order.current_loa()
+    if loa is None or order.rejected_loa_version is None:
+        return None
+    if loa.version <= order.rejected_loa_version:
+        return (
+            f"LOA version {loa.version} was rejected: prepare a corrected version before "
+            "returning the order to LOA pending."
+        )
+    return None
+
+
+SIGNED_CURRENT_LOA = Rule("signed_current_loa", _rule_signed_current_loa)
+NO_LOA_BLOCKERS = Rule("no_loa_blockers", _rule_no_blockers)
+WARNINGS_ACKNOWLEDGED = Rule("loa_warnings_acknowledged", _rule_warnings_acknowledged)
+HAS_FOC = Rule("foc_time_recorded", _rule_has_foc)
+FOC_REACHED = Rule("foc_reached", _rule_foc_reached)
+POST_PORT_TESTS = Rule("post_port_tests_passed", _rule_post_port_tests)
+PORT_BACK_WINDOW_CLOSED = Rule("port_back_window_closed", _rule_port_back_window)
+CORRECTED_LOA = Rule("corrected_loa_prepared", _rule_corrected_loa)
+
+PORT_DAY_LEAD = timedelta(hours=2)
+PORT_BACK_WINDOW = timedelta(hours=48)
+TEST_CALLS_REQUIRED = 3
+
+
+class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedModel):
+    """One port order per carrier account: the numbers moving from the losing carrier."""
+
+    class State(models.TextChoices):
+        LOA_PENDING = "loa_pending", "LOA pending"
+        LOA_SUBMITTED = "loa_submitted", "LOA submitted"
+        FOC_RECEIVED = "foc_received", "FOC received"
+        PORT_DAY = "port_day", "Port day"
+        COMPLETE = "complete", "Complete"
+        REJECTED = "rejected", "Rejected"
+        PORT_FAILED = "port_failed", "Port failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATES = (
+        State.LOA_PENDING, State.LOA_SUBMITTED, State.FOC_RECEIVED, State.PORT_DAY,
+        State.REJECTED, State.PORT_FAILED,
+    )  # fmt: skip
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="port_orders")
+    carrier_account = models.ForeignKey(
+        CarrierAccount, on_delete=models.PROTECT, related_name="port_orders"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The order this one continues after a partial port.",
+    )
+    numbers = models.ManyToManyField(PhoneNumber, related_name="port_orders", blank=True)
+    winning_carrier = models.CharField(max_length=120, help_text="The UCaaS platform.")
+    requested_date = models.DateField(null=True, blank=True)
+    foc_at = models.DateTimeField("FOC", null=True, blank=True)
+    foc_timezone = models.CharField(
+        "FOC time zone", max_length=64, blank=True, help_text="IANA name the carrier gave."
+    )
+    foc_confirmation_number = models.CharField(max_length=60, blank=True)
+    state = FSMField(default=State.LOA_PENDING, choices=State.choices, protected=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    loa_submitted_at = models.DateTimeField(null=True, blank=True)
+    ported_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rejected_loa_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    override_reason = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(m2m_fields=[numbers])
+
+    org_parents = ("migration", "carrier_account")
+    fixed_parents = ("migration", "carrier_account")
+    ui_name = "port-order"
+    ui_actions = ()
+
+    class Meta:
+        ordering = ["migration", "pk"]
+        indexes = [models.Index(fields=["migration", "state"])]
+
+    def __str__(self):
+        return f"Port order #{self.pk} · {self.carrier_account}"
+
+    def breadcrumb_parents(self):
+        return [self.migration.customer, self.migration]
+
+    @property
+    def is_open(self):
+        return self.state in self.OPEN_STATES
+
+    @property
+    def foc_display(self):
+        if not self.foc_at:
+            return ""
+        tz = ZoneInfo(self.foc_timezone) if self.foc_timezone else ZoneInfo("UTC")
+        return self.foc_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+    # -- reads used by the rules ---------------------------------------------------------
+    def current_loa(self):
+        if not hasattr(self, "_current_loa"):
+            self._current_loa = self.loas.order_by("-version").first()
+        return self._current_loa
+
+    def loa_findings(self):
+        """Findings of the LOA-vs-CSR check for the current LOA (cached per instance)."""
+        if not hasattr(self, "_loa_findings"):
+            from .checks import findings_for_order
+
+            self._loa_findings = findings_for_order(self)
+        return self._loa_findings
+
+    def forget_cached(self):
+        for attr in ("_current_loa", "_loa_findings"):
+            self.__dict__.pop(attr, None)
+
+    def numbers_missing_tests(self):
+        passed = {}
+        for number_id, line in self.test_calls.filter(passed=True).values_list(
+            "number_id", "called_from"
+        ):
+            passed.setdefault(number_id, set()).add(line)
+        return [n for n in self.numbers.all() if len(passed.get(n.pk, ())) < TEST_CALLS_REQUIRED]
+
+    # -- transitions -----------------------------------------------------------------------
+    @transition(
+        field=state,
+        source=State.LOA_PENDING,
+        target=State.LOA_SUBMITTED,
+        conditions=[SIGNED_CURRENT_LOA, NO_LOA_BLOCKERS, WARNINGS_ACKNOWLEDGED],
+    )
+    def submit_loa(self):
+        self.loa_submitted_at = _now(self)
+
+    @transition(
+        field=state, source=State.LOA_SUBMITTED, target=State.FOC_RECEIVED, conditions=[HAS_FOC]
+    )
+    def record_foc(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[State.LOA_SUBMITTED, State.FOC_RECEIVED],
+        target=State.REJECTED,
+    )
+    def reject(self):
+        loa = self.current_loa()
+        self.rejected_loa_version = loa.version if loa else None
+
+    @transition(
+        field=state, source=State.REJECTED, target=State.LOA_PENDING, conditions=[CORRECTED_LOA]
+    )
+    def reopen(self):
+        pass
+
+    @transition(
+        field=state,
+        source=State.FOC_RECEIVED,
+        target=State.PORT_DAY,
+        conditions=[HAS_FOC, FOC_REACHED],
+    )
+    def start_port_day(self):
+        self.ported_at = _ctx(self, "ported_at") or _now(self)
+
+    @transition(field=state, source=State.PORT_DAY, target=State.PORT_FAILED)
+    def fail_port(self):
+        pass
+
+    @transition(
+        field=state, source=State.PORT_FAILED, target=State.FOC_RECEIVED, conditions=[HAS_FOC]
+    )
+    def reschedule(self):
+        self.ported_at = None
+
+    @transition(
+        field=state,
+        source=State.PORT_DAY,
+        target=State.COMPLETE,
+        conditions=[POST_PORT_TESTS, PORT_BACK_WINDOW_CLOSED],
+    )
+    def complete(self):
+        self.completed_at = _now(self)
+        self.override_reason = _ctx(self, "override_reason", "")
+
+    @transition(
+        field=state,
+        source=[
+            State.LOA_PENDING, State.LOA_SUBMITTED, State.FOC_RECEIVED, State.REJECTED,
+            State.PORT_FAILED,
+        ],
+        target=State.CANCELLED,
+    )  # fmt: skip
+    def cancel(self):
+        pass
+
+
+class LetterOfAuthorization(OrgScopedModel):
+    """One version of the LOA for a port order. A signed version is never edited: a change
+    makes a new version (the e-signature issue adds portal signing and sealed PDFs)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+        SUPERSEDED = "superseded", "Superseded"
+
+    port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="loas")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    business_name = models.CharField(max_length=200)
+    service_line1 = models.CharField("Service address", max_length=200)
+    service_line2 = models.CharField("Suite / floor", max_length=200, blank=True)
+    service_city = models.CharField("City", max_length=100)
+    service_state = models.CharField("State", max_length=2)
+    service_postal_code = models.CharField("ZIP code", max_length=10)
+    account_number = models.CharField(max_length=60)
+    btn = PhoneNumberField("BTN", region="US")
+    authorized_person = models.CharField(max_length=200)
+    authorized_title = models.CharField(max_length=120, blank=True)
+    numbers = models.JSONField(default=list, help_text="E.164 numbers the LOA authorizes.")
+    signed_file = models.FileField(upload_to="loas/%Y/%m/", blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by_name = models.CharField(max_length=200, blank=True)
+    acknowledged_warnings = models.JSONField(default=list, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    org_parents = ("port_order",)
+    fixed_parents = ("port_order",)
+
+    class Meta:
+        ordering = ["port_order", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["port_order", "version"], name="uniq_loa_version")
+        ]
+
+    def __str__(self):
+        return f"LOA v{self.version} ({self.get_status_display()})"
+
+    def stale_fields(self) -> list[str]:
+        """What changed on the order or the account since this version was written."""
+        order, account = self.port_order, self.port_order.carrier_account
+        stale = []
+        current = sorted(str(n.number) for n in order.numbers.all())
+        if sorted(self.numbers) != current:
+            stale.append("the numbers")
+        if self.account_number != account.account_number:
+            stale.append("the account number")
+        if str(self.btn) != str(account.btn):
+            stale.append("the BTN")
+        return stale
+
+
+class FocChange(OrgScopedModel):
+    """A supplemental order: the carrier moved the FOC. Old and new are both kept."""
+
+    port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="foc_changes")
+    previous_foc_at = models.DateTimeField(null=True, blank=True)
+    new_foc_at = models.DateTimeField()
+    confirmation_number = models.CharField(max_length=60, blank=True)
+    reason = models.CharField(max_length=300)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    org_parents = ("port_order",)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self):
+        return f"FOC moved {self.previous_foc_at} → {self.new_foc_at}"
+
+
+class Rejection(OrgScopedModel):
+    """The carrier rejected the order: its code and its own words, against an LOA version."""
+
+    port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="rejections")
+    loa_version = models.PositiveIntegerField(null=True, blank=True)
+    code = models.CharField(max_length=40)
+    carrier_text = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    org_parents = ("port_order",)
+
+    class Meta:
+        ordering = ["-rejected_at"]
+
+    def __str__(self):
+        return f"{self.code}: {self.carrier_text[:60]}"
+
+
+class PostPortTestCall(OrgScopedModel):
+    """One external test call to a ported number (three from different lines each)."""
+
+    # Technicians make the test calls on port day.
+    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+
+    port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="test_calls")
+    number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="test_calls")
+    called_from = PhoneNumberField(region="US", help_text="The outside line the call came from.")
+    passed = models.BooleanField()
+    note = models.CharField(max_length=300, blank=True)
+    tested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    tested_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    org_parents = ("port_order", "number")
+
+    class Meta:
+        ordering = ["-tested_at"]
+
+    def __str__(self):
+        return f"{self.number} from {self.called_from}: {'pass' if self.passed else 'fail'}"

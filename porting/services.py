@@ -1,12 +1,28 @@
+"""Porting writes, shared by the browser, the API and the `porting` command."""
+
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django_fsm import can_proceed
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, can_proceed
 
 from tenancy.history import save_with_history
+from tenancy.models import Membership, Role
 
-from .models import PhoneNumber
+from .models import (
+    CarrierAccount,
+    FocChange,
+    LetterOfAuthorization,
+    PhoneNumber,
+    PortOrder,
+    PostPortTestCall,
+    Rejection,
+    TransitionRefused,
+)
+from .numbers import display
 
-# Transitions a person may trigger by hand until port orders drive them.
+# Transitions a person may trigger by hand on a number until port orders drive them.
 MANUAL_NUMBER_TRANSITIONS = ("start_porting", "abandon_port", "mark_ported", "go_live")
 
 
@@ -23,3 +39,427 @@ def transition_number(number: PhoneNumber, name: str, *, by=None, reason: str = 
         )
     method()
     return save_with_history(locked, by=by, reason=reason)
+
+
+# -- creating orders -------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_port_order(
+    carrier_account: CarrierAccount,
+    numbers,
+    *,
+    winning_carrier: str,
+    requested_date=None,
+    by=None,
+    reason: str = "",
+) -> PortOrder:
+    """One order per carrier account. Refuses, with the reason, numbers from another
+    account or carrier, toll-free mixed with geographic numbers, and numbers already on
+    another open order."""
+    numbers = list(numbers)
+    problems = order_number_problems(carrier_account, numbers)
+    if problems:
+        raise ValidationError(problems)
+    order = PortOrder(
+        migration=carrier_account.migration,
+        carrier_account=carrier_account,
+        winning_carrier=winning_carrier,
+        requested_date=requested_date,
+    )
+    order.full_clean()
+    save_with_history(order, by=by, reason=reason or "port order created")
+    for number in numbers:
+        if number.carrier_account_id is None:
+            number.carrier_account = carrier_account
+            save_with_history(number, by=by, reason=f"on {carrier_account}")
+    order.numbers.set(numbers)
+    return order
+
+
+def order_number_problems(carrier_account: CarrierAccount, numbers) -> list[str]:
+    problems = []
+    if not numbers:
+        return ["A port order needs at least one number."]
+    for number in numbers:
+        shown = display(str(number.number))
+        if number.migration_id != carrier_account.migration_id:
+            problems.append(f"{shown} is not part of this migration.")
+        elif number.carrier_account_id and number.carrier_account_id != carrier_account.pk:
+            other = number.carrier_account
+            problems.append(
+                f"{shown} is on {other.carrier_name} account {other.account_number}, not "
+                f"{carrier_account.carrier_name} account {carrier_account.account_number}: "
+                "one port order (and one LOA) per carrier account."
+            )
+    toll_free = [n for n in numbers if n.kind == PhoneNumber.Kind.TOLL_FREE]
+    geographic = [n for n in numbers if n.kind != PhoneNumber.Kind.TOLL_FREE]
+    if toll_free and geographic:
+        problems.append(
+            "Toll-free numbers always get their own order (a RespOrg change): "
+            f"{', '.join(display(str(n.number)) for n in toll_free)} cannot share an order "
+            "with geographic numbers."
+        )
+    is_resporg = carrier_account.carrier_type == CarrierAccount.CarrierType.TOLL_FREE
+    if is_resporg and geographic:
+        problems.append("A toll-free RespOrg account can only port toll-free numbers.")
+    if toll_free and not is_resporg:
+        problems.append(
+            "Toll-free numbers port through a RespOrg change: put them on a carrier account "
+            "of type 'Toll-free RespOrg'."
+        )
+    open_elsewhere = (
+        PortOrder.objects.filter(numbers__in=numbers, state__in=PortOrder.OPEN_STATES)
+        .values_list("numbers__number", "pk")
+        .distinct()
+    )
+    wanted = {str(n.number) for n in numbers}
+    for e164, order_pk in open_elsewhere:
+        if str(e164) in wanted:
+            problems.append(f"{display(str(e164))} is already on open port order #{order_pk}.")
+    return problems
+
+
+# -- LOA versions ----------------------------------------------------------------------
+
+LOA_FIELDS = (
+    "business_name", "service_line1", "service_line2", "service_city", "service_state",
+    "service_postal_code", "account_number", "btn", "authorized_person", "authorized_title",
+)  # fmt: skip
+
+
+def _loa_defaults(order: PortOrder) -> dict:
+    """First draft. The CSR is the source of truth for an LOA (seed 002), so its text is
+    copied as it stands; what the CSR lacks comes from the customer and the site. The
+    check then flags every difference a person introduces, and every gap in the CSR."""
+    account, customer = order.carrier_account, order.migration.customer
+    site = next((n.site for n in order.numbers.all() if n.site_id), None)
+    site = site or order.migration.sites.order_by("pk").first()
+    if account.csr_address_line1:
+        address = (
+            account.csr_address_line1, account.csr_address_line2, account.csr_city,
+            account.csr_state, account.csr_postal_code,
+        )  # fmt: skip
+    elif site:
+        address = (site.address_line1, site.address_line2, site.city, site.state, site.postal_code)
+    else:
+        address = ("", "", "", "", "")
+    line1, line2, city, state, postal_code = address
+    return {
+        "business_name": account.csr_account_name or customer.legal_name,
+        "service_line1": line1,
+        "service_line2": line2,
+        "service_city": city,
+        "service_state": state,
+        "service_postal_code": postal_code,
+        "account_number": account.account_number,
+        "btn": account.btn,
+        "authorized_person": account.csr_authorized_person or customer.main_contact_name,
+        "authorized_title": "",
+    }
+
+
+@transaction.atomic
+def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> LetterOfAuthorization:
+    """A new LOA version (draft) for the order: the previous version's fields with
+    `changes` applied, and the order's current numbers. Older drafts are superseded;
+    signed versions stay as they were (kept, read-only)."""
+    previous = order.loas.order_by("-version").first()
+    fields = (
+        {name: getattr(previous, name) for name in LOA_FIELDS} if previous else _loa_defaults(order)
+    )
+    unknown = set(changes) - set(LOA_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not LOA fields: {', '.join(sorted(unknown))}.")
+    fields.update(changes)
+    for old in order.loas.filter(status=LetterOfAuthorization.Status.DRAFT):
+        old.status = LetterOfAuthorization.Status.SUPERSEDED
+        save_with_history(old, by=by, reason="superseded by a new version")
+    loa = LetterOfAuthorization(
+        port_order=order,
+        version=(previous.version + 1) if previous else 1,
+        numbers=sorted(str(n.number) for n in order.numbers.all()),
+        **fields,
+    )
+    loa.full_clean()
+    save_with_history(loa, by=by, reason=reason or "LOA prepared")
+    order.forget_cached()
+    return loa
+
+
+@transaction.atomic
+def record_signed_loa(loa: LetterOfAuthorization, *, signed_file, signed_by_name: str, by=None):
+    """Attach the customer's signed LOA (an uploaded file, until portal e-signing)."""
+    if loa.status != LetterOfAuthorization.Status.DRAFT:
+        raise ValidationError(f"LOA version {loa.version} is {loa.get_status_display().lower()}.")
+    if loa != loa.port_order.current_loa():
+        raise ValidationError("Only the newest LOA version can be signed.")
+    loa.signed_file = signed_file
+    loa.signed_by_name = signed_by_name
+    loa.signed_at = timezone.now()
+    loa.status = LetterOfAuthorization.Status.SIGNED
+    save_with_history(loa, by=by, reason=f"signed LOA uploaded (signed by {signed_by_name})")
+    loa.port_order.forget_cached()
+    return loa
+
+
+@transaction.atomic
+def acknowledge_warnings(order: PortOrder, *, by, reason: str = "") -> list[str]:
+    """Record that `by` read the check's warnings on the current LOA and accepts them."""
+    loa = order.current_loa()
+    if loa is None:
+        raise ValidationError("There is no LOA to acknowledge warnings on.")
+    codes = sorted({f.code for f in order.loa_findings() if f.severity == "warning"})
+    loa.acknowledged_warnings = codes
+    loa.acknowledged_by = by
+    loa.acknowledged_at = timezone.now()
+    save_with_history(loa, by=by, reason=reason or f"warnings acknowledged: {', '.join(codes)}")
+    order.forget_cached()
+    return codes
+
+
+# -- transitions -----------------------------------------------------------------------
+
+OWNER_PM = frozenset({Role.OWNER, Role.PROJECT_MANAGER})
+ON_SITE = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+
+TRANSITION_ROLES = {
+    "submit_loa": OWNER_PM,
+    "record_foc": OWNER_PM,
+    "reject": OWNER_PM,
+    "reopen": OWNER_PM,
+    "start_port_day": ON_SITE,
+    "fail_port": ON_SITE,
+    "reschedule": OWNER_PM,
+    "complete": OWNER_PM,
+    "cancel": OWNER_PM,
+}
+TRANSITION_LABELS = {
+    "submit_loa": "Submit LOA",
+    "record_foc": "Record FOC",
+    "reject": "Record rejection",
+    "reopen": "Back to LOA pending",
+    "start_port_day": "Start port day",
+    "fail_port": "Port failed",
+    "reschedule": "Reschedule",
+    "complete": "Complete",
+    "cancel": "Cancel order",
+}
+
+
+class TransitionConflict(Exception):
+    pass
+
+
+@dataclass
+class TransitionResult:
+    order: PortOrder
+    name: str
+
+
+def _membership(order, user):
+    return Membership.objects.filter(user=user, organization_id=order.organization_id).first()
+
+
+def refusal(order: PortOrder, name: str, *, by, **context) -> TransitionRefused | None:
+    """Why `by` may not apply transition `name` now (the first rule that refuses), or None."""
+    return _gate_refusal(order, name, by=by, **context) or _rule_refusal(order, name, context)
+
+
+def _gate_refusal(order, name, *, by, **context):
+    """Role and state: checked before anything the request carries is looked at."""
+    if name not in TRANSITION_ROLES:
+        return TransitionRefused("unknown_transition", f"'{name}' is not a port order transition.")
+    membership = _membership(order, by)
+    if membership is None or membership.role not in TRANSITION_ROLES[name]:
+        role = membership.get_role_display() if membership else "no role"
+        return TransitionRefused(
+            "role", f"{TRANSITION_LABELS[name]} is not open to your role ({role})."
+        )
+    if context.get("override_reason") and membership.role != Role.OWNER:
+        return TransitionRefused("override_owner_only", "Only an owner can override a rule.")
+    if getattr(order, name)._django_fsm.get_transition(order.state) is None:
+        return TransitionRefused(
+            "state", f"{TRANSITION_LABELS[name]} is not possible while the order is "
+            f"{order.get_state_display().lower()}.",
+        )  # fmt: skip
+    return None
+
+
+def _rule_refusal(order, name, context):
+    order.transition_context = context
+    spec = getattr(order, name)._django_fsm.get_transition(order.state)
+    for rule in spec.conditions:
+        message = rule.check(order)
+        if message:
+            return TransitionRefused(rule.code, message)
+    return None
+
+
+def available_transitions(order: PortOrder, *, by) -> list[tuple[str, str, str | None]]:
+    """(name, label, refusal message or None) for each transition from the current state."""
+    rows = []
+    for spec in order.get_all_state_transitions():
+        if spec.source != order.state or spec.name not in TRANSITION_ROLES:
+            continue
+        refused = refusal(order, spec.name, by=by)
+        rows.append((spec.name, TRANSITION_LABELS[spec.name], refused and str(refused)))
+    return rows
+
+
+def transition_order(
+    order: PortOrder,
+    name: str,
+    *,
+    by,
+    reason: str = "",
+    expected_state: str | None = None,
+    **context,
+) -> PortOrder:
+    """Apply a transition for `by`, or raise TransitionRefused naming the rule, or
+    TransitionConflict when someone else moved the order first."""
+    try:
+        with transaction.atomic():
+            fresh = PortOrder.objects.get(pk=order.pk)
+            if expected_state and fresh.state != expected_state:
+                raise TransitionConflict(
+                    f"Someone else changed this order to {fresh.get_state_display()} "
+                    f"at {fresh.state_changed_at:%Y-%m-%d %H:%M} UTC: reload and check."
+                )
+            refused = _gate_refusal(fresh, name, by=by, **context)
+            if refused:
+                raise refused
+            _before(fresh, name, context)
+            refused = _rule_refusal(fresh, name, context)
+            if refused:
+                raise refused
+            getattr(fresh, name)()
+            fresh.state_changed_at = context.get("now") or timezone.now()
+            label = TRANSITION_LABELS[name]
+            save_with_history(fresh, by=by, reason=f"{label}: {reason}" if reason else label)
+            _after(fresh, name, by=by, reason=reason, context=context)
+    except ConcurrentTransition as exc:
+        raise TransitionConflict(
+            "Someone else changed this order at the same moment: reload and check."
+        ) from exc
+    return fresh
+
+
+def _before(order, name, context):
+    if name in ("record_foc", "reschedule"):
+        if context.get("foc_at"):
+            order.foc_at = context["foc_at"]
+        if context.get("foc_timezone"):
+            order.foc_timezone = context["foc_timezone"]
+        if context.get("confirmation_number"):
+            order.foc_confirmation_number = context["confirmation_number"]
+    if name == "reject" and not (context.get("code") and context.get("carrier_text")):
+        raise TransitionRefused(
+            "rejection_details", "A rejection needs the carrier's reason code and its text."
+        )
+    if name == "cancel" and not context.get("cancel_reason", "").strip():
+        raise TransitionRefused("cancel_reason", "Say why the order is cancelled.")
+
+
+def _set_numbers(order, transition_name, *, by, reason):
+    for number in order.numbers.all():
+        method = getattr(number, transition_name)
+        if can_proceed(method):
+            method()
+            save_with_history(number, by=by, reason=reason)
+
+
+def _after(order, name, *, by, reason, context):
+    why = f"port order #{order.pk}: {TRANSITION_LABELS[name].lower()}"
+    if name == "submit_loa":
+        _set_numbers(order, "start_porting", by=by, reason=why)
+    elif name == "complete":
+        _set_numbers(order, "mark_ported", by=by, reason=why)
+    elif name == "cancel":
+        _set_numbers(order, "abandon_port", by=by, reason=why)
+    elif name == "reject":
+        rejection = Rejection(
+            port_order=order,
+            loa_version=order.rejected_loa_version,
+            code=context["code"],
+            carrier_text=context["carrier_text"],
+            recorded_by=by,
+        )
+        save_with_history(rejection, by=by, reason=reason)
+    elif name == "fail_port":
+        from .tasks import escalate_port_failure
+
+        transaction.on_commit(lambda: escalate_port_failure.delay(order.pk))
+
+
+@transaction.atomic
+def change_foc(order: PortOrder, *, new_foc_at, reason: str, by, confirmation_number: str = ""):
+    """The carrier moved the FOC (a supplemental order): keep old and new, and the reason.
+    The order stays in its state; everything scheduled from the FOC follows it."""
+    if order.state not in (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_FAILED):
+        raise ValidationError(
+            f"The FOC can only change once it was received (the order is "
+            f"{order.get_state_display().lower()})."
+        )
+    if not reason.strip():
+        raise ValidationError("Say why the FOC moved (the carrier's words).")
+    locked = PortOrder.objects.select_for_update().get(pk=order.pk)
+    change = FocChange(
+        port_order=locked,
+        previous_foc_at=locked.foc_at,
+        new_foc_at=new_foc_at,
+        confirmation_number=confirmation_number,
+        reason=reason,
+        changed_by=by,
+    )
+    save_with_history(change, by=by, reason=reason)
+    locked.foc_at = new_foc_at
+    if confirmation_number:
+        locked.foc_confirmation_number = confirmation_number
+    save_with_history(locked, by=by, reason=f"FOC changed: {reason}")
+    return locked
+
+
+@transaction.atomic
+def record_test_call(order: PortOrder, number: PhoneNumber, *, called_from, passed: bool, by,
+                     note: str = "") -> PostPortTestCall:  # fmt: skip
+    if order.state != PortOrder.State.PORT_DAY:
+        raise ValidationError("Test calls are recorded on port day.")
+    if not order.numbers.filter(pk=number.pk).exists():
+        raise ValidationError(f"{number} is not on this order.")
+    call = PostPortTestCall(
+        port_order=order, number=number, called_from=called_from, passed=passed, note=note,
+        tested_by=by,
+    )  # fmt: skip
+    call.full_clean()
+    return save_with_history(call, by=by, reason="post-port test call")
+
+
+@transaction.atomic
+def split_partial_port(order: PortOrder, *, moved, by, reason: str = "") -> PortOrder:
+    """Partial port: the numbers that did not move leave this order for a new linked
+    child order (back to LOA pending); this order keeps the ones that moved."""
+    if order.state != PortOrder.State.PORT_DAY:
+        raise ValidationError("A partial port is recorded on port day.")
+    moved_ids = {n.pk for n in moved}
+    remaining = [n for n in order.numbers.all() if n.pk not in moved_ids]
+    if not moved_ids or not remaining:
+        raise ValidationError("Name the numbers that moved; at least one must not have.")
+    child = PortOrder(
+        migration=order.migration,
+        carrier_account=order.carrier_account,
+        parent=order,
+        winning_carrier=order.winning_carrier,
+        requested_date=order.requested_date,
+    )
+    save_with_history(child, by=by, reason=f"partial port of #{order.pk}: {reason}")
+    child.numbers.set(remaining)
+    order.numbers.remove(*remaining)
+    why = f"did not port on #{order.pk}; now on #{child.pk}"
+    for number in remaining:
+        number.abandon_port()
+        save_with_history(number, by=by, reason=why)
+    save_with_history(
+        order, by=by, reason=f"partial port: {len(remaining)} number(s) to #{child.pk}"
+    )
+    return child

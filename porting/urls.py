@@ -12,4 +12,39 @@ urlpatterns = [
     path("numbers/<int:pk>/delete/", v.NumberDelete.as_view(), name="number-delete"),
     path("numbers/<int:pk>/history/", v.NumberHistory.as_view(), name="number-history"),
     path("numbers/<int:pk>/transition/", v.NumberTransition.as_view(), name="number-transition"),
+    # Carrier accounts and their CSRs
+    path(f"{M}/carriers/", v.CarrierAccountList.as_view(), name="carrier-account-list"),
+    path(f"{M}/carriers/new/", v.CarrierAccountCreate.as_view(), name="carrier-account-create"),
+    path("carriers/<int:pk>/", v.CarrierAccountDetail.as_view(), name="carrier-account-detail"),
+    path(
+        "carriers/<int:pk>/edit/", v.CarrierAccountUpdate.as_view(), name="carrier-account-update"
+    ),
+    path(
+        "carriers/<int:pk>/delete/", v.CarrierAccountDelete.as_view(), name="carrier-account-delete"
+    ),
+    path(
+        "carriers/<int:pk>/history/",
+        v.CarrierAccountHistory.as_view(),
+        name="carrier-account-history",
+    ),
+    # Port orders
+    path(f"{M}/porting/", v.PortingBoard.as_view(), name="porting-board"),
+    path(f"{M}/porting/new/", v.PortOrderCreate.as_view(), name="port-order-create"),
+    path("port-orders/<int:pk>/", v.PortOrderDetail.as_view(), name="port-order-detail"),
+    path("port-orders/<int:pk>/history/", v.PortOrderHistory.as_view(), name="port-order-history"),
+    path(
+        "port-orders/<int:pk>/transition/",
+        v.PortOrderTransition.as_view(),
+        name="port-order-transition",
+    ),
+    path("port-orders/<int:pk>/loa/", v.PortOrderPrepareLoa.as_view(), name="port-order-loa"),
+    path("port-orders/<int:pk>/loa/sign/", v.PortOrderSignLoa.as_view(), name="port-order-sign"),
+    path(
+        "port-orders/<int:pk>/acknowledge/",
+        v.PortOrderAcknowledge.as_view(),
+        name="port-order-acknowledge",
+    ),
+    path("port-orders/<int:pk>/foc/", v.PortOrderChangeFoc.as_view(), name="port-order-foc"),
+    path("port-orders/<int:pk>/test-calls/", v.PortOrderTestCall.as_view(), name="port-order-test"),
+    path("port-orders/<int:pk>/partial/", v.PortOrderPartial.as_view(), name="port-order-partial"),
 ]

@@ -2,7 +2,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from tenancy.views_base import OrgMixin
@@ -14,12 +18,38 @@ from tenancy.views_crud import (
     OrgListView,
     OrgUpdateView,
     ParentMigrationMixin,
+    ReasonForm,
 )
 
-from .filters import PhoneNumberFilter
-from .forms import PhoneNumberForm, TransitionForm
-from .models import PhoneNumber
-from .services import MANUAL_NUMBER_TRANSITIONS, transition_number
+from .filters import CarrierAccountFilter, PhoneNumberFilter
+from .forms import (
+    CarrierAccountForm,
+    FocChangeForm,
+    LoaFieldsForm,
+    OrderTransitionForm,
+    PartialPortForm,
+    PhoneNumberForm,
+    PortOrderForm,
+    SignedLoaForm,
+    TestCallForm,
+    TransitionForm,
+)
+from .models import CarrierAccount, PhoneNumber, PortOrder, PostPortTestCall, TransitionRefused
+from .selectors import order_page, porting_board, reject_code_choices
+from .services import (
+    LOA_FIELDS,
+    MANUAL_NUMBER_TRANSITIONS,
+    TransitionConflict,
+    acknowledge_warnings,
+    change_foc,
+    create_port_order,
+    prepare_loa,
+    record_signed_loa,
+    record_test_call,
+    split_partial_port,
+    transition_number,
+    transition_order,
+)
 
 
 class NumberViews:
@@ -108,3 +138,264 @@ class NumberTransition(OrgMixin, SingleObjectMixin, View):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(number.get_absolute_url())
+
+
+# -- carrier accounts --------------------------------------------------------------------
+
+
+class CarrierAccountViews:
+    model = CarrierAccount
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("migration__customer")
+
+
+class CarrierAccountList(ParentMigrationMixin, CarrierAccountViews, OrgListView):
+    filterset_class = CarrierAccountFilter
+    table_template = "porting/_carrier_account_table.html"
+    title = "Carrier accounts"
+    template_name = "sites/list.html"
+
+    def decorate(self, queryset):
+        from customers.selectors import count_of
+
+        return queryset.filter(migration=self.get_migration()).annotate(
+            number_count=count_of(PhoneNumber, carrier_account="pk")
+        )
+
+    def get_create_url(self):
+        return reverse(
+            "carrier-account-create", args=[self.organization.slug, self.get_migration().uuid]
+        )
+
+
+class CarrierAccountDetail(CarrierAccountViews, OrgDetailView):
+    template_name = "porting/carrier_account_detail.html"
+
+
+@method_decorator(sensitive_post_parameters("pin"), name="dispatch")
+class CarrierAccountCreate(ParentMigrationMixin, CarrierAccountViews, OrgCreateView):
+    form_class = CarrierAccountForm
+
+    def new_instance(self):
+        return CarrierAccount(organization=self.organization, migration=self.get_migration())
+
+
+@method_decorator(sensitive_post_parameters("pin"), name="dispatch")
+class CarrierAccountUpdate(CarrierAccountViews, OrgUpdateView):
+    form_class = CarrierAccountForm
+
+
+class CarrierAccountDelete(CarrierAccountViews, OrgDeleteView):
+    def get_success_url(self):
+        return reverse(
+            "carrier-account-list", args=[self.organization.slug, self.object.migration.uuid]
+        )
+
+
+class CarrierAccountHistory(CarrierAccountViews, OrgHistoryView):
+    pass
+
+
+# -- port orders -------------------------------------------------------------------------
+
+
+class PortingBoard(ParentMigrationMixin, OrgMixin, TemplateView):
+    """Orders by stage, days in stage and the FOC countdown, with the planner's dates."""
+
+    model = PortOrder
+    template_name = "porting/board.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(porting_board(self.get_migration(), now=timezone.now()))
+        return context
+
+
+class PortOrderCreate(ParentMigrationMixin, OrgMixin, FormView):
+    model = PortOrder
+    form_class = PortOrderForm
+    template_name = "porting/order_form.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["migration"] = self.get_migration()
+        return kwargs
+
+    def get_initial(self):
+        return {"winning_carrier": ""}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            self.order = create_port_order(
+                data["carrier_account"],
+                data["numbers"],
+                winning_carrier=data["winning_carrier"],
+                requested_date=data["requested_date"],
+                by=self.request.user,
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Created {self.order}.")
+        return HttpResponseRedirect(self.order.get_absolute_url())
+
+
+class PortOrderViews:
+    model = PortOrder
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("migration__customer", "migration__owner", "carrier_account", "parent")
+        )
+
+
+class PortOrderDetail(PortOrderViews, OrgDetailView):
+    template_name = "porting/order_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(order_page(self.object, user=self.request.user))
+        context["loa_form"] = LoaFieldsForm(
+            initial={f: getattr(context["loa"], f) for f in LOA_FIELDS} if context["loa"] else None
+        )
+        context["sign_form"] = SignedLoaForm()
+        context["test_form"] = TestCallForm(order=self.object)
+        context["partial_form"] = PartialPortForm(order=self.object)
+        context["foc_form"] = FocChangeForm(
+            initial={"foc_timezone": self.object.foc_timezone or "America/New_York"}
+        )
+        context["reject_codes"] = reject_code_choices()
+        return context
+
+
+class PortOrderHistory(PortOrderViews, OrgHistoryView):
+    pass
+
+
+class _OrderAction(PortOrderViews, OrgMixin, SingleObjectMixin, View):
+    """POST-only actions on an order. Each redirects back with a message."""
+
+    http_method_names = ["post"]
+    form_class = None
+
+    def post(self, request, *args, **kwargs):
+        order = self.get_object()
+        form = self.build_form(order)
+        if not form.is_valid():
+            errors = "; ".join(
+                f"{'' if field == '__all__' else field + ': '}{' '.join(msgs)}"
+                for field, msgs in form.errors.items()
+            )
+            messages.error(request, f"Nothing changed: {errors}")
+            return HttpResponseRedirect(order.get_absolute_url())
+        try:
+            text = self.act(order, form)
+        except TransitionRefused as exc:
+            messages.error(request, f"Refused by rule “{exc.rule}”: {exc.message}")
+        except TransitionConflict as exc:
+            messages.error(request, f"Conflict: {exc}")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, text)
+        return HttpResponseRedirect(order.get_absolute_url())
+
+    def build_form(self, order):
+        return self.form_class(self.request.POST, self.request.FILES)
+
+
+class PortOrderTransition(_OrderAction):
+    form_class = OrderTransitionForm
+    # Technicians may start port day and report a failure; the service checks each
+    # transition's roles and names the rule when it refuses.
+    write_model = PostPortTestCall
+
+    def act(self, order, form):
+        data = form.cleaned_data
+        order = transition_order(
+            order, data["transition"], by=self.request.user, reason=data["reason"],
+            expected_state=data["expected_state"], **form.context(),
+        )  # fmt: skip
+        return f"{order}: now {order.get_state_display()}."
+
+
+class PortOrderPrepareLoa(_OrderAction):
+    form_class = LoaFieldsForm
+
+    def build_form(self, order):
+        return LoaFieldsForm(self.request.POST)
+
+    def act(self, order, form):
+        loa = prepare_loa(order, by=self.request.user, **form.cleaned_data)
+        return f"LOA version {loa.version} prepared: check the findings, then have it signed."
+
+
+class PortOrderSignLoa(_OrderAction):
+    form_class = SignedLoaForm
+
+    def act(self, order, form):
+        loa = order.current_loa()
+        if loa is None:
+            raise ValidationError("Prepare an LOA first.")
+        record_signed_loa(
+            loa, signed_file=form.cleaned_data["signed_file"],
+            signed_by_name=form.cleaned_data["signed_by_name"], by=self.request.user,
+        )  # fmt: skip
+        return f"Signed LOA version {loa.version} recorded."
+
+
+class PortOrderAcknowledge(_OrderAction):
+    form_class = ReasonForm
+
+    def act(self, order, form):
+        codes = acknowledge_warnings(
+            order, by=self.request.user, reason=form.cleaned_data["reason"]
+        )
+        return f"Acknowledged: {', '.join(codes) or 'no warnings'}."
+
+
+class PortOrderChangeFoc(_OrderAction):
+    form_class = FocChangeForm
+
+    def act(self, order, form):
+        data = form.cleaned_data
+        order.foc_timezone = data["foc_timezone"]
+        change_foc(
+            order, new_foc_at=data["new_foc_at"], reason=data["reason"], by=self.request.user,
+            confirmation_number=data["confirmation_number"],
+        )  # fmt: skip
+        return "FOC changed; the old date is kept in the FOC history."
+
+
+class PortOrderTestCall(_OrderAction):
+    model = PortOrder
+    write_model = PostPortTestCall
+
+    def build_form(self, order):
+        return TestCallForm(self.request.POST, order=order)
+
+    def act(self, order, form):
+        data = form.cleaned_data
+        record_test_call(
+            order, data["number"], called_from=data["called_from"], passed=data["passed"],
+            note=data["note"], by=self.request.user,
+        )  # fmt: skip
+        return "Test call recorded."
+
+
+class PortOrderPartial(_OrderAction):
+    def build_form(self, order):
+        return PartialPortForm(self.request.POST, order=order)
+
+    def act(self, order, form):
+        child = split_partial_port(
+            order, moved=form.cleaned_data["moved"], by=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )  # fmt: skip
+        return f"Numbers that did not port are now on {child}."

@@ -35,6 +35,8 @@ class OrgScopedModel(models.Model):
     fixed_parents: tuple[str, ...] = ()
     # Browser URL names are "<ui_name>-<action>" taking (org slug, url_key).
     ui_name: str = ""
+    # Pages beyond overview and history (orders change only through their transitions).
+    ui_actions: tuple[str, ...] = ("update", "delete")
 
     class Meta:
         abstract = True

@@ -79,7 +79,20 @@ def world_a(org_a, pm_a):
         "site": site,
         "endpoint": endpoint,
         "number": number,
+        **_porting_world(migration, number, pm_a),
     }
+
+
+def _porting_world(migration, number, user):
+    """A carrier account with a port order and a draft LOA."""
+    from porting.services import create_port_order, prepare_loa
+
+    account = f.CarrierAccountFactory(
+        migration=migration, btn=str(number.number), csr_numbers=[str(number.number)]
+    )
+    order = create_port_order(account, [number], winning_carrier="Zoom Phone", by=user)
+    loa = prepare_loa(order, by=user)
+    return {"carrier_account": account, "port_order": order, "loa": loa}
 
 
 @pytest.fixture
@@ -95,6 +108,7 @@ def world_b(org_b, pm_b):
         "site": site,
         "endpoint": endpoint,
         "number": number,
+        **_porting_world(migration, number, pm_b),
     }
 
 

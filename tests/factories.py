@@ -110,3 +110,26 @@ class PhoneNumberFactory(factory.django.DjangoModelFactory):
     organization = factory.SelfAttribute("migration.organization")
     number = factory.Sequence(lambda n: f"+1214555{n % 10000:04d}")
     purpose = PhoneNumber.Purpose.USER_DID
+
+
+class CarrierAccountFactory(factory.django.DjangoModelFactory):
+    """An AT&T account whose CSR matches the customer exactly (a clean LOA passes)."""
+
+    class Meta:
+        model = "porting.CarrierAccount"
+
+    migration = factory.SubFactory(MigrationFactory)
+    organization = factory.SelfAttribute("migration.organization")
+    carrier_name = "AT&T"
+    carrier_type = "major_ilec"
+    account_number = factory.Sequence(lambda n: f"8310-{n:06d}")
+    btn = "+12145550100"
+    csr_account_name = factory.SelfAttribute("migration.customer.legal_name")
+    csr_authorized_person = "Pat Doe"
+    csr_address_line1 = "123 Main Street"
+    csr_address_line2 = "Suite 200"
+    csr_city = "Dallas"
+    csr_state = "TX"
+    csr_postal_code = "75201"
+    csr_numbers = factory.LazyFunction(lambda: ["+12145550100", "+12145550101", "+12145550102"])
+    csr_date = factory.LazyFunction(lambda: __import__("datetime").date.today())

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Customer, Migration
-from porting.models import PhoneNumber
+from porting.models import CarrierAccount, PhoneNumber, PortOrder
 from sites.models import Endpoint, Site
 
 from .conftest import login
@@ -27,6 +27,8 @@ def _values_for(route, org_slug, objects):
         Site: objects["site"],
         Endpoint: objects["endpoint"],
         PhoneNumber: objects["number"],
+        CarrierAccount: objects["carrier_account"],
+        PortOrder: objects["port_order"],
     }
     for name in route.kwargs:
         if name in ("migration_uuid", "uuid"):

@@ -1,0 +1,122 @@
+"""Reused reads for the porting pages, the API and the command (a fixed number of queries
+per page, whatever the number of orders)."""
+
+from django.db.models import Count
+from django.utils import timezone
+
+from .models import PortOrder, PostPortTestCall
+
+BOARD_COLUMNS = [
+    PortOrder.State.LOA_PENDING,
+    PortOrder.State.LOA_SUBMITTED,
+    PortOrder.State.FOC_RECEIVED,
+    PortOrder.State.PORT_DAY,
+    PortOrder.State.REJECTED,
+    PortOrder.State.PORT_FAILED,
+    PortOrder.State.COMPLETE,
+    PortOrder.State.CANCELLED,
+]
+
+
+def migration_orders(migration):
+    return (
+        PortOrder.objects.filter(migration=migration)
+        .select_related("carrier_account")
+        .annotate(number_count=Count("numbers", distinct=True))
+        .order_by("pk")
+    )
+
+
+def plan_inputs(orders):
+    from .planner import OrderInput
+
+    return [
+        OrderInput(
+            key=str(order.pk),
+            label=f"#{order.pk} {order.carrier_account.carrier_name}",
+            carrier_type=order.carrier_account.carrier_type,
+            loa_submitted_on=order.loa_submitted_at.date() if order.loa_submitted_at else None,
+            foc_confirmed_on=order.foc_at.date() if order.foc_at else None,
+        )
+        for order in orders
+        if order.state not in (PortOrder.State.CANCELLED,)
+    ]
+
+
+def migration_plan(migration, *, today=None, orders=None):
+    from .planner import plan
+
+    orders = list(orders if orders is not None else migration_orders(migration))
+    requested = migration.target_start
+    return plan(
+        plan_inputs(orders), today=today or timezone.localdate(), requested_go_live=requested
+    )
+
+
+def porting_board(migration, *, now):
+    orders = list(migration_orders(migration))
+    columns = {state: [] for state in BOARD_COLUMNS}
+    for order in orders:
+        order.days_in_stage = (now - order.state_changed_at).days
+        order.foc_in = (order.foc_at - now) if order.foc_at else None
+        columns[order.state].append(order)
+    return {
+        "orders": orders,
+        "columns": [
+            (state, PortOrder.State(state).label, columns[state]) for state in BOARD_COLUMNS
+        ],
+        "plan": migration_plan(migration, today=now.date(), orders=orders),
+    }
+
+
+def order_page(order, *, user):
+    from .services import available_transitions
+
+    loas = list(order.loas.order_by("-version"))
+    order._current_loa = loas[0] if loas else None
+    numbers = list(order.numbers.select_related("site", "endpoint").order_by("number"))
+    lines = {}
+    for number_id, line, passed in PostPortTestCall.objects.filter(port_order=order).values_list(
+        "number_id", "called_from", "passed"
+    ):
+        if passed:
+            lines.setdefault(number_id, set()).add(str(line))
+    for number in numbers:
+        number.passing_lines = len(lines.get(number.pk, ()))
+    findings = order.loa_findings()
+    timeline = [
+        record
+        for record, previous in _with_previous(
+            order.history.select_related("history_user").order_by("history_id")
+        )
+        if previous is None or previous.state != record.state
+    ]
+    return {
+        "loa": loas[0] if loas else None,
+        "loas": loas,
+        "numbers": numbers,
+        "findings": findings,
+        "blockers": [f for f in findings if f.severity == "blocker"],
+        "warnings": [f for f in findings if f.severity == "warning"],
+        "transitions": available_transitions(order, by=user),
+        "timeline": timeline,
+        "foc_changes": list(order.foc_changes.select_related("changed_by")),
+        "rejections": list(order.rejections.all()),
+        "children": list(order.children.all()),
+        "test_calls": list(
+            order.test_calls.select_related("number", "tested_by").order_by("-tested_at")[:50]
+        ),
+    }
+
+
+def _with_previous(records):
+    previous = None
+    for record in records:
+        yield record, previous
+        previous = record
+
+
+def reject_code_choices():
+    from .loa_checks import REJECT_CODES
+
+    return sorted((code, entry.title) for code, entry in REJECT_CODES.items())

@@ -1,0 +1,303 @@
+"""Port orders: creation rules, the lifecycle's guards (each refusal names its rule),
+roles, conflicts, FOC changes, rejections, partial ports, cancellation, history."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from porting.models import PhoneNumber, PortOrder, TransitionRefused
+from porting.services import (
+    TransitionConflict,
+    acknowledge_warnings,
+    change_foc,
+    create_port_order,
+    prepare_loa,
+    record_signed_loa,
+    record_test_call,
+    split_partial_port,
+    transition_order,
+)
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def migration(world_a, pm_a):
+    return f.MigrationFactory(customer=world_a["customer"], name="Plano office", owner=pm_a)
+
+
+@pytest.fixture
+def account(migration):
+    return f.CarrierAccountFactory(
+        migration=migration, btn="+14695550100",
+        csr_numbers=["+14695550100", "+14695550101", "+14695550102"],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def numbers(migration, account):
+    return [f.PhoneNumberFactory(migration=migration, number=f"+1469555010{i}") for i in range(3)]
+
+
+@pytest.fixture
+def order(account, numbers, pm_a):
+    return create_port_order(account, numbers, winning_carrier="Zoom Phone", by=pm_a)
+
+
+def sign(order, pm, **changes):
+    loa = prepare_loa(order, by=pm, **changes)
+    return record_signed_loa(
+        loa, signed_file=ContentFile(b"%PDF-1.4 signed", name="loa.pdf"),
+        signed_by_name="Pat Doe", by=pm,
+    )  # fmt: skip
+
+
+def submitted(order, pm):
+    sign(order, pm)
+    acknowledge_warnings(order, by=pm)
+    return transition_order(order, "submit_loa", by=pm, reason="sent to Zoom porting")
+
+
+def at_port_day(order, pm, now):
+    order = submitted(order, pm)
+    order = transition_order(
+        order, "record_foc", by=pm, foc_at=now, foc_timezone="America/Chicago",
+        confirmation_number="FOC-1",
+    )  # fmt: skip
+    return transition_order(order, "start_port_day", by=pm, now=now)
+
+
+def test_order_takes_numbers_of_one_account(order, numbers, account):
+    assert order.state == "loa_pending"
+    assert set(order.numbers.all()) == set(numbers)
+    assert all(n.carrier_account == account for n in PhoneNumber.objects.filter(port_orders=order))
+
+
+def test_mixing_accounts_or_carriers_is_refused(migration, account, numbers, pm_a):
+    other = f.CarrierAccountFactory(migration=migration, carrier_name="Spectrum")
+    stray = f.PhoneNumberFactory(migration=migration, number="+14695550199",
+                                 carrier_account=other)  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        create_port_order(account, [*numbers, stray], winning_carrier="Zoom", by=pm_a)
+    assert "one port order (and one LOA) per carrier account" in str(exc.value)
+    assert "Spectrum" in str(exc.value)
+
+
+def test_toll_free_always_gets_its_own_order(migration, account, numbers, pm_a):
+    tf = f.PhoneNumberFactory(migration=migration, number="+18885550123")
+    with pytest.raises(ValidationError, match="Toll-free numbers always get their own order"):
+        create_port_order(account, [numbers[0], tf], winning_carrier="Zoom", by=pm_a)
+    resporg = f.CarrierAccountFactory(
+        migration=migration, carrier_name="Somos RespOrg", carrier_type="toll_free",
+        btn="+18885550123", csr_numbers=["+18885550123"],
+    )  # fmt: skip
+    order = create_port_order(resporg, [tf], winning_carrier="Zoom", by=pm_a)
+    assert list(order.numbers.all()) == [tf]
+    with pytest.raises(ValidationError, match="RespOrg change"):
+        create_port_order(account, [tf], winning_carrier="Zoom", by=pm_a)
+
+
+def test_a_number_on_an_open_order_cannot_join_another(order, account, numbers, pm_a):
+    with pytest.raises(ValidationError, match="already on open port order"):
+        create_port_order(account, numbers[:1], winning_carrier="Zoom", by=pm_a)
+
+
+def test_no_submission_without_a_signed_current_loa(order, pm_a):
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "submit_loa", by=pm_a)
+    assert exc.value.rule == "signed_current_loa"
+    prepare_loa(order, by=pm_a)
+    with pytest.raises(TransitionRefused, match="is not signed") as exc:
+        transition_order(order, "submit_loa", by=pm_a)
+    assert exc.value.rule == "signed_current_loa"
+
+
+def test_a_clean_signed_loa_submits_and_numbers_start_porting(order, pm_a):
+    order = submitted(order, pm_a)
+    assert order.state == "loa_submitted" and order.loa_submitted_at
+    assert set(order.numbers.values_list("status", flat=True)) == {"porting"}
+    record = order.history.latest()
+    assert record.history_user == pm_a
+    assert record.history_change_reason == "Submit LOA: sent to Zoom porting"
+
+
+def test_blockers_prevent_submission_and_name_the_rule(order, pm_a):
+    sign(order, pm_a, business_name="Acme Tax")  # CSR: Acme Tax Services LLC
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "submit_loa", by=pm_a)
+    assert exc.value.rule == "no_loa_blockers"
+    assert "blocker" in exc.value.message
+    assert PortOrder.objects.get(pk=order.pk).state == "loa_pending"
+
+
+def test_numbers_changed_after_signing_need_a_new_signature(order, pm_a):
+    sign(order, pm_a)
+    order.numbers.remove(order.numbers.order_by("number").last())
+    order.forget_cached()
+    with pytest.raises(TransitionRefused, match="signed before the numbers changed"):
+        transition_order(order, "submit_loa", by=pm_a)
+
+
+def test_no_foc_received_without_an_foc_time(order, pm_a):
+    order = submitted(order, pm_a)
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "record_foc", by=pm_a)
+    assert exc.value.rule == "foc_time_recorded"
+
+
+def test_viewer_and_technician_roles(order, pm_a, viewer_a, tech_a):
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "submit_loa", by=viewer_a)
+    assert exc.value.rule == "role"
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "cancel", by=tech_a, cancel_reason="x")
+    assert exc.value.rule == "role"
+
+
+def test_two_users_advancing_one_order_one_wins(order, pm_a, owner_a):
+    sign(order, pm_a)
+    acknowledge_warnings(order, by=pm_a)
+    transition_order(order, "submit_loa", by=pm_a, expected_state="loa_pending")
+    with pytest.raises(TransitionConflict, match="Someone else changed this order"):
+        transition_order(order, "submit_loa", by=owner_a, expected_state="loa_pending")
+
+
+def test_concurrent_save_of_a_stale_instance_is_refused(order, pm_a):
+    from django_fsm import ConcurrentTransition
+
+    stale = PortOrder.objects.get(pk=order.pk)
+    transition_order(order, "cancel", by=pm_a, cancel_reason="customer changed plans")
+    stale.transition_context = {}
+    with pytest.raises(ConcurrentTransition):
+        stale.cancel()
+        stale.save()
+
+
+def test_rejection_then_corrected_loa_returns_to_pending(order, pm_a):
+    order = submitted(order, pm_a)
+    with pytest.raises(TransitionRefused, match="reason code"):
+        transition_order(order, "reject", by=pm_a)
+    order = transition_order(order, "reject", by=pm_a, code="ADDRESS_MISMATCH",
+                             carrier_text="Service address does not match")  # fmt: skip
+    assert order.state == "rejected" and order.rejections.get().loa_version == 1
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "reopen", by=pm_a)
+    assert exc.value.rule == "corrected_loa_prepared"
+    sign(order, pm_a, service_line2="Suite 200")
+    order = transition_order(order, "reopen", by=pm_a)
+    assert order.state == "loa_pending" and order.current_loa().version == 2
+    assert order.loas.get(version=1).status == "signed"  # the rejected version is kept
+
+
+def test_foc_change_keeps_old_and_new_and_the_state(order, pm_a):
+    now = timezone.now()
+    order = submitted(order, pm_a)
+    order = transition_order(order, "record_foc", by=pm_a, foc_at=now + timedelta(days=10))
+    order = change_foc(order, new_foc_at=now + timedelta(days=13), reason="carrier backlog",
+                       by=pm_a)  # fmt: skip
+    change = order.foc_changes.get()
+    assert change.previous_foc_at == now + timedelta(days=10)
+    assert change.new_foc_at == now + timedelta(days=13)
+    assert order.state == "foc_received" and order.foc_at == now + timedelta(days=13)
+
+
+def test_port_day_not_before_the_foc(order, pm_a):
+    now = timezone.now()
+    order = submitted(order, pm_a)
+    order = transition_order(order, "record_foc", by=pm_a, foc_at=now + timedelta(days=3))
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "start_port_day", by=pm_a, now=now)
+    assert exc.value.rule == "foc_reached"
+
+
+def test_complete_needs_test_calls_and_48_hours(order, pm_a, numbers):
+    now = timezone.now()
+    order = at_port_day(order, pm_a, now)
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "complete", by=pm_a, now=now + timedelta(hours=49))
+    assert exc.value.rule == "post_port_tests_passed"
+    for number in numbers:
+        for line in ("+14695559001", "+14695559002", "+14695559003"):
+            record_test_call(order, number, called_from=line, passed=True, by=pm_a)
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "complete", by=pm_a, now=now + timedelta(hours=47))
+    assert exc.value.rule == "port_back_window_closed"
+    order = transition_order(order, "complete", by=pm_a, now=now + timedelta(hours=49))
+    assert order.state == "complete"
+    assert set(order.numbers.values_list("status", flat=True)) == {"ported"}
+
+
+def test_three_calls_from_the_same_line_do_not_count(order, pm_a, numbers):
+    now = timezone.now()
+    order = at_port_day(order, pm_a, now)
+    for number in numbers:
+        for _ in range(3):
+            record_test_call(order, number, called_from="+14695559001", passed=True, by=pm_a)
+    assert len(order.numbers_missing_tests()) == 3
+
+
+def test_only_an_owner_overrides_with_a_reason(order, pm_a, owner_a):
+    now = timezone.now()
+    order = at_port_day(order, pm_a, now)
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "complete", by=pm_a, override_reason="customer insists")
+    assert exc.value.rule == "override_owner_only"
+    order = transition_order(order, "complete", by=owner_a, override_reason="tested by phone")
+    assert order.state == "complete" and order.override_reason == "tested by phone"
+
+
+def test_port_failure_escalates_to_the_owner(order, pm_a, mailoutbox, settings,
+                                             django_capture_on_commit_callbacks):  # fmt: skip
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        order = at_port_day(order, pm_a, timezone.now())
+        with django_capture_on_commit_callbacks(execute=True):
+            order = transition_order(order, "fail_port", by=pm_a, reason="calls still on PBX")
+    finally:
+        app.conf.task_always_eager = False
+    assert order.state == "port_failed"
+    assert mailoutbox and "[PORT FAILED]" in mailoutbox[0].subject
+    assert mailoutbox[0].to == [pm_a.email]
+
+
+def test_partial_port_moves_the_rest_to_a_linked_child(order, pm_a, numbers):
+    order = at_port_day(order, pm_a, timezone.now())
+    child = split_partial_port(order, moved=numbers[:1], by=pm_a, reason="2 TNs not released")
+    assert child.parent == order and child.state == "loa_pending"
+    assert set(child.numbers.all()) == set(numbers[1:])
+    assert list(order.numbers.all()) == numbers[:1]
+    assert {n.status for n in child.numbers.all()} == {"legacy"}
+
+
+def test_cancel_returns_numbers_to_legacy(order, pm_a):
+    order = submitted(order, pm_a)
+    with pytest.raises(TransitionRefused, match="Say why"):
+        transition_order(order, "cancel", by=pm_a)
+    order = transition_order(order, "cancel", by=pm_a, cancel_reason="customer stays")
+    assert order.state == "cancelled"
+    assert set(order.numbers.values_list("status", flat=True)) == {"legacy"}
+
+
+def test_state_cannot_be_set_directly(order):
+    with pytest.raises(AttributeError):
+        order.state = "complete"
+
+
+def test_pin_is_encrypted_and_not_in_history(account):
+    from django.db import connection
+
+    account.pin = "4821"
+    account.save()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pin FROM porting_carrieraccount WHERE id = %s", [account.pk])
+        assert "4821" not in cursor.fetchone()[0]
+    assert "pin" not in {f.name for f in account.history.model._meta.fields}
+    assert "4821" not in repr(account)

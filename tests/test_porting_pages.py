@@ -1,0 +1,101 @@
+"""Porting pages: carrier accounts, the board, the order page and its actions."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from porting.models import CarrierAccount, PortOrder
+
+from .conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_porting_pages_render(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    m, order, account = world_a["migration"], world_a["port_order"], world_a["carrier_account"]
+    for url in (
+        reverse("porting-board", args=[org_a.slug, m.uuid]),
+        reverse("port-order-create", args=[org_a.slug, m.uuid]),
+        reverse("carrier-account-list", args=[org_a.slug, m.uuid]),
+        reverse("carrier-account-create", args=[org_a.slug, m.uuid]),
+        order.get_absolute_url(),
+        reverse("port-order-history", args=[org_a.slug, order.pk]),
+        *(account.ui_url(a) for a in ("detail", "update", "delete", "history")),
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_board_shows_orders_by_stage_and_the_plan(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    page = client.get(reverse("porting-board", args=[org_a.slug, world_a["migration"].uuid]))
+    html = page.content.decode()
+    assert "LOA pending" in html and f"#{world_a['port_order'].pk} AT&amp;T" in html
+    assert "Earliest honest cutover" in html
+
+
+def test_order_page_lists_findings_and_why_a_step_is_not_yet_possible(client, pm_a, world_a):
+    login(client, pm_a)
+    html = client.get(world_a["port_order"].get_absolute_url()).content.decode()
+    assert 'data-testid="findings"' in html
+    assert "Not yet:" in html and "is not signed" in html
+
+
+def test_refused_transition_names_the_rule(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    order = world_a["port_order"]
+    response = client.post(
+        reverse("port-order-transition", args=[org_a.slug, order.pk]),
+        {"transition": "submit_loa", "expected_state": "loa_pending"},
+        follow=True,
+    )
+    assert "Refused by rule “signed_current_loa”" in response.content.decode()
+    assert PortOrder.objects.get(pk=order.pk).state == "loa_pending"
+
+
+def test_upload_signed_loa_acknowledge_and_submit_in_the_browser(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    order = world_a["port_order"]
+    pdf = SimpleUploadedFile("signed.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    client.post(reverse("port-order-sign", args=[org_a.slug, order.pk]),
+                {"signed_file": pdf, "signed_by_name": "Pat Doe"})  # fmt: skip
+    client.post(reverse("port-order-acknowledge", args=[org_a.slug, order.pk]), {"reason": "ok"})
+    response = client.post(
+        reverse("port-order-transition", args=[org_a.slug, order.pk]),
+        {"transition": "submit_loa", "expected_state": "loa_pending", "reason": "sent"},
+        follow=True,
+    )
+    assert PortOrder.objects.get(pk=order.pk).state == "loa_submitted", response.content.decode()
+
+
+def test_a_non_pdf_signed_loa_is_refused(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    order = world_a["port_order"]
+    fake = SimpleUploadedFile("signed.pdf", b"<html>", content_type="application/pdf")
+    response = client.post(reverse("port-order-sign", args=[org_a.slug, order.pk]),
+                           {"signed_file": fake, "signed_by_name": "Pat"}, follow=True)  # fmt: skip
+    assert "Upload the signed LOA as a PDF" in response.content.decode()
+    assert order.current_loa().status == "draft"
+
+
+def test_viewer_cannot_act_on_orders(client, viewer_a, world_a, org_a):
+    login(client, viewer_a)
+    order = world_a["port_order"]
+    url = reverse("port-order-transition", args=[org_a.slug, order.pk])
+    assert client.post(url, {"transition": "cancel", "expected_state": "loa_pending",
+                             "cancel_reason": "x"}).status_code == 403  # fmt: skip
+
+
+def test_carrier_account_pin_is_write_only(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    m = world_a["migration"]
+    client.post(
+        reverse("carrier-account-create", args=[org_a.slug, m.uuid]),
+        {"carrier_name": "Spectrum Business", "carrier_type": "major_clec",
+         "account_number": "SB-1", "btn": "(214) 555-0150", "pin": "9931",
+         "csr_numbers": "214-555-0150, 214 555 0151"},
+    )  # fmt: skip
+    account = CarrierAccount.objects.get(account_number="SB-1")
+    assert account.pin == "9931" and account.csr_numbers == ["+12145550150", "+12145550151"]
+    for action in ("detail", "update", "history"):
+        assert "9931" not in client.get(account.ui_url(action)).content.decode()
