@@ -649,3 +649,32 @@ class PostPortTestCall(OrgScopedModel):
 
     def __str__(self):
         return f"{self.number} from {self.called_from}: {'pass' if self.passed else 'fail'}"
+
+
+class FollowUp(OrgScopedModel):
+    """A flag raised by the daily follow-up job, at most once per order, kind and day, so
+    a re-run (or a re-delivered task) never emails twice."""
+
+    class Kind(models.TextChoices):
+        STUCK = "stuck_loa_submitted", "Stuck in LOA submitted past the carrier's interval"
+        NO_FOC = "no_foc_near_date", "No confirmed FOC within 3 business days of the date"
+
+    port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="follow_ups")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    for_date = models.DateField()
+    message = models.CharField(max_length=500)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    org_parents = ("port_order",)
+
+    class Meta:
+        ordering = ["-for_date", "port_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["port_order", "kind", "for_date"], name="uniq_follow_up_per_day"
+            )
+        ]
+
+    def __str__(self):
+        return self.message

@@ -21,7 +21,7 @@ BOARD_COLUMNS = [
 def migration_orders(migration):
     return (
         PortOrder.objects.filter(migration=migration)
-        .select_related("carrier_account")
+        .select_related("carrier_account", "migration")
         .annotate(number_count=Count("numbers", distinct=True))
         .order_by("pk")
     )
@@ -60,8 +60,11 @@ def porting_board(migration, *, now):
         order.days_in_stage = (now - order.state_changed_at).days
         order.foc_in = (order.foc_at - now) if order.foc_at else None
         columns[order.state].append(order)
+    from .follow_up import flags_for
+
     return {
         "orders": orders,
+        "follow_ups": flags_for([o for o in orders if o.is_open], today=now.date()),
         "columns": [
             (state, PortOrder.State(state).label, columns[state]) for state in BOARD_COLUMNS
         ],

@@ -24,3 +24,47 @@ def escalate_port_failure(order_id: int) -> bool:
         recipient_list=[owner.email],
     )
     return True
+
+
+@shared_task(name="porting.tasks.daily_follow_up")
+def daily_follow_up(today: str | None = None) -> int:
+    """Flag stuck orders and orders near their date without an FOC; email each migration's
+    owner once per day. Safe to run twice: a flag exists once per order, kind and day."""
+    import datetime
+
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from .follow_up import flags_for, open_orders
+    from .models import FollowUp
+
+    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    new_by_migration = {}
+    for flag in flags_for(open_orders(), today=day):
+        try:
+            with transaction.atomic():
+                follow_up = FollowUp.objects.create(
+                    organization_id=flag.order.organization_id,
+                    port_order=flag.order,
+                    kind=flag.kind,
+                    for_date=day,
+                    message=flag.message,
+                )
+        except IntegrityError:
+            continue  # already raised today
+        new_by_migration.setdefault(flag.order.migration, []).append(follow_up)
+    sent = 0
+    for migration, follow_ups in new_by_migration.items():
+        owner = migration.owner
+        if owner and owner.email:
+            send_mail(
+                subject=f"[Porting follow-up] {migration.name}: {len(follow_ups)} item(s)",
+                message="\n\n".join(f.message for f in follow_ups),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[owner.email],
+            )
+            sent += 1
+        FollowUp.objects.filter(pk__in=[f.pk for f in follow_ups]).update(
+            notified_at=timezone.now()
+        )
+    return sent

@@ -4,6 +4,7 @@ comes from the environment (12-factor); see docs/settings.md for the full list."
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -146,6 +147,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 )
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "tenancy.tasks.record_heartbeat", "schedule": 60.0},
+    # Daily porting follow-up, before US business hours (13:00 UTC = 08:00 US Central).
+    "porting-daily-follow-up": {
+        "task": "porting.tasks.daily_follow_up",
+        "schedule": crontab(hour=env.int("PORTING_FOLLOW_UP_HOUR_UTC", default=13), minute=0),
+    },
 }
 
 # Secrets at rest (SIP passwords, later carrier PINs) are Fernet-encrypted. The first key
