@@ -16,15 +16,24 @@ porting.numbers.parse_nanp); e-mail addresses use the reserved .example domain.
 import datetime
 import os
 import secrets
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, Migration
-from porting.models import PhoneNumber
+from porting.models import CarrierAccount, PhoneNumber, PortOrder
 from porting.numbers import e164, parse_nanp
+from porting.services import (
+    acknowledge_warnings,
+    create_port_order,
+    prepare_loa,
+    record_signed_loa,
+    transition_order,
+)
 from sites.models import Endpoint, Site
 from tenancy.history import save_with_history
 from tenancy.models import Membership, Organization, Role
@@ -293,7 +302,93 @@ class Command(BaseCommand):
             number(CLEC_BLOCK.format(20 + i), P.USER_DID, hq, remote[ext])
         # Toll-free: always its own order (RespOrg change).
         number(TOLL_FREE, P.MAIN_LINE, hq)
+        self.load_porting(migration, by)
         return migration
+
+    # -- porting: three carrier accounts, three orders at different stages ----------------
+
+    def load_porting(self, migration, by):
+        kw = {"organization": migration.organization, "by": by}
+        today = timezone.localdate()
+        numbers = {str(n.number): n for n in migration.numbers.all()}
+
+        def block(template, indexes):
+            return sorted(_number(template.format(i)) for i in indexes)
+
+        hq_block = block(HQ_BLOCK, [0, 1, 2, 3, *range(10, 31)])
+        clec_block = block(CLEC_BLOCK, [0, *range(10, 19), *range(20, 45)])
+        accounts = [
+            # The ILEC: its CSR says "LLC"; the first LOA draft will be edited to drop it,
+            # so the order page shows the check catching the classic name mismatch.
+            ("Lumen", CarrierAccount.CarrierType.MAJOR_ILEC, "303-296-4100-771",
+             HQ_BLOCK.format(0), ("1600 Wynkoop Street", "Suite 300", "Denver", "CO", "80202"),
+             hq_block),
+            ("Comcast Business", CarrierAccount.CarrierType.MAJOR_CLEC, "8772104430012345",
+             CLEC_BLOCK.format(0), ("1942 Broadway", "Ste 210", "Boulder", "CO", "80302"),
+             clec_block),
+            ("Lumen toll-free (RespOrg LMN01)", CarrierAccount.CarrierType.TOLL_FREE, "TF-88841",
+             TOLL_FREE, ("1600 Wynkoop Street", "Suite 300", "Denver", "CO", "80202"),
+             [_number(TOLL_FREE)]),
+        ]  # fmt: skip
+        orders = []
+        for name, kind, account_number, btn, address, on_account in accounts:
+            line1, line2, city, state, zip_code = address
+            account = self.ensure(
+                CarrierAccount,
+                {"migration": migration, "carrier_name": name},
+                lambda n=name, k=kind, a=account_number, b=btn, l1=line1, l2=line2, c=city,
+                st=state, z=zip_code, nums=on_account: CarrierAccount(
+                    migration=migration, carrier_name=n, carrier_type=k, account_number=a,
+                    btn=_number(b), pin=f"{secrets.randbelow(10**4):04d}",
+                    csr_account_name="Bluebird Marketing LLC",
+                    csr_authorized_person="Marcus Bluebird", csr_address_line1=l1,
+                    csr_address_line2=l2, csr_city=c, csr_state=st, csr_postal_code=z,
+                    csr_has_pin=True, csr_numbers=nums,
+                    csr_date=today - datetime.timedelta(days=6),
+                ),
+                **kw,
+            )  # fmt: skip
+            existing = account.port_orders.first()
+            if existing is None:
+                existing = create_port_order(
+                    account,
+                    [numbers[e164] for e164 in on_account],
+                    winning_carrier="Zoom Phone",
+                    requested_date=migration.target_start,
+                    by=by,
+                    reason=REASON,
+                )
+                self._count(PortOrder)
+                orders.append(existing)
+        if len(orders) != 3:
+            return  # already loaded
+        ilec, clec, toll_free = orders
+        prepare_loa(ilec, by=by, reason=REASON, business_name="Bluebird Marketing")
+        for order in (clec, toll_free):
+            loa = prepare_loa(order, by=by, reason=REASON)
+            record_signed_loa(
+                loa,
+                signed_file=ContentFile(b"%PDF-1.4\n% demo signed LOA\n", name="demo-loa.pdf"),
+                signed_by_name="Marcus Bluebird",
+                by=by,
+            )
+            acknowledge_warnings(order, by=by, reason="demo: hunt group and fax planned")
+            transition_order(order, "submit_loa", by=by, reason="demo: sent to Zoom porting")
+        # Off-hours, in the carrier's local time: 02:00 Denver, nine days out.
+        foc = datetime.datetime.combine(
+            today + datetime.timedelta(days=9),
+            datetime.time(2, 0),
+            tzinfo=ZoneInfo("America/Denver"),
+        )
+        transition_order(
+            toll_free,
+            "record_foc",
+            by=by,
+            reason="demo: RespOrg change confirmed",
+            foc_at=foc,
+            foc_timezone="America/Denver",
+            confirmation_number="SOMOS-44120",
+        )
 
     # -- a small migration in the second organization ---------------------------------------
 
