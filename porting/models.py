@@ -177,6 +177,9 @@ class CarrierAccount(OrgScopedModel):
         "Numbers on the account (CSR)", default=list, blank=True, help_text="E.164 numbers."
     )
     csr_date = models.DateField("CSR date", null=True, blank=True)
+    old_service_cancelled_at = models.DateTimeField(
+        "Old service cancelled", null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["pin"])
 

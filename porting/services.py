@@ -1,6 +1,7 @@
 """Porting writes, shared by the browser, the API and the `porting` command."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -463,3 +464,43 @@ def split_partial_port(order: PortOrder, *, moved, by, reason: str = "") -> Port
         order, by=by, reason=f"partial port: {len(remaining)} number(s) to #{child.pk}"
     )
     return child
+
+
+OLD_ACCOUNT_KEPT = timedelta(days=30)
+
+
+def old_service_cancel_refusal(account: CarrierAccount, *, now=None) -> TransitionRefused | None:
+    """Cancelling the old carrier's service before every number has ported loses the
+    numbers for good (they go back to the carrier's pool): keep the account until 30 days
+    after the last port."""
+    now = now or timezone.now()
+    orders = list(account.port_orders.exclude(state=PortOrder.State.CANCELLED))
+    if not orders:
+        return TransitionRefused(
+            "no_completed_port", "No port order on this account has completed."
+        )
+    unfinished = [o for o in orders if o.state != PortOrder.State.COMPLETE]
+    if unfinished:
+        listed = ", ".join(f"#{o.pk} ({o.get_state_display().lower()})" for o in unfinished)
+        return TransitionRefused(
+            "ports_not_complete",
+            f"Orders still open on this account: {listed}. Cancelling now would send their "
+            "numbers back to the carrier's pool, possibly for good.",
+        )
+    last = max(o.completed_at for o in orders)
+    if now < last + OLD_ACCOUNT_KEPT:
+        return TransitionRefused(
+            "thirty_days_after_last_port",
+            f"Keep the old account until {last + OLD_ACCOUNT_KEPT:%Y-%m-%d}: 30 days after the "
+            "last port, reversals and forgotten numbers still happen.",
+        )
+    return None
+
+
+@transaction.atomic
+def record_old_service_cancelled(account: CarrierAccount, *, by, reason: str = "", now=None):
+    refused = old_service_cancel_refusal(account, now=now)
+    if refused:
+        raise refused
+    account.old_service_cancelled_at = now or timezone.now()
+    return save_with_history(account, by=by, reason=reason or "old carrier service cancelled")

@@ -27,6 +27,11 @@ urlpatterns = [
         v.CarrierAccountHistory.as_view(),
         name="carrier-account-history",
     ),
+    path(
+        "carriers/<int:pk>/cancel-service/",
+        v.CarrierAccountCancelService.as_view(),
+        name="carrier-account-cancel-service",
+    ),
     # Port orders
     path(f"{M}/porting/", v.PortingBoard.as_view(), name="porting-board"),
     path(f"{M}/porting/new/", v.PortOrderCreate.as_view(), name="port-order-create"),

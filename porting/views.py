@@ -43,7 +43,9 @@ from .services import (
     acknowledge_warnings,
     change_foc,
     create_port_order,
+    old_service_cancel_refusal,
     prepare_loa,
+    record_old_service_cancelled,
     record_signed_loa,
     record_test_call,
     split_partial_port,
@@ -171,6 +173,11 @@ class CarrierAccountList(ParentMigrationMixin, CarrierAccountViews, OrgListView)
 
 class CarrierAccountDetail(CarrierAccountViews, OrgDetailView):
     template_name = "porting/carrier_account_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["cancel_refusal"] = old_service_cancel_refusal(self.object)
+        return context
 
 
 @method_decorator(sensitive_post_parameters("pin"), name="dispatch")
@@ -399,3 +406,23 @@ class PortOrderPartial(_OrderAction):
             reason=form.cleaned_data["reason"],
         )  # fmt: skip
         return f"Numbers that did not port are now on {child}."
+
+
+class CarrierAccountCancelService(CarrierAccountViews, OrgMixin, SingleObjectMixin, View):
+    """Record that the old carrier's service was cancelled: refused until it is safe."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        account = self.get_object()
+        form = ReasonForm(request.POST)
+        form.is_valid()
+        try:
+            record_old_service_cancelled(
+                account, by=request.user, reason=form.cleaned_data.get("reason", "")
+            )
+        except TransitionRefused as exc:
+            messages.error(request, f"Refused by rule “{exc.rule}”: {exc.message}")
+        else:
+            messages.success(request, "Recorded: the old carrier service is cancelled.")
+        return HttpResponseRedirect(account.get_absolute_url())

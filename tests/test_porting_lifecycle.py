@@ -301,3 +301,38 @@ def test_pin_is_encrypted_and_not_in_history(account):
         assert "4821" not in cursor.fetchone()[0]
     assert "pin" not in {f.name for f in account.history.model._meta.fields}
     assert "4821" not in repr(account)
+
+
+def test_old_service_cannot_be_cancelled_before_the_port_and_30_days(order, account, pm_a,
+                                                                      owner_a):  # fmt: skip
+    from porting.services import record_old_service_cancelled
+
+    with pytest.raises(TransitionRefused) as exc:
+        record_old_service_cancelled(account, by=pm_a)
+    assert exc.value.rule == "ports_not_complete"
+    now = timezone.now()
+    order = at_port_day(order, pm_a, now)
+    order = transition_order(order, "complete", by=owner_a, override_reason="tested by phone",
+                             now=now)  # fmt: skip
+    with pytest.raises(TransitionRefused) as exc:
+        record_old_service_cancelled(account, by=pm_a, now=now + timedelta(days=29))
+    assert exc.value.rule == "thirty_days_after_last_port"
+    account = record_old_service_cancelled(account, by=pm_a, now=now + timedelta(days=31))
+    assert account.old_service_cancelled_at
+
+
+def test_pin_on_the_csr_but_not_on_file_is_a_blocker(order, account, pm_a):
+    account.csr_has_pin = True
+    account.save()
+    sign(order, pm_a)
+    assert any(f.field == "pin" and f.severity == "blocker" for f in order.loa_findings())
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "submit_loa", by=pm_a)
+    assert exc.value.rule == "no_loa_blockers"
+
+
+def test_suite_200_versus_suite_200_is_caught_before_submission(order, pm_a):
+    sign(order, pm_a, service_line2="200")  # the CSR says "Suite 200"
+    blockers = [f for f in order.loa_findings() if f.severity == "blocker"]
+    assert [f.field for f in blockers] == ["service_address.line2"]
+    assert "Suite 200" in blockers[0].fix

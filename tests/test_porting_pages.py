@@ -99,3 +99,16 @@ def test_carrier_account_pin_is_write_only(client, pm_a, world_a, org_a):
     assert account.pin == "9931" and account.csr_numbers == ["+12145550150", "+12145550151"]
     for action in ("detail", "update", "history"):
         assert "9931" not in client.get(account.ui_url(action)).content.decode()
+
+
+def test_old_service_cancel_is_refused_with_the_rule(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    account = world_a["carrier_account"]
+    page = client.get(account.get_absolute_url()).content.decode()
+    assert "Not yet: Orders still open on this account" in page
+    response = client.post(
+        reverse("carrier-account-cancel-service", args=[org_a.slug, account.pk]), follow=True
+    )
+    assert "Refused by rule “ports_not_complete”" in response.content.decode()
+    account.refresh_from_db()
+    assert account.old_service_cancelled_at is None
