@@ -91,3 +91,33 @@ def test_endpoint_detail_and_site_detail_are_bounded(client, pm_a, world_a):
     _grow(world_a["migration"], world_a["site"], 200)
     assert _count(client, world_a["site"].get_absolute_url()) <= 12
     assert _count(client, world_a["endpoint"].get_absolute_url()) <= 12
+
+
+def _add_orders(migration, count, user, start):
+    from porting.services import create_port_order
+
+    for i in range(count):
+        account = f.CarrierAccountFactory(migration=migration, carrier_name=f"Carrier {start + i}")
+        number = f.PhoneNumberFactory(migration=migration, number=f"+1720555{start + i:04d}")
+        create_port_order(account, [number], winning_carrier="Zoom", by=user)
+
+
+def test_porting_board_runs_constant_queries(client, pm_a, world_a, org_a):
+    login(client, pm_a)
+    url = reverse("porting-board", args=[org_a.slug, world_a["migration"].uuid])
+    _add_orders(world_a["migration"], 2, pm_a, 0)
+    small = _count(client, url)
+    _add_orders(world_a["migration"], 15, pm_a, 100)
+    assert _count(client, url) == small
+
+
+def test_order_page_runs_constant_queries_whatever_the_numbers(client, pm_a, world_a):
+    login(client, pm_a)
+    order = world_a["port_order"]
+    small = _count(client, order.get_absolute_url())
+    for i in range(40):
+        order.numbers.add(f.PhoneNumberFactory(migration=world_a["migration"],
+                                               number=f"+1303555{i:04d}"))  # fmt: skip
+    order.carrier_account.csr_numbers = [str(n.number) for n in order.numbers.all()]
+    order.carrier_account.save()
+    assert _count(client, order.get_absolute_url()) == small
