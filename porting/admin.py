@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from tenancy.admin_base import OrgScopedAdmin
+from tenancy.forms import WriteOnlySecretField, WriteOnlySecretsMixin
 
 from .models import (
     CarrierAccount,
@@ -22,20 +23,12 @@ class PhoneNumberAdmin(OrgScopedAdmin):
     readonly_fields = ["status", "kind"]
 
 
-class CarrierAccountAdminForm(forms.ModelForm):
-    pin = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only. Leave empty to keep the stored PIN.",
-    )
+class CarrierAccountAdminForm(WriteOnlySecretsMixin, forms.ModelForm):
+    pin = WriteOnlySecretField(label="PIN / passcode")
 
     class Meta:
         model = CarrierAccount
         fields = "__all__"
-
-    def clean_pin(self):
-        return self.cleaned_data.get("pin") or self.instance.pin
 
 
 @admin.register(CarrierAccount)

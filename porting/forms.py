@@ -1,14 +1,28 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from tenancy.forms import WriteOnlySecretField, WriteOnlySecretsMixin
 from tenancy.views_crud import OrgModelForm
 
 from .models import CarrierAccount, LetterOfAuthorization, PhoneNumber
 from .numbers import e164, parse_nanp
 
 
+class NanpNumberField(forms.CharField):
+    """A North American number in any common format, cleaned to E.164."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        try:
+            return e164(parse_nanp(value))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
 class PhoneNumberForm(OrgModelForm):
-    number = forms.CharField(
+    number = NanpNumberField(
         label="Telephone number",
         help_text="Any US format: (303) 555-0100, 303.555.0100, +13035550100.",
     )
@@ -29,28 +43,16 @@ class PhoneNumberForm(OrgModelForm):
                 "site"
             )
 
-    def clean_number(self):
-        try:
-            return e164(parse_nanp(self.cleaned_data["number"]))
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from exc
-
 
 class TransitionForm(forms.Form):
     transition = forms.CharField()
     reason = forms.CharField(required=False, max_length=200)
 
 
-class CarrierAccountForm(OrgModelForm):
-    pin = forms.CharField(
-        label="PIN / passcode",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Write-only. Leave empty to keep the stored PIN.",
-    )
+class CarrierAccountForm(WriteOnlySecretsMixin, OrgModelForm):
+    pin = WriteOnlySecretField(label="PIN / passcode")
     clear_pin = forms.BooleanField(required=False, label="Remove the stored PIN")
-    btn = forms.CharField(label="BTN", help_text="Billing telephone number, any US format.")
+    btn = NanpNumberField(label="BTN", help_text="Billing telephone number, any US format.")
     csr_numbers = forms.CharField(
         label="Numbers on the account (CSR)",
         required=False,
@@ -73,12 +75,6 @@ class CarrierAccountForm(OrgModelForm):
             self.initial["btn"] = str(self.instance.btn)
             self.initial["csr_numbers"] = "\n".join(self.instance.csr_numbers or [])
 
-    def clean_btn(self):
-        try:
-            return e164(parse_nanp(self.cleaned_data["btn"]))
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from exc
-
     def clean_csr_numbers(self):
         raw = self.cleaned_data.get("csr_numbers") or ""
         parts = [p.strip() for p in raw.replace(",", "\n").splitlines() if p.strip()]
@@ -91,16 +87,6 @@ class CarrierAccountForm(OrgModelForm):
         if bad:
             raise forms.ValidationError(f"Not valid numbers: {', '.join(bad)}")
         return sorted(set(numbers))
-
-    def save(self, commit=True):
-        account = super().save(commit=False)
-        if self.cleaned_data.get("clear_pin"):
-            account.pin = ""
-        elif self.cleaned_data.get("pin"):
-            account.pin = self.cleaned_data["pin"]
-        if commit:
-            account.save()
-        return account
 
 
 class PortOrderForm(forms.Form):
@@ -123,7 +109,7 @@ class PortOrderForm(forms.Form):
 
 
 class LoaFieldsForm(forms.ModelForm):
-    btn = forms.CharField(label="BTN")
+    btn = NanpNumberField(label="BTN")
 
     class Meta:
         model = LetterOfAuthorization
@@ -137,12 +123,6 @@ class LoaFieldsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk or self.initial.get("btn"):
             self.initial["btn"] = str(self.initial.get("btn") or self.instance.btn)
-
-    def clean_btn(self):
-        try:
-            return e164(parse_nanp(self.cleaned_data["btn"]))
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from exc
 
 
 class SignedLoaForm(forms.Form):
@@ -217,7 +197,7 @@ class FocChangeForm(forms.Form):
 
 class TestCallForm(forms.Form):
     number = forms.ModelChoiceField(queryset=PhoneNumber.objects.none())
-    called_from = forms.CharField(max_length=30, label="Called from (outside line)")
+    called_from = NanpNumberField(max_length=30, label="Called from (outside line)")
     passed = forms.TypedChoiceField(
         choices=[("1", "Passed"), ("0", "Failed")], coerce=lambda v: v == "1"
     )
@@ -226,12 +206,6 @@ class TestCallForm(forms.Form):
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["number"].queryset = order.numbers.all()
-
-    def clean_called_from(self):
-        try:
-            return e164(parse_nanp(self.cleaned_data["called_from"]))
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from exc
 
 
 class PartialPortForm(forms.Form):

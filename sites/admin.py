@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from tenancy.admin_base import OrgScopedAdmin
+from tenancy.forms import WriteOnlySecretField, WriteOnlySecretsMixin
 
 from .models import Endpoint, Site
 
@@ -16,22 +17,12 @@ class SiteAdmin(OrgScopedAdmin):
     ]  # fmt: skip
 
 
-class EndpointAdminForm(forms.ModelForm):
-    sip_password = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only. Leave empty to keep the stored password.",
-    )
+class EndpointAdminForm(WriteOnlySecretsMixin, forms.ModelForm):
+    sip_password = WriteOnlySecretField(label="SIP password")
 
     class Meta:
         model = Endpoint
         fields = "__all__"
-
-    def clean_sip_password(self):
-        value = self.cleaned_data.get("sip_password")
-        # Empty means "keep": never render or overwrite the stored secret by accident.
-        return value if value else self.instance.sip_password
 
 
 @admin.register(Endpoint)

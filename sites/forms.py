@@ -1,5 +1,6 @@
 from django import forms
 
+from tenancy.forms import WriteOnlySecretField, WriteOnlySecretsMixin
 from tenancy.views_crud import OrgModelForm
 
 from .models import Endpoint, Site
@@ -17,15 +18,8 @@ class SiteForm(OrgModelForm):
         help_texts = {"timezone": "IANA name, e.g. " + ", ".join(US_TIMEZONES[:3])}
 
 
-class EndpointForm(OrgModelForm):
-    # Write-only: never rendered back; leaving it empty keeps the stored password.
-    sip_password = forms.CharField(
-        label="SIP password",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the current password.",
-    )
+class EndpointForm(WriteOnlySecretsMixin, OrgModelForm):
+    sip_password = WriteOnlySecretField(label="SIP password")
     clear_sip_password = forms.BooleanField(required=False, label="Remove the stored SIP password")
 
     class Meta:
@@ -43,13 +37,3 @@ class EndpointForm(OrgModelForm):
             self.fields[
                 "sip_password"
             ].help_text = "A password is stored. Write-only: leave empty to keep it."
-
-    def save(self, commit=True):
-        endpoint = super().save(commit=False)
-        if self.cleaned_data.get("clear_sip_password"):
-            endpoint.sip_password = ""
-        elif self.cleaned_data.get("sip_password"):
-            endpoint.sip_password = self.cleaned_data["sip_password"]
-        if commit:
-            endpoint.save()
-        return endpoint
