@@ -6,6 +6,9 @@ from django.utils import timezone
 
 from .models import PortOrder, PostPortTestCall
 
+# States in which the order holds a confirmed FOC (a rejected or failed port does not).
+FOC_CONFIRMED = (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_DAY, PortOrder.State.COMPLETE)
+
 BOARD_COLUMNS = [
     PortOrder.State.LOA_PENDING,
     PortOrder.State.LOA_SUBMITTED,
@@ -36,7 +39,9 @@ def plan_inputs(orders):
             label=f"#{order.pk} {order.carrier_account.carrier_name}",
             carrier_type=order.carrier_account.carrier_type,
             loa_submitted_on=order.loa_submitted_at.date() if order.loa_submitted_at else None,
-            foc_confirmed_on=order.foc_at.date() if order.foc_at else None,
+            foc_confirmed_on=(
+                order.foc_at.date() if order.foc_at and order.state in FOC_CONFIRMED else None
+            ),
         )
         for order in orders
         if order.state not in (PortOrder.State.CANCELLED,)

@@ -58,6 +58,7 @@ def create_port_order(
     """One order per carrier account. Refuses, with the reason, numbers from another
     account or carrier, toll-free mixed with geographic numbers, and numbers already on
     another open order."""
+    require_role(carrier_account.organization_id, by, OWNER_PM, "Creating a port order")
     numbers = list(numbers)
     problems = order_number_problems(carrier_account, numbers)
     if problems:
@@ -330,7 +331,7 @@ def transition_order(
             refused = _gate_refusal(fresh, name, by=by, **context)
             if refused:
                 raise refused
-            _before(fresh, name, context)
+            _before(fresh, name, context, by=by, reason=reason)
             refused = _rule_refusal(fresh, name, context)
             if refused:
                 raise refused
@@ -346,7 +347,14 @@ def transition_order(
     return fresh
 
 
-def _before(order, name, context):
+def _before(order, name, context, *, by=None, reason=""):
+    if name == "reschedule" and context.get("foc_at") and context["foc_at"] != order.foc_at:
+        # A new FOC after a failed port is a supplemental order: keep old and new.
+        _record_foc_change(
+            order, previous=order.foc_at, new_foc_at=context["foc_at"],
+            reason=reason or "rescheduled after a failed port", by=by,
+            confirmation_number=context.get("confirmation_number", ""),
+        )  # fmt: skip
     if name in ("record_foc", "reschedule"):
         if context.get("foc_at"):
             order.foc_at = context["foc_at"]
@@ -393,8 +401,36 @@ def _after(order, name, *, by, reason, context):
         transaction.on_commit(lambda: escalate_port_failure.delay(order.pk))
 
 
+def require_role(organization_id, user, roles, action: str):
+    """Services check roles themselves, so the browser, the API and the CLI agree."""
+    membership = Membership.objects.filter(user=user, organization_id=organization_id).first()
+    if membership is None or membership.role not in roles:
+        role = membership.get_role_display() if membership else "no role"
+        raise TransitionRefused("role", f"{action} is not open to your role ({role}).")
+
+
+def _record_foc_change(order, *, previous, new_foc_at, reason, by, confirmation_number=""):
+    change = FocChange(
+        port_order=order,
+        previous_foc_at=previous,
+        new_foc_at=new_foc_at,
+        confirmation_number=confirmation_number,
+        reason=reason,
+        changed_by=by,
+    )
+    return save_with_history(change, by=by, reason=reason)
+
+
 @transaction.atomic
-def change_foc(order: PortOrder, *, new_foc_at, reason: str, by, confirmation_number: str = ""):
+def change_foc(
+    order: PortOrder,
+    *,
+    new_foc_at,
+    reason: str,
+    by,
+    confirmation_number: str = "",
+    foc_timezone: str = "",
+):
     """The carrier moved the FOC (a supplemental order): keep old and new, and the reason.
     The order stays in its state; everything scheduled from the FOC follows it."""
     if order.state not in (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_FAILED):
@@ -404,17 +440,15 @@ def change_foc(order: PortOrder, *, new_foc_at, reason: str, by, confirmation_nu
         )
     if not reason.strip():
         raise ValidationError("Say why the FOC moved (the carrier's words).")
+    require_role(order.organization_id, by, OWNER_PM, "Changing the FOC")
     locked = PortOrder.objects.select_for_update().get(pk=order.pk)
-    change = FocChange(
-        port_order=locked,
-        previous_foc_at=locked.foc_at,
-        new_foc_at=new_foc_at,
+    _record_foc_change(
+        locked, previous=locked.foc_at, new_foc_at=new_foc_at, reason=reason, by=by,
         confirmation_number=confirmation_number,
-        reason=reason,
-        changed_by=by,
-    )
-    save_with_history(change, by=by, reason=reason)
+    )  # fmt: skip
     locked.foc_at = new_foc_at
+    if foc_timezone:
+        locked.foc_timezone = foc_timezone
     if confirmation_number:
         locked.foc_confirmation_number = confirmation_number
     save_with_history(locked, by=by, reason=f"FOC changed: {reason}")

@@ -372,11 +372,14 @@ class PortOrderChangeFoc(_OrderAction):
 
     def act(self, order, form):
         data = form.cleaned_data
-        order.foc_timezone = data["foc_timezone"]
         change_foc(
-            order, new_foc_at=data["new_foc_at"], reason=data["reason"], by=self.request.user,
+            order,
+            new_foc_at=data["new_foc_at"],
+            reason=data["reason"],
+            by=self.request.user,
             confirmation_number=data["confirmation_number"],
-        )  # fmt: skip
+            foc_timezone=data["foc_timezone"],
+        )
         return "FOC changed; the old date is kept in the FOC history."
 
 

@@ -336,3 +336,36 @@ def test_suite_200_versus_suite_200_is_caught_before_submission(order, pm_a):
     blockers = [f for f in order.loa_findings() if f.severity == "blocker"]
     assert [f.field for f in blockers] == ["service_address.line2"]
     assert "Suite 200" in blockers[0].fix
+
+
+def test_a_rejected_or_failed_order_is_not_counted_as_foc_confirmed(order, pm_a):
+    from porting.selectors import migration_plan
+
+    now = timezone.now()
+    order = submitted(order, pm_a)
+    order = transition_order(order, "record_foc", by=pm_a, foc_at=now + timedelta(days=5))
+    assert migration_plan(order.migration).ready_for_cutover
+    transition_order(order, "reject", by=pm_a, code="CSR_STALE", carrier_text="CSR expired")
+    assert not migration_plan(order.migration).ready_for_cutover
+
+
+def test_foc_change_keeps_the_carriers_time_zone_and_reschedule_is_recorded(order, pm_a):
+    now = timezone.now()
+    order = submitted(order, pm_a)
+    order = transition_order(order, "record_foc", by=pm_a, foc_at=now, foc_timezone="UTC")
+    order = change_foc(order, new_foc_at=now + timedelta(days=2), reason="slip", by=pm_a,
+                       foc_timezone="America/Denver")  # fmt: skip
+    assert order.foc_timezone == "America/Denver"
+    order = transition_order(order, "start_port_day", by=pm_a, now=now + timedelta(days=2))
+    order = transition_order(order, "fail_port", by=pm_a)
+    order = transition_order(order, "reschedule", by=pm_a, reason="NOC re-issued FOC",
+                             foc_at=now + timedelta(days=6))  # fmt: skip
+    latest = order.foc_changes.order_by("-changed_at", "-pk").first()
+    assert latest.new_foc_at == now + timedelta(days=6) and latest.reason == "NOC re-issued FOC"
+    assert order.foc_changes.count() == 2
+
+
+def test_services_check_roles_themselves(account, numbers, viewer_a):
+    with pytest.raises(TransitionRefused) as exc:
+        create_port_order(account, numbers, winning_carrier="Zoom", by=viewer_a)
+    assert exc.value.rule == "role"
