@@ -223,7 +223,8 @@ def test_create_needs_a_member_with_a_write_role(migration, numbers, viewer_a, p
                        "--carrier", "Spectrum Business")  # fmt: skip
     assert "give --user" in message
     message, _ = fails(migration, "--action", "create", "--numbers", "415-555-0100",
-                       "--carrier", "Spectrum Business", user=viewer_a)  # fmt: skip
+                       "--carrier", "Spectrum Business", "--winning-carrier", "Zoom Phone",
+                       user=viewer_a)  # fmt: skip
     assert message.startswith("Refused by rule role:")
     message, _ = fails(migration, "--action", "status", user=pm_b)
     assert "pm_b is not a member of Northwind Integrators" in message

@@ -345,12 +345,6 @@ class Command(BaseCommand):
                 '--action create needs --numbers "415-555-0100,415-555-0101" and --carrier '
                 '"<losing carrier>".'
             )
-        if not self.membership.can_write(PortOrder):
-            self._fail(
-                "Refused by rule role: creating a port order is not open to your role "
-                f"({self.membership.get_role_display()}).",
-                refused={"rule": "role"},
-            )
         numbers = self._numbers(o["numbers"])
         account = self._account(o["carrier"], o["account"])
         winning, reused = self._winning_carrier()
@@ -369,6 +363,8 @@ class Command(BaseCommand):
                 by=self.user,
                 reason=o["reason"],
             )
+        except TransitionRefused as exc:
+            self._fail(f"Refused by rule {exc.rule}: {exc.message}", refused={"rule": exc.rule})
         except ValidationError as exc:
             self._fail("Port order not created: " + " ".join(exc.messages), problems=exc.messages)
         payload = {
@@ -629,12 +625,6 @@ class Command(BaseCommand):
         for flag in ("code", "text", "override", "acknowledge_warnings"):
             if o[flag]:
                 self._fail(f"--{flag.replace('_', '-')} does not apply to an FOC change.")
-        if not self.membership.can_write(PortOrder):
-            self._fail(
-                "Refused by rule role: changing the FOC is not open to your role "
-                f"({self.membership.get_role_display()}).",
-                refused={"rule": "role"},
-            )
         new_foc, zone_name, note = self._foc(order, keep_time_of=order.foc_at)
         previous = order.foc_at
         try:
@@ -645,6 +635,8 @@ class Command(BaseCommand):
                 by=self.user,
                 confirmation_number=(o["confirmation"] or "").strip(),
             )
+        except TransitionRefused as exc:
+            self._fail(f"Refused by rule {exc.rule}: {exc.message}", refused={"rule": exc.rule})
         except ValidationError as exc:
             hint = "" if o["reason"].strip() else ' Give --reason "...".'
             self._fail(
