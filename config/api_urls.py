@@ -3,7 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from customers.api import CustomerViewSet, MigrationViewSet
-from porting.api import PhoneNumberViewSet
+from porting.api import CarrierAccountViewSet, PhoneNumberViewSet, PortOrderViewSet
 from sites.api import EndpointViewSet, SiteViewSet
 
 app_name = "api"
@@ -14,5 +14,7 @@ router.register("migrations", MigrationViewSet, basename="migration")
 router.register("sites", SiteViewSet, basename="site")
 router.register("endpoints", EndpointViewSet, basename="endpoint")
 router.register("numbers", PhoneNumberViewSet, basename="number")
+router.register("carrier-accounts", CarrierAccountViewSet, basename="carrier-account")
+router.register("port-orders", PortOrderViewSet, basename="port-order")
 
 urlpatterns = router.urls
