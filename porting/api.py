@@ -139,13 +139,11 @@ class PhoneNumberViewSet(OrgScopedViewSet):
 # Shared fields and helpers
 # ---------------------------------------------------------------------------------------
 
-# django-simple-history's history_change_reason column holds 100 characters; services
-# prefix the caller's reason (e.g. "Record FOC: …", "FOC changed: …"), so the API bounds
-# each reason to what still fits, instead of failing on PostgreSQL.
-TRANSITION_REASON_MAX = 75
-FOC_REASON_MAX = 80
-PARTIAL_REASON_MAX = 60
-SIGNER_NAME_MAX = 60
+# History reasons are text; these bounds follow the columns the values land in.
+TRANSITION_REASON_MAX = DEFAULT_REASON_MAX_LENGTH
+FOC_REASON_MAX = FocChange._meta.get_field("reason").max_length
+PARTIAL_REASON_MAX = DEFAULT_REASON_MAX_LENGTH
+SIGNER_NAME_MAX = LetterOfAuthorization._meta.get_field("signed_by_name").max_length
 
 
 class AwareDateTimeField(serializers.DateTimeField):

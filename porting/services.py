@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from tenancy.history import save_with_history
 from tenancy.models import Membership, Role
 
+from .loa_checks import REJECT_CODES
 from .models import (
     CarrierAccount,
     FocChange,
@@ -365,6 +366,12 @@ def _before(order, name, context, *, by=None, reason=""):
     if name == "reject" and not (context.get("code") and context.get("carrier_text")):
         raise TransitionRefused(
             "rejection_details", "A rejection needs the carrier's reason code and its text."
+        )
+    if name == "reject" and context["code"] not in REJECT_CODES:
+        raise TransitionRefused(
+            "rejection_details",
+            f"Unknown reject code {context['code']!r}: use one of the catalog's codes "
+            "(docs/loa-checks.md) and put the carrier's own words in the text.",
         )
     if name == "cancel" and not context.get("cancel_reason", "").strip():
         raise TransitionRefused("cancel_reason", "Say why the order is cancelled.")

@@ -36,7 +36,9 @@ from .services import delete_org_object, save_org_object
 
 REASON_HEADER = "X-Change-Reason"
 _REASON_META_KEY = "HTTP_X_CHANGE_REASON"
-DEFAULT_REASON_MAX_LENGTH = 100  # django-simple-history's history_change_reason column
+# History reasons are text (SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD); the cap
+# only keeps a header-borne reason to a sane size.
+DEFAULT_REASON_MAX_LENGTH = 1000
 
 
 class Conflict(APIException):
@@ -257,13 +259,9 @@ class OrgScopedViewSet(viewsets.ModelViewSet):
 
     def change_reason(self) -> str:
         reason = (self.request.META.get(_REASON_META_KEY) or "").strip()
-        history = getattr(self.get_model(), "history", None)
-        max_length = DEFAULT_REASON_MAX_LENGTH
-        if history is not None:
-            max_length = history.model._meta.get_field("history_change_reason").max_length
-        if len(reason) > max_length:
+        if len(reason) > DEFAULT_REASON_MAX_LENGTH:
             raise serializers.ValidationError(
-                {REASON_HEADER: [f"At most {max_length} characters."]}
+                {REASON_HEADER: [f"At most {DEFAULT_REASON_MAX_LENGTH} characters."]}
             )
         return reason
 

@@ -369,3 +369,15 @@ def test_services_check_roles_themselves(account, numbers, viewer_a):
     with pytest.raises(TransitionRefused) as exc:
         create_port_order(account, numbers, winning_carrier="Zoom", by=viewer_a)
     assert exc.value.rule == "role"
+
+
+def test_long_reasons_are_kept_whole(order, pm_a):
+    reason = "Carrier says: " + "the CSR lists the suite as 'Suite 200' not '200'. " * 6
+    order = transition_order(order, "cancel", by=pm_a, reason=reason, cancel_reason="x")
+    assert order.history.latest().history_change_reason.endswith(reason)
+
+
+def test_reject_codes_come_from_the_catalog(order, pm_a):
+    order = submitted(order, pm_a)
+    with pytest.raises(TransitionRefused, match="Unknown reject code"):
+        transition_order(order, "reject", by=pm_a, code="WHATEVER", carrier_text="x")

@@ -169,6 +169,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 
 # Reverting from the admin's history would bypass services and state machines.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Reasons are people's words ("carrier moved the FOC: …"): no 100-character cap.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 PHONENUMBER_DEFAULT_REGION = "US"
 PHONENUMBER_DB_FORMAT = "E164"
