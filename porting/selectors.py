@@ -128,3 +128,38 @@ def reject_code_choices():
     from .loa_checks import REJECT_CODES
 
     return sorted((code, entry.title) for code, entry in REJECT_CODES.items())
+
+
+def loa_document(loa) -> dict:
+    """Everything the LOA document shows, from the LOA version, its order and account."""
+    from django.utils import timezone
+
+    from .numbers import display
+
+    order = loa.port_order
+    account = order.carrier_account
+    organization = order.organization
+    return {
+        "document_id": f"LOA-{organization.slug}-{order.pk}-v{loa.version}",
+        "version": loa.version,
+        "organization_name": organization.name,
+        "brand_color": organization.brand_color,
+        "logo": organization.logo_data_uri(),
+        "business_name": loa.business_name,
+        "service_line1": loa.service_line1,
+        "service_line2": loa.service_line2,
+        "service_city": loa.service_city,
+        "service_state": loa.service_state,
+        "service_postal_code": loa.service_postal_code,
+        "losing_carrier": account.carrier_name,
+        "account_number": loa.account_number,
+        "btn": display(str(loa.btn)),
+        "winning_carrier": order.winning_carrier,
+        "authorized_person": loa.authorized_person,
+        "authorized_title": loa.authorized_title,
+        "numbers": [display(e164) for e164 in loa.numbers],
+        "date": (loa.signed_at or timezone.now()).date(),
+        "signed": loa.status == loa.Status.SIGNED and bool(loa.signed_by_name),
+        "signed_by_name": loa.signed_by_name,
+        "signed_at": loa.signed_at,
+    }

@@ -45,6 +45,11 @@ urlpatterns = [
     path("port-orders/<int:pk>/loa/", v.PortOrderPrepareLoa.as_view(), name="port-order-loa"),
     path("port-orders/<int:pk>/loa/sign/", v.PortOrderSignLoa.as_view(), name="port-order-sign"),
     path(
+        "port-orders/<int:pk>/loa/preview/",
+        v.PortOrderLoaPreview.as_view(),
+        name="port-order-loa-preview",
+    ),
+    path(
         "port-orders/<int:pk>/acknowledge/",
         v.PortOrderAcknowledge.as_view(),
         name="port-order-acknowledge",

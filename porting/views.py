@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -35,7 +35,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import CarrierAccount, PhoneNumber, PortOrder, PostPortTestCall, TransitionRefused
-from .selectors import order_page, porting_board, reject_code_choices
+from .selectors import loa_document, order_page, porting_board, reject_code_choices
 from .services import (
     LOA_FIELDS,
     MANUAL_NUMBER_TRANSITIONS,
@@ -429,3 +429,17 @@ class CarrierAccountCancelService(CarrierAccountViews, OrgMixin, SingleObjectMix
         else:
             messages.success(request, "Recorded: the old carrier service is cancelled.")
         return HttpResponseRedirect(account.get_absolute_url())
+
+
+class PortOrderLoaPreview(PortOrderViews, OrgDetailView):
+    """The current LOA version exactly as it will be rendered, in the browser."""
+
+    template_name = "porting/loa_document.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        loa = self.object.current_loa()
+        if loa is None:
+            raise Http404("No LOA yet.")
+        context["doc"] = loa_document(loa)
+        return context

@@ -1,6 +1,29 @@
+import base64
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+LOGO_MAX_BYTES = 200 * 1024
+
+
+def _image_kind(data: bytes):
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    return None
+
+
+def validate_logo(upload):
+    head = upload.read(16)
+    upload.seek(0)
+    if _image_kind(head) is None:
+        raise ValidationError("The logo must be a PNG or JPEG image.")
+    if upload.size > LOGO_MAX_BYTES:
+        raise ValidationError("The logo must be at most 200 KB.")
 
 
 class Role(models.TextChoices):
@@ -19,6 +42,18 @@ class Organization(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
+    # Branding of the documents the organization sends (LOAs, checklists).
+    brand_color = models.CharField(
+        max_length=7,
+        default="#1f5fbf",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour like #1f5fbf.")],
+    )
+    logo = models.FileField(
+        upload_to="logos/",
+        blank=True,
+        validators=[validate_logo],
+        help_text="PNG or JPEG, at most 200 KB; embedded in documents.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -27,6 +62,17 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def logo_data_uri(self) -> str:
+        """The logo inlined as a data: URI, so PDF rendering never fetches a file."""
+        if not self.logo:
+            return ""
+        with self.logo.open("rb") as handle:
+            data = handle.read(LOGO_MAX_BYTES + 1)
+        kind = _image_kind(data)
+        if kind is None or len(data) > LOGO_MAX_BYTES:
+            return ""
+        return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
 
 
 class Membership(models.Model):

@@ -112,3 +112,36 @@ def test_old_service_cancel_is_refused_with_the_rule(client, pm_a, world_a, org_
     assert "Refused by rule “ports_not_complete”" in response.content.decode()
     account.refresh_from_db()
     assert account.old_service_cancelled_at is None
+
+
+def test_loa_preview_shows_the_document_escaped_and_branded(client, pm_a, world_a, org_a):
+    from porting.services import prepare_loa
+
+    org_a.brand_color = "#aa3300"
+    org_a.save()
+    order = world_a["port_order"]
+    prepare_loa(order, by=pm_a, business_name='Acme <img src="file:///etc/passwd"> LLC')
+    login(client, pm_a)
+    html = client.get(reverse("port-order-loa-preview", args=[org_a.slug, order.pk]))
+    page = html.content.decode()
+    assert html.status_code == 200
+    assert "Letter of Authorization" in page and "#aa3300" in page
+    assert '<img src="file:///etc/passwd">' not in page
+    assert "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in page
+    assert "(214) 555-0100" in page and "Zoom Phone" in page and "AT&amp;T" in page
+    assert f"LOA-{org_a.slug}-{order.pk}-v2" in page
+
+
+def test_logo_must_be_a_small_png_or_jpeg(org_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tenancy.models import validate_logo
+
+    with pytest.raises(ValidationError):
+        validate_logo(SimpleUploadedFile("logo.svg", b"<svg onload=alert(1)>"))
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+    validate_logo(SimpleUploadedFile("logo.png", png))
+    org_a.logo.save("logo.png", SimpleUploadedFile("logo.png", png), save=True)
+    assert org_a.logo_data_uri().startswith("data:image/png;base64,")
