@@ -240,23 +240,21 @@ def _plan_order(order: OrderInput, today: date) -> OrderPlan:
     )
     estimate_text = f"{counted_from}; {hi} business days → earliest FOC {_fmt(estimated)}"
 
+    common = {
+        "key": order.key,
+        "label": order.label,
+        "carrier_type": order.carrier_type,
+        "start": start,
+        "estimated_foc": estimated,
+        "interval": interval,
+        "loa_submitted": submitted,
+    }
     if order.foc_confirmed_on is not None:
         foc = order.foc_confirmed_on
         text = f"{who}: FOC confirmed for {_fmt(foc)} (planner estimate: {estimate_text})"
         if not is_business_day(foc):
             text += f"; {_fmt(foc)} is {_day_kind(foc)}"
-        return OrderPlan(
-            key=order.key,
-            label=order.label,
-            carrier_type=order.carrier_type,
-            start=start,
-            estimated_foc=estimated,
-            foc=foc,
-            confirmed=True,
-            interval=interval,
-            explanation=text,
-            loa_submitted=submitted,
-        )
+        return OrderPlan(**common, foc=foc, confirmed=True, explanation=text)
 
     # No FOC yet: the port cannot happen today or earlier, whatever the estimate says.
     soonest = add_business_days(today, 1)
@@ -265,19 +263,7 @@ def _plan_order(order: OrderInput, today: date) -> OrderPlan:
     text = f"{who}: {estimate_text}"
     if overdue:
         text += f"; no FOC yet, so the earliest possible port is now {_fmt(foc)}"
-    return OrderPlan(
-        key=order.key,
-        label=order.label,
-        carrier_type=order.carrier_type,
-        start=start,
-        estimated_foc=estimated,
-        foc=foc,
-        confirmed=False,
-        interval=interval,
-        explanation=text,
-        loa_submitted=submitted,
-        overdue=overdue,
-    )
+    return OrderPlan(**common, foc=foc, confirmed=False, explanation=text, overdue=overdue)
 
 
 def _why(order: OrderPlan, today: date) -> str:
