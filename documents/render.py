@@ -1,0 +1,590 @@
+"""Locked-down PDF rendering with WeasyPrint 70.
+
+Every PDF the app makes (letters of authorization now, technician checklists later, many
+pages in one document) goes through `render_pdf`. Two rules hold for every render:
+
+1. **Nothing is fetched but the app's own static files.** WeasyPrint loads stylesheets,
+   images, fonts and attachments through a URL fetcher. Ours (`SafeURLFetcher`) serves
+   `app://static/<path>` URLs from the Django staticfiles finders (and the collected
+   `STATIC_ROOT`), reading the file from disk itself, and `data:` URLs up to
+   `PDF_MAX_DATA_URI_BYTES`. It refuses everything else: `file://`, `http(s)://` and every
+   other scheme, paths with `..`, files that resolve (through symlinks) outside the static
+   directories, and names no finder knows. A refusal is recorded in a `FetchLog` and
+   WeasyPrint skips the resource (it logs and goes on), so a hostile value can at worst
+   leave a hole in the page.
+
+2. **The render is bounded.** HTML over `PDF_MAX_HTML_BYTES` is refused before any work;
+   the rest is rendered in a forked child process that is killed (SIGKILL) when
+   `PDF_RENDER_TIMEOUT_SECONDS` runs out. A process, not `signal.alarm`: request threads
+   and Celery threads are not the main thread, and WeasyPrint's layout loops cannot be
+   interrupted from inside. The child is pure: it renders and writes the PDF to a pipe; it
+   never touches the database and leaves with `os._exit`, so the parent's connections,
+   atexit hooks and buffered output are left alone.
+
+Escaping is the caller's job and Django's: build the HTML with templates (autoescaping on),
+never by formatting strings. See docs/pdf-rendering.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import math
+import mimetypes
+import os
+import re
+import selectors
+import signal
+import struct
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib import request
+from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+
+logger = logging.getLogger(__name__)
+
+APP_SCHEME = "app"
+APP_HOST = "static"
+DEFAULT_BASE_URL = f"{APP_SCHEME}://{APP_HOST}/"
+PRINT_STYLESHEET = "css/print.css"
+
+DEFAULT_TIMEOUT_SECONDS = 30
+DEFAULT_MAX_HTML_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_DATA_URI_BYTES = 1024 * 1024
+
+# How many refusals one render logs one by one; the rest are counted.
+_LOGGED_REFUSALS = 20
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9.+-]+):")
+_HEADER = struct.Struct("!I")
+
+# urljoin() only resolves relative references for schemes it knows; without this,
+# "css/print.css" against "app://static/" would stay "css/print.css".
+for _registry in (urllib.parse.uses_relative, urllib.parse.uses_netloc):
+    if APP_SCHEME not in _registry:
+        _registry.append(APP_SCHEME)
+
+
+class RenderError(Exception):
+    """A PDF could not be made."""
+
+
+class RenderRefused(RenderError):
+    """The input was refused before rendering (too large, a stylesheet that is not ours)."""
+
+
+class RenderTimeout(RenderError):
+    """The render ran out of time; its process was killed."""
+
+    def __init__(self, message: str, *, timeout_seconds: float, pid: int):
+        super().__init__(message)
+        self.timeout_seconds = timeout_seconds
+        self.pid = pid
+
+
+class RenderFailed(RenderError):
+    """WeasyPrint raised, or the rendering process died."""
+
+
+class FetchRefused(ValueError):
+    """A URL the fetcher will not serve. WeasyPrint logs it and skips the resource."""
+
+
+@dataclass
+class FetchLog:
+    """What the fetcher served and what it refused during one render.
+
+    URLs are kept as WeasyPrint asked for them, except `data:` URLs, which are shortened
+    to their media type and length."""
+
+    served: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def refused_urls(self) -> list[str]:
+        return [url for url, _reason in self.refused]
+
+    def record_served(self, url: str) -> None:
+        self.served.append(_shorten_data_url(url))
+
+    def record_refused(self, url: str, reason: str) -> None:
+        self.refused.append((_shorten_data_url(url), reason))
+
+    def extend(self, other: FetchLog) -> None:
+        self.served.extend(other.served)
+        self.refused.extend(other.refused)
+
+    def to_dict(self) -> dict:
+        return {"served": self.served, "refused": [list(pair) for pair in self.refused]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FetchLog:
+        return cls(
+            served=[str(url) for url in data.get("served", [])],
+            refused=[(str(url), str(reason)) for url, reason in data.get("refused", [])],
+        )
+
+
+@dataclass
+class RenderedPDF:
+    pdf: bytes
+    pages: int
+    fetch_log: FetchLog
+    seconds: float
+
+
+# --- URLs ---------------------------------------------------------------------------
+
+
+def _shorten_data_url(url: str) -> str:
+    if url[:5].lower() == "data:":
+        header = url[5:].split(",", 1)[0][:60]
+        return f"data:{header},... ({len(url)} characters)"
+    return url
+
+
+def describe_url(url: str, limit: int = 200) -> str:
+    """A URL fit for a log line: no user:password, query or fragment, no control
+    characters, at most `limit` characters."""
+    url = _shorten_data_url(url)
+    if not url.startswith("data:"):
+        without_fragment, hash_sign, _fragment = url.partition("#")
+        url, question_mark, _query = without_fragment.partition("?")
+        try:
+            netloc = urlsplit(url).netloc
+        except ValueError:
+            netloc = url.partition("//")[2].partition("/")[0]
+        if "@" in netloc:
+            url = url.replace(netloc, netloc.rpartition("@")[2], 1)
+        if question_mark or hash_sign:
+            url += "?..."
+    url = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in url)
+    return url if len(url) <= limit else url[: limit - 3] + "..."
+
+
+def _static_url_prefix() -> str:
+    """The STATIC_URL path ("static/"), so that "/static/css/print.css" from the {% static %}
+    tag, resolved against app://static/, finds css/print.css."""
+    path = urlsplit(settings.STATIC_URL or "").path.strip("/")
+    return f"{path}/" if path else ""
+
+
+def static_roots() -> list[Path]:
+    """Every directory a static file may be served from: the finders' locations (the
+    STATICFILES_DIRS and each app's static/) and the collected STATIC_ROOT."""
+    roots = []
+    for finder in finders.get_finders():
+        for storage in getattr(finder, "storages", {}).values():
+            if getattr(storage, "location", None):
+                roots.append(storage.location)
+        for location in getattr(finder, "locations", []):
+            roots.append(location[1] if isinstance(location, tuple) else location)
+    if settings.STATIC_ROOT:
+        roots.append(settings.STATIC_ROOT)
+    return [Path(os.path.realpath(root)) for root in roots]
+
+
+def resolve_static_url(url: str) -> Path:
+    """The file on disk that an `app://static/...` URL names, or `FetchRefused`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise FetchRefused("malformed URL") from error
+    if parts.scheme.lower() != APP_SCHEME or parts.netloc.lower() != APP_HOST:
+        raise FetchRefused(f"only {DEFAULT_BASE_URL} URLs name static files")
+    path = unquote(parts.path)
+    if "\x00" in path or "\\" in path:
+        raise FetchRefused("forbidden character in path")
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise FetchRefused("path traversal")
+    relative = path.lstrip("/")
+    prefix = _static_url_prefix()
+    if prefix and relative.startswith(prefix):
+        relative = relative[len(prefix) :]
+    if not relative or relative.endswith("/"):
+        raise FetchRefused("not a file")
+    try:
+        found = finders.find(relative)
+    except SuspiciousFileOperation as error:
+        raise FetchRefused("path outside the static directories") from error
+    if not found and settings.STATIC_ROOT:
+        # Collected files, e.g. the hashed names {% static %} gives with the manifest storage.
+        found = os.path.join(settings.STATIC_ROOT, relative)
+    if not found or not os.path.isfile(found):
+        raise FetchRefused("no such static file")
+    real = Path(os.path.realpath(found))
+    if not any(real.is_relative_to(root) for root in static_roots()):
+        raise FetchRefused("path outside the static directories")
+    return real
+
+
+def _decode_data_url(url: str, limit: int) -> tuple[str, bytes]:
+    header, comma, payload = url[5:].partition(",")
+    if not comma:
+        raise FetchRefused("malformed data: URL")
+    # Base64 is 4 characters per 3 bytes; percent-encoding is up to 3 per byte.
+    if len(payload) > 3 * limit + 16:
+        raise FetchRefused(f"data: URL over {limit} bytes")
+    params = [param.strip() for param in header.split(";")]
+    is_base64 = len(params) > 1 and params[-1].lower() == "base64"
+    if is_base64:
+        params = params[:-1]
+    params[0] = params[0].lower() or "text/plain"
+    data = unquote_to_bytes(payload)
+    if is_base64:
+        try:
+            data = base64.b64decode(b"".join(data.split()), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise FetchRefused("malformed base64 in data: URL") from error
+    if len(data) > limit:
+        raise FetchRefused(f"data: URL over {limit} bytes")
+    return "; ".join(params), data
+
+
+def safe_url_fetcher(
+    url: str, *, log: FetchLog | None = None, max_data_uri_bytes: int | None = None
+) -> URLFetcherResponse:
+    """Serve `url` if it is one of ours; raise `FetchRefused` otherwise.
+
+    Returns WeasyPrint 70's `URLFetcherResponse` (earlier versions wanted a dict)."""
+    if max_data_uri_bytes is None:
+        max_data_uri_bytes = _setting("PDF_MAX_DATA_URI_BYTES", DEFAULT_MAX_DATA_URI_BYTES)
+    try:
+        response = _fetch(url, max_data_uri_bytes)
+    except FetchRefused as refusal:
+        if log is not None:
+            log.record_refused(url, str(refusal))
+        raise
+    if log is not None:
+        log.record_served(url)
+    return response
+
+
+def _fetch(url: str, max_data_uri_bytes: int) -> URLFetcherResponse:
+    match = _SCHEME_RE.match(url)
+    if not match:
+        raise FetchRefused("not an absolute URL")
+    scheme = match[1].lower()
+    if scheme == "data":
+        content_type, data = _decode_data_url(url, max_data_uri_bytes)
+        return URLFetcherResponse(url, data, {"Content-Type": content_type})
+    if scheme == APP_SCHEME:
+        path = resolve_static_url(url)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+    raise FetchRefused(f"scheme {scheme!r} is not allowed")
+
+
+class SafeURLFetcher(URLFetcher):
+    """The fetcher WeasyPrint is given.
+
+    WeasyPrint 70 wants a `weasyprint.urls.URLFetcher` (it reads `_fail_on_errors` off the
+    fetcher, so a plain function no longer works) whose `fetch(url, headers)` returns a
+    `URLFetcherResponse`. This one has no urllib handlers at all, so even the base class's
+    machinery could open nothing; `fetch` is ours."""
+
+    def __init__(self, log: FetchLog | None = None, *, max_data_uri_bytes: int | None = None):
+        request.OpenerDirector.__init__(self)  # no handlers: http, ftp, file all unknown
+        self._timeout = 0
+        self._http_headers = {}
+        self._allowed_protocols = frozenset()
+        self._fail_on_errors = False
+        self._request = None
+        self.log = log if log is not None else FetchLog()
+        self.max_data_uri_bytes = max_data_uri_bytes
+
+    def fetch(self, url, headers=None):
+        return safe_url_fetcher(url, log=self.log, max_data_uri_bytes=self.max_data_uri_bytes)
+
+
+class _DropRefusals(logging.Filter):
+    """WeasyPrint logs every failed fetch at ERROR with the full URL. For our refusals the
+    parent logs one shortened line instead (`_log_refusals`), so drop WeasyPrint's."""
+
+    def filter(self, record):
+        return not any(
+            isinstance(arg, URLFetchingError) and str(arg).startswith(f"{FetchRefused.__name__}:")
+            for arg in (record.args if isinstance(record.args, tuple) else ())
+        )
+
+
+_weasyprint_logger = logging.getLogger("weasyprint")
+if not any(isinstance(f, _DropRefusals) for f in _weasyprint_logger.filters):
+    _weasyprint_logger.addFilter(_DropRefusals())
+
+
+# --- rendering ----------------------------------------------------------------------
+
+
+def _setting(name, default):
+    value = getattr(settings, name, None)
+    return default if value is None else value
+
+
+def _timeout(timeout_seconds: float | None) -> float:
+    if timeout_seconds is None:
+        timeout_seconds = _setting("PDF_RENDER_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+    timeout_seconds = float(timeout_seconds)
+    if not math.isfinite(timeout_seconds) or timeout_seconds <= 0:
+        raise ValueError("the PDF render timeout must be a positive number of seconds")
+    return timeout_seconds
+
+
+def _stylesheet_urls(stylesheets, base_url: str) -> list[str]:
+    urls = []
+    for stylesheet in stylesheets:
+        if not isinstance(stylesheet, str):
+            raise TypeError(
+                "stylesheets are static paths or app://static/ URLs, not CSS objects "
+                "(a CSS object built elsewhere may have fetched anything)"
+            )
+        url = urljoin(base_url, stylesheet)
+        try:
+            resolve_static_url(url)
+        except FetchRefused as refusal:
+            raise RenderRefused(
+                f"stylesheet {describe_url(stylesheet)} refused: {refusal}"
+            ) from refusal
+        urls.append(url)
+    return urls
+
+
+def render_in_process(
+    html: str,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    stylesheet_urls=(),
+    fetch_log: FetchLog | None = None,
+    max_data_uri_bytes: int | None = None,
+):
+    """Lay out `html` here, with the safe fetcher but with NO time limit; returns
+    WeasyPrint's `Document`. For the child process and for tests that inspect the layout;
+    everything else calls `render_pdf`."""
+    fetcher = SafeURLFetcher(fetch_log, max_data_uri_bytes=max_data_uri_bytes)
+    font_config = FontConfiguration()
+    css = [CSS(url=url, url_fetcher=fetcher, font_config=font_config) for url in stylesheet_urls]
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    return document.render(font_config=font_config, stylesheets=css)
+
+
+def render(
+    html: str,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    timeout_seconds: float | None = None,
+    stylesheets=(),
+    fetch_log: FetchLog | None = None,
+) -> RenderedPDF:
+    """Render `html` to PDF in a child process under the time limit.
+
+    `stylesheets` are static paths ("css/print.css") or app://static/ URLs, applied as
+    author stylesheets after the document's own. Refused resources are recorded in
+    `fetch_log` (and logged) and left out of the PDF.
+
+    Raises `RenderRefused` (input over PDF_MAX_HTML_BYTES, a stylesheet that is not a static
+    file), `RenderTimeout` (killed at the time limit) or `RenderFailed`."""
+    if not isinstance(html, str):
+        raise TypeError("render_pdf takes the HTML as a str")
+    max_html_bytes = int(_setting("PDF_MAX_HTML_BYTES", DEFAULT_MAX_HTML_BYTES))
+    if len(html) > max_html_bytes or len(html.encode("utf-8")) > max_html_bytes:
+        raise RenderRefused(
+            f"the HTML is over the {max_html_bytes}-byte limit (PDF_MAX_HTML_BYTES); "
+            "shorten the values put into the template"
+        )
+    timeout = _timeout(timeout_seconds)
+    stylesheet_urls = _stylesheet_urls(stylesheets, base_url)
+    max_data_uri_bytes = int(_setting("PDF_MAX_DATA_URI_BYTES", DEFAULT_MAX_DATA_URI_BYTES))
+
+    def job():
+        log = FetchLog()
+        document = render_in_process(
+            html,
+            base_url=base_url,
+            stylesheet_urls=stylesheet_urls,
+            fetch_log=log,
+            max_data_uri_bytes=max_data_uri_bytes,
+        )
+        return document.write_pdf(), len(document.pages), log
+
+    _warm_up()
+    started = time.monotonic()
+    header, pdf = _run_in_child(job, timeout)
+    seconds = time.monotonic() - started
+
+    log = FetchLog.from_dict(header.get("fetch_log", {}))
+    _log_refusals(log)
+    if fetch_log is not None:
+        fetch_log.extend(log)
+        log = fetch_log
+    if not header.get("ok"):
+        raise RenderFailed(f"PDF rendering failed: {header.get('error', 'unknown error')}")
+    return RenderedPDF(pdf=pdf, pages=int(header.get("pages", 0)), fetch_log=log, seconds=seconds)
+
+
+def render_pdf(
+    html: str,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    timeout_seconds: float | None = None,
+    stylesheets=(),
+    fetch_log: FetchLog | None = None,
+) -> bytes:
+    """The PDF bytes for `html`; see `render` for the rules and the errors."""
+    return render(
+        html,
+        base_url=base_url,
+        timeout_seconds=timeout_seconds,
+        stylesheets=stylesheets,
+        fetch_log=fetch_log,
+    ).pdf
+
+
+_WARM_UP_HTML = """<h1>Warm-up</h1><p><strong>Bold</strong> <em>italic</em> <code>mono</code></p>
+<table><tr><th>A</th><td>1</td></tr></table><img src="img/print-mark.png" alt="">"""
+_warm_up_lock = threading.Lock()
+_warmed_up = False
+
+
+def _warm_up() -> None:
+    """Render a small fixed document in this process, once, so that every forked child
+    starts with fontconfig, Pango, the PDF writer and the image decoders loaded (a one-page
+    render measured about 90 ms cold, 40 ms warm). Under a lock, so that no thread forks
+    while another is inside Pango here; after it, this process never lays out again."""
+    global _warmed_up
+    if _warmed_up:
+        return
+    with _warm_up_lock:
+        if _warmed_up:
+            return
+        try:
+            render_in_process(
+                _WARM_UP_HTML, stylesheet_urls=[DEFAULT_BASE_URL + PRINT_STYLESHEET]
+            ).write_pdf()
+        except Exception:  # only a speed-up; the child does the real work
+            logger.debug("PDF renderer warm-up failed", exc_info=True)
+        _warmed_up = True
+
+
+def _log_refusals(log: FetchLog) -> None:
+    for url, reason in log.refused[:_LOGGED_REFUSALS]:
+        logger.warning("PDF render: refused to fetch %s (%s)", describe_url(url), reason)
+    if len(log.refused) > _LOGGED_REFUSALS:
+        logger.warning("PDF render: refused %d more URLs", len(log.refused) - _LOGGED_REFUSALS)
+
+
+# --- the child process --------------------------------------------------------------
+
+
+def _child_payload(job) -> bytes:
+    """Run `job` and frame its outcome: a 4-byte length, a JSON header, the PDF bytes.
+    JSON rather than pickle: the parent must not unpickle what a process that has just
+    chewed on hostile input sends it."""
+    pdf = b""
+    try:
+        pdf, pages, log = job()
+        header = {"ok": True, "pages": pages, "fetch_log": log.to_dict()}
+    except Exception as error:  # reported to the parent, which raises
+        header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
+    encoded = json.dumps(header).encode()
+    return _HEADER.pack(len(encoded)) + encoded + pdf
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _run_in_child(job, timeout: float) -> tuple[dict, bytes]:
+    read_fd, write_fd = os.pipe()
+    deadline = time.monotonic() + timeout
+    pid = os.fork()
+    if pid == 0:  # the child: render, write, leave without running any cleanup
+        status = 70
+        try:
+            os.close(read_fd)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _write_all(write_fd, _child_payload(job))
+            status = 0
+        finally:
+            os._exit(status)
+
+    os.close(write_fd)
+    chunks = []
+    timed_out = False
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(read_fd, selectors.EVENT_READ)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                if not selector.select(remaining):
+                    continue
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        exit_status = _reap(pid, deadline, kill_now=timed_out)
+
+    if timed_out:
+        raise RenderTimeout(
+            f"PDF rendering took longer than {timeout:g} s (PDF_RENDER_TIMEOUT_SECONDS) "
+            "and was stopped",
+            timeout_seconds=timeout,
+            pid=pid,
+        )
+    data = b"".join(chunks)
+    if len(data) < _HEADER.size:
+        raise RenderFailed(f"the PDF rendering process died ({exit_status})")
+    (header_length,) = _HEADER.unpack_from(data)
+    header_end = _HEADER.size + header_length
+    if len(data) < header_end:
+        raise RenderFailed(f"the PDF rendering process died ({exit_status})")
+    header = json.loads(data[_HEADER.size : header_end])
+    return header, data[header_end:]
+
+
+def _reap(pid: int, deadline: float, *, kill_now: bool) -> str:
+    """Wait for the child; SIGKILL it if it is (still) running at the deadline. Returns
+    how it ended, for error messages."""
+    if not kill_now:
+        # The pipe closes when the child exits; give it until the deadline to do so.
+        while time.monotonic() < deadline:
+            try:
+                reaped, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return "reaped elsewhere"
+            if reaped:
+                return _describe_status(status)
+            time.sleep(0.001)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    try:
+        _pid, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return "reaped elsewhere"
+    return _describe_status(status)
+
+
+def _describe_status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
