@@ -50,6 +50,11 @@ urlpatterns = [
         name="port-order-loa-preview",
     ),
     path(
+        "port-orders/<int:pk>/loa/preview.pdf",
+        v.PortOrderLoaPdf.as_view(),
+        name="port-order-loa-pdf",
+    ),
+    path(
         "port-orders/<int:pk>/acknowledge/",
         v.PortOrderAcknowledge.as_view(),
         name="port-order-acknowledge",

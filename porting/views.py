@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -9,6 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
+from documents.render import render_pdf
 from tenancy.views_base import OrgMixin
 from tenancy.views_crud import (
     OrgCreateView,
@@ -443,3 +445,14 @@ class PortOrderLoaPreview(PortOrderViews, OrgDetailView):
             raise Http404("No LOA yet.")
         context["doc"] = loa_document(loa)
         return context
+
+
+class PortOrderLoaPdf(PortOrderLoaPreview):
+    """The same document as a PDF, rendered with no access to files or the network."""
+
+    def render_to_response(self, context, **response_kwargs):
+        html = render_to_string(self.template_name, context, request=self.request)
+        pdf = render_pdf(html)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{context["doc"]["document_id"]}.pdf"'
+        return response

@@ -145,3 +145,17 @@ def test_logo_must_be_a_small_png_or_jpeg(org_a, settings, tmp_path):
     validate_logo(SimpleUploadedFile("logo.png", png))
     org_a.logo.save("logo.png", SimpleUploadedFile("logo.png", png), save=True)
     assert org_a.logo_data_uri().startswith("data:image/png;base64,")
+
+
+def test_loa_pdf_renders_the_same_document(client, pm_a, world_a, org_a):
+    from documents.render import render
+
+    login(client, pm_a)
+    order = world_a["port_order"]
+    response = client.get(reverse("port-order-loa-pdf", args=[org_a.slug, order.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert f"LOA-{org_a.slug}-{order.pk}-v1.pdf" in response["Content-Disposition"]
+    html = client.get(reverse("port-order-loa-preview", args=[org_a.slug, order.pk]))
+    result = render(html.content.decode())
+    assert result.pages == 1 and not result.fetch_log.refused

@@ -209,12 +209,22 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint narrates every render step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Largest inventory CSV file accepted from the browser or the command line (bytes).
 INVENTORY_IMPORT_MAX_BYTES = env.int("INVENTORY_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# PDF rendering (documents/render.py): a hard time limit per render (a forked child is
+# killed), the largest HTML accepted, and the largest inline data: URI (logos, QR codes).
+PDF_RENDER_TIMEOUT_SECONDS = env.float("PDF_RENDER_TIMEOUT_SECONDS", default=30.0)
+PDF_MAX_HTML_BYTES = env.int("PDF_MAX_HTML_BYTES", default=5 * 1024 * 1024)
+PDF_MAX_DATA_URI_BYTES = env.int("PDF_MAX_DATA_URI_BYTES", default=1024 * 1024)
 # Most rows accepted in one inventory CSV file.
 INVENTORY_IMPORT_MAX_ROWS = env.int("INVENTORY_IMPORT_MAX_ROWS", default=50_000)
