@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "porting",
     "e911",
     "inventory",
+    "esign",
 ]
 
 MIDDLEWARE = [

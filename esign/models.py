@@ -1,0 +1,1 @@
+# Organization signing certificates and sealed documents (issue 4).
