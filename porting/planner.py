@@ -59,6 +59,11 @@ CARRIER_TYPE_LABELS: dict[str, str] = {
 
 # With several carriers the FOC dates rarely align: plan for the long end of a 1-3 day stagger.
 STAGGER_BUSINESS_DAYS = 3
+# Before the carrier's clock starts, the LOA must be collected, signed and validated: seed
+# 000 says this "commonly adds two to four weeks", and seed 002's own example ("the carrier
+# needs 15 business days → minimum 5 weeks") is 10 business days plus the interval. An
+# order whose LOA is not submitted yet is therefore counted from today plus this allowance.
+LOA_COLLECTION_BUSINESS_DAYS = 10
 
 NO_ORDERS_WARNING = (
     "No port orders yet: create one port order per carrier account (per BTN) "
@@ -231,12 +236,17 @@ def _plan_order(order: OrderInput, today: date) -> OrderPlan:
     hi = interval[1]
     who = f"{order.label} ({CARRIER_TYPE_LABELS[order.carrier_type]})"
     submitted = order.loa_submitted_on is not None
-    start = order.loa_submitted_on if submitted else today
+    start = (
+        order.loa_submitted_on
+        if submitted
+        else add_business_days(today, LOA_COLLECTION_BUSINESS_DAYS)
+    )
     estimated = add_business_days(start, hi)
     counted_from = (
         f"LOA submitted {_fmt(start)}"
         if submitted
-        else f"LOA not submitted yet, counting from today {_fmt(today)}"
+        else f"LOA not submitted yet: {LOA_COLLECTION_BUSINESS_DAYS} business days from today "
+        f"{_fmt(today)} to collect and validate it, so counting from {_fmt(start)}"
     )
     estimate_text = f"{counted_from}; {hi} business days → earliest FOC {_fmt(estimated)}"
 
@@ -281,7 +291,8 @@ def _why(order: OrderPlan, today: date) -> str:
         return f"{who} needs {hi} business days from LOA submission on {_fmt(order.start)}"
     return (
         f"{who} needs {hi} business days from LOA submission, which has not happened yet "
-        f"(counted from today, {_fmt(today)})"
+        f"(allowing {LOA_COLLECTION_BUSINESS_DAYS} business days from today, {_fmt(today)}, "
+        "to collect and validate the LOA)"
     )
 
 

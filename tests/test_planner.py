@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from porting import planner
 from porting.planner import (
     FOC_INTERVALS,
+    LOA_COLLECTION_BUSINESS_DAYS,
     NO_ORDERS_WARNING,
     STAGGER_BUSINESS_DAYS,
     OrderInput,
@@ -211,7 +212,8 @@ def test_three_hundred_business_days_is_fast():
 
 def test_seed_example_two_weeks_wanted_fifteen_business_days_needed():
     """Seed 002: "the customer wants to go live in 2 weeks and their carrier needs 15
-    business days" -> at least three calendar weeks, and the request is flagged."""
+    business days, the answer is 'minimum 5 weeks'" -> the LOA allowance (10 business
+    days, seed 000) plus the interval, and the request is flagged."""
     today = date(2026, 6, 1)  # Monday
     wanted = today + timedelta(weeks=2)
     p = plan(
@@ -219,19 +221,21 @@ def test_seed_example_two_weeks_wanted_fifteen_business_days_needed():
         today=today,
         requested_go_live=wanted,
     )
-    # 15 business days from Monday 2026-06-01, Juneteenth (Friday 06-19) skipped.
-    assert p.earliest_cutover == date(2026, 6, 23)
-    assert (p.earliest_cutover - today).days >= 21
+    # 10 business days to 06-15, then 15 more skipping Juneteenth (06-19) and the observed
+    # Independence Day (07-03).
+    assert p.earliest_cutover == date(2026, 7, 8)
+    assert (p.earliest_cutover - today).days >= 35  # "minimum 5 weeks"
     assert not p.ready_for_cutover
     assert [o.key for o in p.blocking_orders] == ["1"]
     assert any(
-        w.startswith("Requested go-live 2026-06-15 is before the earliest honest date 2026-06-23")
+        w.startswith("Requested go-live 2026-06-15 is before the earliest honest date 2026-07-08")
         and "Spectrum (major CLEC) needs 15 business days" in w
         for w in p.warnings
     )
     assert p.orders[0].explanation == (
-        "Spectrum (major CLEC): LOA not submitted yet, counting from today 2026-06-01; "
-        "15 business days → earliest FOC 2026-06-23"
+        "Spectrum (major CLEC): LOA not submitted yet: 10 business days from today "
+        "2026-06-01 to collect and validate it, so counting from 2026-06-15; "
+        "15 business days → earliest FOC 2026-07-08"
     )
 
 
@@ -388,7 +392,9 @@ def test_plan_invariants(orders, today, requested):
     assert p.driving_orders and all(o.foc == p.latest_foc for o in p.driving_orders)
     assert p.stagger_days == (3 if len(orders) > 1 and p.blocking_orders else 0)
     for o, given_order in zip(p.orders, orders, strict=True):
-        assert o.start == (given_order.loa_submitted_on or today)
+        assert o.start == (
+            given_order.loa_submitted_on or add_business_days(today, LOA_COLLECTION_BUSINESS_DAYS)
+        )
         assert o.estimated_foc == earliest_foc(o.carrier_type, o.start)
         assert o.interval == FOC_INTERVALS[o.carrier_type]
         assert o.explanation.startswith(o.label)
@@ -436,11 +442,14 @@ def test_a_later_today_never_moves_anything_earlier(orders, today, shift, reques
 
 @PROPS
 @given(order_inputs(), dates, st.sampled_from(CARRIER_TYPES), st.none() | dates, st.data())
-def test_submitting_an_loa_today_or_later_never_moves_anything_earlier(
+def test_submitting_an_loa_later_than_allowed_never_moves_anything_earlier(
     orders, today, carrier_type, foc, data
 ):
+    # The allowance is the plan's assumption for when the LOA gets submitted; submitting
+    # on or after that day can only keep or push the dates.
     pending = OrderInput("new", "New carrier", carrier_type, None, foc)
-    submitted = replace(pending, loa_submitted_on=today + timedelta(days=data.draw(shifts)))
+    allowed = add_business_days(today, LOA_COLLECTION_BUSINESS_DAYS)
+    submitted = replace(pending, loa_submitted_on=allowed + timedelta(days=data.draw(shifts)))
     before = plan([*orders, pending], today=today)
     after = plan([*orders, submitted], today=today)
     assert after.earliest_cutover >= before.earliest_cutover
