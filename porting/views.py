@@ -13,11 +13,11 @@ from django.views.generic.detail import SingleObjectMixin
 from documents.render import render_pdf
 from tenancy.views_base import OrgMixin
 from tenancy.views_crud import (
+    MigrationChildListView,
     OrgCreateView,
     OrgDeleteView,
     OrgDetailView,
     OrgHistoryView,
-    OrgListView,
     OrgUpdateView,
     ParentMigrationMixin,
     ReasonForm,
@@ -63,17 +63,10 @@ class NumberViews:
         return super().get_queryset().select_related("site", "endpoint", "migration__customer")
 
 
-class NumberList(ParentMigrationMixin, NumberViews, OrgListView):
+class NumberList(NumberViews, MigrationChildListView):
     filterset_class = PhoneNumberFilter
     table_template = "porting/_number_table.html"
     title = "Numbers"
-    template_name = "sites/list.html"
-
-    def decorate(self, queryset):
-        return queryset.filter(migration=self.get_migration())
-
-    def get_create_url(self):
-        return reverse("number-create", args=[self.organization.slug, self.get_migration().uuid])
 
 
 class NumberDetail(NumberViews, OrgDetailView):
@@ -154,22 +147,18 @@ class CarrierAccountViews:
         return super().get_queryset().select_related("migration__customer")
 
 
-class CarrierAccountList(ParentMigrationMixin, CarrierAccountViews, OrgListView):
+class CarrierAccountList(CarrierAccountViews, MigrationChildListView):
     filterset_class = CarrierAccountFilter
     table_template = "porting/_carrier_account_table.html"
     title = "Carrier accounts"
-    template_name = "sites/list.html"
 
     def decorate(self, queryset):
         from customers.selectors import count_of
 
-        return queryset.filter(migration=self.get_migration()).annotate(
-            number_count=count_of(PhoneNumber, carrier_account="pk")
-        )
-
-    def get_create_url(self):
-        return reverse(
-            "carrier-account-create", args=[self.organization.slug, self.get_migration().uuid]
+        return (
+            super()
+            .decorate(queryset)
+            .annotate(number_count=count_of(PhoneNumber, carrier_account="pk"))
         )
 
 

@@ -3,11 +3,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from tenancy.views_crud import (
+    MigrationChildListView,
     OrgCreateView,
     OrgDeleteView,
     OrgDetailView,
     OrgHistoryView,
-    OrgListView,
     OrgUpdateView,
     ParentMigrationMixin,
 )
@@ -30,21 +30,15 @@ class SiteViews:
         return context
 
 
-class SiteList(ParentMigrationMixin, SiteViews, OrgListView):
+class SiteList(SiteViews, MigrationChildListView):
     filterset_class = SiteFilter
     table_template = "sites/_site_table.html"
     title = "Sites"
-    template_name = "sites/list.html"
 
     def decorate(self, queryset):
         from customers.selectors import count_of
 
-        return queryset.filter(migration=self.get_migration()).annotate(
-            endpoint_count=count_of(Endpoint, site="pk")
-        )
-
-    def get_create_url(self):
-        return reverse("site-create", args=[self.organization.slug, self.get_migration().uuid])
+        return super().decorate(queryset).annotate(endpoint_count=count_of(Endpoint, site="pk"))
 
 
 class SiteDetail(SiteViews, OrgDetailView):
@@ -90,17 +84,13 @@ class EndpointViews:
         return super().get_queryset().select_related("site", "migration__customer")
 
 
-class EndpointList(ParentMigrationMixin, EndpointViews, OrgListView):
+class EndpointList(EndpointViews, MigrationChildListView):
     filterset_class = EndpointFilter
     table_template = "sites/_endpoint_table.html"
     title = "Endpoints"
-    template_name = "sites/list.html"
 
     def decorate(self, queryset):
-        return queryset.filter(migration=self.get_migration()).prefetch_related("numbers")
-
-    def get_create_url(self):
-        return reverse("endpoint-create", args=[self.organization.slug, self.get_migration().uuid])
+        return super().decorate(queryset).prefetch_related("numbers")
 
 
 class EndpointDetail(EndpointViews, OrgDetailView):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from .history import history_rows
@@ -100,6 +101,20 @@ class OrgListView(OrgMixin, ListView):
 
     def get_create_url(self):
         return None
+
+
+class MigrationChildListView(ParentMigrationMixin, OrgListView):
+    """A list of one migration's sites, endpoints, numbers or carrier accounts."""
+
+    template_name = "sites/list.html"
+
+    def decorate(self, queryset):
+        return queryset.filter(migration=self.get_migration())
+
+    def get_create_url(self):
+        return reverse(
+            f"{self.model.ui_name}-create", args=[self.organization.slug, self.get_migration().uuid]
+        )
 
 
 class OrgDetailView(OrgMixin, DetailView):
