@@ -7,10 +7,11 @@ from porting.models import PhoneNumber
 from sites.models import Endpoint, Site
 
 
-def count_of(model, **outer):
+def count_of(model, *, where=None, **outer):
+    """Subquery counting `model` rows whose `field` points at the outer row (plus `where`)."""
     field, ref = next(iter(outer.items()))
     rows = (
-        model.objects.filter(**{field: OuterRef(ref)})
+        model.objects.filter(**{field: OuterRef(ref)}, **(where or {}))
         .order_by()
         .values(field)
         .annotate(n=Count("pk"))
@@ -55,14 +56,7 @@ def migration_dashboard(migration):
     sites = list(
         Site.objects.filter(migration=migration).annotate(
             endpoint_count=count_of(Endpoint, site="pk"),
-            remote_count=Subquery(
-                Endpoint.objects.filter(site=OuterRef("pk"), is_remote_worker=True)
-                .order_by()
-                .values("site")
-                .annotate(n=Count("pk"))
-                .values("n"),
-                output_field=IntegerField(),
-            ),
+            remote_count=count_of(Endpoint, site="pk", where={"is_remote_worker": True}),
             number_count=count_of(PhoneNumber, site="pk"),
         )
     )

@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -140,6 +142,17 @@ class SignedLoaForm(forms.Form):
         return upload
 
 
+def _read_in_carrier_zone(data, field):
+    """The carrier gives the FOC in its local time: read the naive input in `foc_timezone`."""
+    if not (data.get(field) and data.get("foc_timezone")):
+        return
+    try:
+        zone = ZoneInfo(data["foc_timezone"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise forms.ValidationError({"foc_timezone": "Not an IANA time zone."}) from exc
+    data[field] = data[field].replace(tzinfo=None).replace(tzinfo=zone)
+
+
 class OrderTransitionForm(forms.Form):
     """One form for every transition; each uses the fields it needs."""
 
@@ -158,16 +171,7 @@ class OrderTransitionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        tz = data.get("foc_timezone")
-        if data.get("foc_at") and tz:
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-            try:
-                zone = ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise forms.ValidationError({"foc_timezone": "Not an IANA time zone."}) from exc
-            # The carrier gives the FOC in its local time: read the naive input there.
-            data["foc_at"] = data["foc_at"].replace(tzinfo=None).replace(tzinfo=zone)
+        _read_in_carrier_zone(data, "foc_at")
         return data
 
     def context(self):
@@ -184,14 +188,7 @@ class FocChangeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("new_foc_at") and data.get("foc_timezone"):
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-            try:
-                zone = ZoneInfo(data["foc_timezone"])
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise forms.ValidationError({"foc_timezone": "Not an IANA time zone."}) from exc
-            data["new_foc_at"] = data["new_foc_at"].replace(tzinfo=None).replace(tzinfo=zone)
+        _read_in_carrier_zone(data, "new_foc_at")
         return data
 
 

@@ -443,13 +443,18 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
         for attr in ("_current_loa", "_loa_findings"):
             self.__dict__.pop(attr, None)
 
-    def numbers_missing_tests(self):
-        passed = {}
+    def passing_lines(self) -> dict[int, set[str]]:
+        """Number id -> the distinct outside lines its passing test calls came from."""
+        lines = {}
         for number_id, line in self.test_calls.filter(passed=True).values_list(
             "number_id", "called_from"
         ):
-            passed.setdefault(number_id, set()).add(line)
-        return [n for n in self.numbers.all() if len(passed.get(n.pk, ())) < TEST_CALLS_REQUIRED]
+            lines.setdefault(number_id, set()).add(str(line))
+        return lines
+
+    def numbers_missing_tests(self):
+        lines = self.passing_lines()
+        return [n for n in self.numbers.all() if len(lines.get(n.pk, ())) < TEST_CALLS_REQUIRED]
 
     # -- transitions -----------------------------------------------------------------------
     @transition(

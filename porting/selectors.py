@@ -4,7 +4,7 @@ per page, whatever the number of orders)."""
 from django.db.models import Count
 from django.utils import timezone
 
-from .models import PortOrder, PostPortTestCall
+from .models import PortOrder
 
 # States in which the order holds a confirmed FOC (a rejected or failed port does not).
 FOC_CONFIRMED = (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_DAY, PortOrder.State.COMPLETE)
@@ -83,12 +83,7 @@ def order_page(order, *, user):
     loas = list(order.loas.order_by("-version"))
     order._current_loa = loas[0] if loas else None
     numbers = list(order.numbers.select_related("site", "endpoint").order_by("number"))
-    lines = {}
-    for number_id, line, passed in PostPortTestCall.objects.filter(port_order=order).values_list(
-        "number_id", "called_from", "passed"
-    ):
-        if passed:
-            lines.setdefault(number_id, set()).add(str(line))
+    lines = order.passing_lines()
     for number in numbers:
         number.passing_lines = len(lines.get(number.pk, ()))
     findings = order.loa_findings()
