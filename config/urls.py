@@ -25,4 +25,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("sites.urls")),
     path("o/<slug:org_slug>/", include("porting.urls")),
     path("o/<slug:org_slug>/", include("inventory.urls")),
+    path("o/<slug:org_slug>/", include("esign.urls")),
+    path("", include("esign.portal_urls")),
 ]

@@ -19,7 +19,6 @@ from drf_spectacular.utils import (
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from customers.models import Migration
@@ -34,7 +33,6 @@ from tenancy.api_base import (
 from tenancy.scoping import scope_queryset
 
 from .filters import CarrierAccountFilter, PhoneNumberFilter, PortOrderFilter
-from .forms import SignedLoaForm
 from .loa_checks import REJECT_CODES
 from .models import (
     CarrierAccount,
@@ -56,7 +54,6 @@ from .services import (
     change_foc,
     create_port_order,
     prepare_loa,
-    record_signed_loa,
     record_test_call,
     refusal,
     split_partial_port,
@@ -490,23 +487,35 @@ class FindingsSerializer(serializers.Serializer):
     findings = FindingSerializer(many=True)
 
 
+class LoaSignatureSerializer(serializers.Serializer):
+    document_id = serializers.CharField()
+    typed_name = serializers.CharField()
+    typed_title = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    document_sha256 = serializers.CharField(help_text="SHA-256 of the letter the signer saw.")
+    sealed_sha256 = serializers.CharField(help_text="SHA-256 of the sealed PDF.")
+
+
 class LoaSerializer(OrgScopedSerializer):
     btn = NANPNumberField(read_only=True)
-    has_signed_file = serializers.SerializerMethodField()
+    signature = serializers.SerializerMethodField()
 
     class Meta:
         model = LetterOfAuthorization
         fields = [
             "id", "version", "status", "business_name", "service_line1", "service_line2",
             "service_city", "service_state", "service_postal_code", "account_number", "btn",
-            "authorized_person", "authorized_title", "numbers", "has_signed_file",
+            "authorized_person", "authorized_title", "numbers", "signature",
             "signed_at", "signed_by_name", "acknowledged_warnings", "acknowledged_by",
             "acknowledged_at", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
-    def get_has_signed_file(self, loa) -> bool:
-        return bool(loa.signed_file)
+    @extend_schema_field(LoaSignatureSerializer(allow_null=True))
+    def get_signature(self, loa):
+        if not loa.has_portal_signature():
+            return None
+        return LoaSignatureSerializer(loa.signature).data
 
 
 class LoaChangesSerializer(serializers.ModelSerializer):
@@ -521,20 +530,28 @@ class LoaChangesSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"required": False} for name in LOA_FIELDS}
 
 
-class SignedLoaSerializer(serializers.Serializer):
-    signed_file = serializers.FileField(help_text="The signed LOA, a PDF of at most 10 MB.")
-    signed_by_name = serializers.CharField(max_length=SIGNER_NAME_MAX)
+class SendForSignatureSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="The authorized person's email.")
 
-    def validate(self, attrs):
-        # The page's form holds the file rules (PDF, size): one definition for both.
-        form = SignedLoaForm(
-            data={"signed_by_name": attrs["signed_by_name"]},
-            files={"signed_file": attrs["signed_file"]},
-        )
-        if not form.is_valid():
-            raise serializers.ValidationError(dict(form.errors))
-        attrs["signed_file"] = form.cleaned_data["signed_file"]
-        return attrs
+
+class RevokeLinkSerializer(serializers.Serializer):
+    signing_request = serializers.IntegerField(help_text="Id of the signing request.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class SigningRequestSerializer(serializers.Serializer):
+    """A signing link's record. The link itself exists only in the signer's email."""
+
+    id = serializers.IntegerField()
+    loa_version = serializers.IntegerField(source="loa.version")
+    email = serializers.EmailField()
+    state = serializers.CharField(source="link_state")
+    outcome = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField()
+    used_at = serializers.DateTimeField(allow_null=True)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -843,24 +860,110 @@ class PortOrderViewSet(OrgScopedViewSet):
         return Response(LoaSerializer(loa, context=context).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request={"multipart/form-data": SignedLoaSerializer},
-        responses={200: LoaSerializer, **_WRITE},
-        description="Record the customer's signed copy of the current (newest, draft) LOA "
-        "version: a PDF upload and the signer's name.",
+        request=SendForSignatureSerializer,
+        responses={201: SigningRequestSerializer, **_WRITE},
+        description="Email the authorized person a link to sign the current LOA version. "
+        "Earlier live links of the order stop working. The link is never returned.",
     )
-    @action(detail=True, methods=["post"], url_path="loa/sign", url_name="loa-sign",
-            parser_classes=[MultiPartParser, FormParser],
-            serializer_class=SignedLoaSerializer)  # fmt: skip
-    def sign_loa(self, request, *args, **kwargs):
+    @action(detail=True, methods=["post"], url_path="loa/send", url_name="loa-send",
+            serializer_class=SendForSignatureSerializer)  # fmt: skip
+    def send_loa(self, request, *args, **kwargs):
+        from esign.services import send_signing_request
+        from tenancy.portal import request_meta
+
         order = self.get_object()
-        data = self._valid(SignedLoaSerializer).validated_data
+        data = self._valid(SendForSignatureSerializer).validated_data
         loa = order.current_loa()
         if loa is None:
             raise serializers.ValidationError({"non_field_errors": ["Prepare an LOA first."]})
         with service_errors():
-            record_signed_loa(loa, signed_file=data["signed_file"],
-                              signed_by_name=data["signed_by_name"], by=request.user)  # fmt: skip
-        return Response(LoaSerializer(loa, context=self.get_serializer_context()).data)
+            signing_request = send_signing_request(
+                loa, email=data["email"], by=request.user,
+                base_url=request.build_absolute_uri("/"), meta=request_meta(request),
+            )  # fmt: skip
+        return Response(
+            SigningRequestSerializer(signing_request).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=None, responses={200: SigningRequestSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="signing-requests",
+            url_name="signing-requests")  # fmt: skip
+    def signing_requests(self, request, *args, **kwargs):
+        """The order's signing links, newest first: to whom, state, and outcome."""
+        from esign.models import SigningRequest
+
+        order = self.get_object()
+        rows = SigningRequest.objects.filter(loa__port_order=order).select_related("loa")
+        return Response(SigningRequestSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=RevokeLinkSerializer, responses={200: SigningRequestSerializer, **_WRITE}
+    )
+    @action(detail=True, methods=["post"], url_path="signing-requests/revoke",
+            url_name="signing-request-revoke", serializer_class=RevokeLinkSerializer)  # fmt: skip
+    def revoke_link(self, request, *args, **kwargs):
+        """Stop one of the order's signing links from working."""
+        from esign.models import SigningRequest
+        from esign.services import revoke_signing_request
+        from tenancy.portal import request_meta
+
+        order = self.get_object()
+        data = self._valid(RevokeLinkSerializer).validated_data
+        signing_request = SigningRequest.objects.filter(
+            loa__port_order=order, pk=data["signing_request"]
+        ).first()
+        if signing_request is None:
+            raise serializers.ValidationError({"signing_request": ["No such link on this order."]})
+        with service_errors():
+            signing_request = revoke_signing_request(
+                signing_request, by=request.user, reason=data.get("reason", ""),
+                meta=request_meta(request),
+            )  # fmt: skip
+        return Response(SigningRequestSerializer(signing_request).data)
+
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter("version", int, description="LOA version (default: newest signed)"),
+            OpenApiParameter(
+                "accept_invalid",
+                bool,
+                description="Serve a file that fails its seal check (for investigation)",
+            ),
+        ],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: None, 409: None},
+        description="The sealed signed LOA. Its seal is verified first; the `X-Seal-Status` "
+        "header says `valid` or `invalid`, and an invalid file is refused (409) unless "
+        "`accept_invalid=true`.",
+    )
+    @action(detail=True, methods=["get"], url_path="loa/signed.pdf", url_name="loa-signed-pdf")
+    def signed_loa_pdf(self, request, *args, **kwargs):
+        from django.http import Http404, HttpResponse
+
+        from esign.services import check_signed_loa
+
+        order = self.get_object()
+        loas = order.loas.filter(signature__isnull=False).select_related("signature")
+        version = request.query_params.get("version")
+        if version is not None:
+            if not version.isdigit():
+                raise serializers.ValidationError({"version": ["A whole number."]})
+            loas = loas.filter(version=int(version))
+        loa = loas.order_by("-version").first()
+        if loa is None:
+            raise Http404("No signed LOA.")
+        data, check = check_signed_loa(loa.signature)
+        accept = request.query_params.get("accept_invalid", "").lower() in ("1", "true")
+        if not check.valid and not accept:
+            return Response(
+                {"rule": "seal_invalid", "detail": check.summary}, status=status.HTTP_409_CONFLICT
+            )
+        if not data:
+            raise Http404("The signed file is missing.")
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{loa.signature.document_id}.pdf"'
+        response["X-Seal-Status"] = "valid" if check.valid else "invalid"
+        return response
 
     @extend_schema(request=ReasonSerializer, responses={200: AcknowledgedSerializer, **_WRITE})
     @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)

@@ -127,21 +127,6 @@ class LoaFieldsForm(forms.ModelForm):
             self.initial["btn"] = str(self.initial.get("btn") or self.instance.btn)
 
 
-class SignedLoaForm(forms.Form):
-    signed_file = forms.FileField(label="Signed LOA (PDF)")
-    signed_by_name = forms.CharField(max_length=200, label="Signed by")
-
-    def clean_signed_file(self):
-        upload = self.cleaned_data["signed_file"]
-        if upload.size > 10 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 10 MB.")
-        head = upload.read(5)
-        upload.seek(0)
-        if head != b"%PDF-":
-            raise forms.ValidationError("Upload the signed LOA as a PDF.")
-        return upload
-
-
 def _read_in_carrier_zone(data, field):
     """The carrier gives the FOC in its local time: read the naive input in `foc_timezone`."""
     if not (data.get(field) and data.get("foc_timezone")):

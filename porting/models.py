@@ -253,8 +253,11 @@ def _rule_signed_current_loa(order):
     loa = order.current_loa()
     if loa is None:
         return "There is no LOA for this order yet: prepare one and have it signed."
-    if loa.status != LetterOfAuthorization.Status.SIGNED:
-        return f"LOA version {loa.version} is not signed: upload the signed LOA first."
+    if loa.status != LetterOfAuthorization.Status.SIGNED or not loa.has_portal_signature():
+        return (
+            f"LOA version {loa.version} is not signed: send it for signature and wait for "
+            "the authorized person to sign it."
+        )
     stale = loa.stale_fields()
     if stale:
         return (
@@ -530,7 +533,8 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
 
 class LetterOfAuthorization(OrgScopedModel):
     """One version of the LOA for a port order. A signed version is never edited: a change
-    makes a new version (the e-signature issue adds portal signing and sealed PDFs)."""
+    makes a new version and the signed one becomes superseded (kept, with its signature
+    and sealed PDF in esign.LoaSignature)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -551,7 +555,6 @@ class LetterOfAuthorization(OrgScopedModel):
     authorized_person = models.CharField(max_length=200)
     authorized_title = models.CharField(max_length=120, blank=True)
     numbers = models.JSONField(default=list, help_text="E.164 numbers the LOA authorizes.")
-    signed_file = models.FileField(upload_to="loas/%Y/%m/", blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by_name = models.CharField(max_length=200, blank=True)
     acknowledged_warnings = models.JSONField(default=list, blank=True)
@@ -573,6 +576,15 @@ class LetterOfAuthorization(OrgScopedModel):
 
     def __str__(self):
         return f"LOA v{self.version} ({self.get_status_display()})"
+
+    def has_portal_signature(self) -> bool:
+        """Signed through the portal: a sealed PDF with its audit certificate exists."""
+        from esign.models import LoaSignature
+
+        try:
+            return bool(self.signature.sealed_sha256)
+        except LoaSignature.DoesNotExist:
+            return False
 
     def stale_fields(self) -> list[str]:
         """What changed on the order or the account since this version was written."""

@@ -78,15 +78,31 @@ def porting_board(migration, *, now):
 
 
 def order_page(order, *, user):
+    from django.db.models import Count, Max, Q
+
+    from esign.models import CorrectionRequest, SigningRequest
+    from esign.services import send_refusal
+
     from .services import available_transitions
 
-    loas = list(order.loas.order_by("-version"))
+    loas = list(order.loas.select_related("signature").order_by("-version"))
     order._current_loa = loas[0] if loas else None
     numbers = list(order.numbers.select_related("site", "endpoint").order_by("number"))
     lines = order.passing_lines()
     for number in numbers:
         number.passing_lines = len(lines.get(number.pk, ()))
     findings = order.loa_findings()
+    by_pk = {loa.pk: loa for loa in loas}
+    signing_requests = list(
+        SigningRequest.objects.filter(loa__port_order=order).annotate(
+            open_count=Count("events", filter=Q(events__kind="opened")),
+            last_opened=Max("events__at", filter=Q(events__kind="opened")),
+        )
+    )
+    for signing_request in signing_requests:  # their LOA is one already loaded
+        signing_request.loa = by_pk[signing_request.loa_id]
+        signing_request.loa.port_order = order
+        signing_request.state = signing_request.link_state()
     timeline = [
         record
         for record, previous in _with_previous(
@@ -102,6 +118,14 @@ def order_page(order, *, user):
         "blockers": [f for f in findings if f.severity == "blocker"],
         "warnings": [f for f in findings if f.severity == "warning"],
         "transitions": available_transitions(order, by=user),
+        "send_refusal": send_refusal(loas[0]) if loas else None,
+        "signing_requests": signing_requests,
+        "live_request": any(r.state == "active" for r in signing_requests),
+        "corrections": list(
+            CorrectionRequest.objects.filter(
+                loa__port_order=order, resolved_by_version=None
+            ).select_related("loa")
+        ),
         "timeline": timeline,
         "foc_changes": list(order.foc_changes.select_related("changed_by")),
         "rejections": list(order.rejections.all()),
@@ -153,7 +177,8 @@ def loa_document(loa) -> dict:
         "authorized_person": loa.authorized_person,
         "authorized_title": loa.authorized_title,
         "numbers": [display(e164) for e164 in loa.numbers],
-        "date": (loa.signed_at or timezone.now()).date(),
+        # The version's own date, so the document (and its hash) is the same on every view.
+        "date": (loa.signed_at or loa.created_at or timezone.now()).date(),
         "signed": loa.status == loa.Status.SIGNED and bool(loa.signed_by_name),
         "signed_by_name": loa.signed_by_name,
         "signed_at": loa.signed_at,

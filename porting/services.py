@@ -175,9 +175,13 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
     if unknown:
         raise ValidationError(f"Not LOA fields: {', '.join(sorted(unknown))}.")
     fields.update(changes)
-    for old in order.loas.filter(status=LetterOfAuthorization.Status.DRAFT):
-        old.status = LetterOfAuthorization.Status.SUPERSEDED
-        save_with_history(old, by=by, reason="superseded by a new version")
+    Status = LetterOfAuthorization.Status
+    for old in order.loas.filter(status__in=[Status.DRAFT, Status.SIGNED]):
+        # A signed version is kept as it was, with its signature and sealed PDF; it just
+        # stops being the one the carrier gets. Its signing links die with it.
+        was = old.get_status_display().lower()
+        old.status = Status.SUPERSEDED
+        save_with_history(old, by=by, reason=f"superseded by a new version (was {was})")
     loa = LetterOfAuthorization(
         port_order=order,
         version=(previous.version + 1) if previous else 1,
@@ -186,29 +190,51 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
     )
     loa.full_clean()
     save_with_history(loa, by=by, reason=reason or "LOA prepared")
+    _resolve_corrections(order, loa, by=by)
     order.forget_cached()
     return loa
 
 
-@transaction.atomic
-def record_signed_loa(loa: LetterOfAuthorization, *, signed_file, signed_by_name: str, by=None):
-    """Attach the customer's signed LOA (an uploaded file, until portal e-signing)."""
-    if loa.status != LetterOfAuthorization.Status.DRAFT:
-        raise ValidationError(f"LOA version {loa.version} is {loa.get_status_display().lower()}.")
-    if loa != loa.port_order.current_loa():
-        raise ValidationError("Only the newest LOA version can be signed.")
-    loa.signed_file = signed_file
-    loa.signed_by_name = signed_by_name
-    loa.signed_at = timezone.now()
-    loa.status = LetterOfAuthorization.Status.SIGNED
-    save_with_history(loa, by=by, reason=f"signed LOA uploaded (signed by {signed_by_name})")
-    loa.port_order.forget_cached()
-    return loa
+def _resolve_corrections(order, loa, *, by):
+    from esign.models import CorrectionRequest
+
+    for correction in CorrectionRequest.objects.filter(
+        loa__port_order=order, resolved_by_version=None
+    ):
+        correction.resolved_by_version = loa.version
+        save_with_history(correction, by=by, reason=f"answered by LOA version {loa.version}")
+
+
+# Reject codes that name LOA fields: recording one prepares a new version whose named
+# fields are copied again from the CSR (the source of truth; correct the CSR first if
+# the carrier's record differs). SIGNATURE_INVALID names none: same text, new signature.
+_ADDRESS = ("service_line1", "service_line2", "service_city", "service_state",
+            "service_postal_code")  # fmt: skip
+REJECT_CODE_FIELDS = {
+    "NAME_MISMATCH": ("business_name",),
+    "NAME_FORMAT": ("business_name",),
+    "ADDRESS_MISMATCH": _ADDRESS,
+    "ADDRESS_FORMAT": _ADDRESS,
+    "ACCOUNT_MISMATCH": ("account_number",),
+    "BTN_MISMATCH": ("btn",),
+    "AUTH_NAME_MISMATCH": ("authorized_person",),
+    "SIGNATURE_INVALID": (),
+}
+
+
+def _prepare_corrected_loa(order, code, *, by):
+    fields = REJECT_CODE_FIELDS[code]
+    from_csr = _loa_defaults(order)
+    return prepare_loa(
+        order, by=by, reason=f"corrected after rejection {code}: needs a new signature",
+        **{name: from_csr[name] for name in fields},
+    )  # fmt: skip
 
 
 @transaction.atomic
 def acknowledge_warnings(order: PortOrder, *, by, reason: str = "") -> list[str]:
     """Record that `by` read the check's warnings on the current LOA and accepts them."""
+    order.forget_cached()  # a cached LOA may predate its signature: never save a stale copy
     loa = order.current_loa()
     if loa is None:
         raise ValidationError("There is no LOA to acknowledge warnings on.")
@@ -216,7 +242,10 @@ def acknowledge_warnings(order: PortOrder, *, by, reason: str = "") -> list[str]
     loa.acknowledged_warnings = codes
     loa.acknowledged_by = by
     loa.acknowledged_at = timezone.now()
-    save_with_history(loa, by=by, reason=reason or f"warnings acknowledged: {', '.join(codes)}")
+    save_with_history(
+        loa, by=by, reason=reason or f"warnings acknowledged: {', '.join(codes)}",
+        update_fields=["acknowledged_warnings", "acknowledged_by", "acknowledged_at"],
+    )  # fmt: skip
     order.forget_cached()
     return codes
 
@@ -402,6 +431,8 @@ def _after(order, name, *, by, reason, context):
             recorded_by=by,
         )
         save_with_history(rejection, by=by, reason=reason)
+        if context["code"] in REJECT_CODE_FIELDS:
+            _prepare_corrected_loa(order, context["code"], by=by)
     elif name == "fail_port":
         from .tasks import escalate_port_failure
 

@@ -43,7 +43,6 @@ urlpatterns = [
         name="port-order-transition",
     ),
     path("port-orders/<int:pk>/loa/", v.PortOrderPrepareLoa.as_view(), name="port-order-loa"),
-    path("port-orders/<int:pk>/loa/sign/", v.PortOrderSignLoa.as_view(), name="port-order-sign"),
     path(
         "port-orders/<int:pk>/loa/preview/",
         v.PortOrderLoaPreview.as_view(),

@@ -32,7 +32,6 @@ from .forms import (
     PartialPortForm,
     PhoneNumberForm,
     PortOrderForm,
-    SignedLoaForm,
     TestCallForm,
     TransitionForm,
 )
@@ -48,7 +47,6 @@ from .services import (
     old_service_cancel_refusal,
     prepare_loa,
     record_old_service_cancelled,
-    record_signed_loa,
     record_test_call,
     split_partial_port,
     transition_number,
@@ -262,7 +260,6 @@ class PortOrderDetail(PortOrderViews, OrgDetailView):
         context["loa_form"] = LoaFieldsForm(
             initial={f: getattr(context["loa"], f) for f in LOA_FIELDS} if context["loa"] else None
         )
-        context["sign_form"] = SignedLoaForm()
         context["test_form"] = TestCallForm(order=self.object)
         context["partial_form"] = PartialPortForm(order=self.object)
         context["foc_form"] = FocChangeForm(
@@ -332,20 +329,6 @@ class PortOrderPrepareLoa(_OrderAction):
     def act(self, order, form):
         loa = prepare_loa(order, by=self.request.user, **form.cleaned_data)
         return f"LOA version {loa.version} prepared: check the findings, then have it signed."
-
-
-class PortOrderSignLoa(_OrderAction):
-    form_class = SignedLoaForm
-
-    def act(self, order, form):
-        loa = order.current_loa()
-        if loa is None:
-            raise ValidationError("Prepare an LOA first.")
-        record_signed_loa(
-            loa, signed_file=form.cleaned_data["signed_file"],
-            signed_by_name=form.cleaned_data["signed_by_name"], by=self.request.user,
-        )  # fmt: skip
-        return f"Signed LOA version {loa.version} recorded."
 
 
 class PortOrderAcknowledge(_OrderAction):

@@ -84,15 +84,21 @@ def world_a(org_a, pm_a):
 
 
 def _porting_world(migration, number, user):
-    """A carrier account with a port order and a draft LOA."""
+    """A carrier account with a port order, a draft LOA and a live signing link."""
     from porting.services import create_port_order, prepare_loa
+
+    from .signing import link_request
 
     account = f.CarrierAccountFactory(
         migration=migration, btn=str(number.number), csr_numbers=[str(number.number)]
     )
     order = create_port_order(account, [number], winning_carrier="Zoom Phone", by=user)
     loa = prepare_loa(order, by=user)
-    return {"carrier_account": account, "port_order": order, "loa": loa}
+    signing_request, _token = link_request(loa, by=user)
+    return {
+        "carrier_account": account, "port_order": order, "loa": loa,
+        "signing_request": signing_request,
+    }  # fmt: skip
 
 
 @pytest.fixture

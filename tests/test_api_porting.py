@@ -20,11 +20,11 @@ from porting.services import (
     acknowledge_warnings,
     create_port_order,
     prepare_loa,
-    record_signed_loa,
     transition_order,
 )
 
 from . import factories as f
+from .signing import sign_loa
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,8 @@ def pdf_upload(name="loa.pdf", content=PDF):
 
 def sign_via_services(order, user, **changes):
     loa = prepare_loa(order, by=user, **changes)
-    return record_signed_loa(loa, signed_file=pdf_upload(), signed_by_name="Pat Doe", by=user)
+    sign_loa(loa, by=user)
+    return loa
 
 
 def at_port_day(order, user):

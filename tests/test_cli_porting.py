@@ -11,7 +11,6 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -20,11 +19,11 @@ from porting.models import FocChange, PhoneNumber, PortOrder
 from porting.services import (
     create_port_order,
     prepare_loa,
-    record_signed_loa,
     record_test_call,
 )
 
 from . import factories as f
+from .signing import sign_loa
 
 pytestmark = pytest.mark.django_db
 
@@ -111,10 +110,8 @@ def create(migration, user, numbers="415-555-0100,(415) 555-0101,4155550102",
 
 def sign(order, user, **changes):
     loa = prepare_loa(order, by=user, **changes)
-    return record_signed_loa(
-        loa, signed_file=ContentFile(b"%PDF-1.4 signed", name="loa.pdf"),
-        signed_by_name="Pat Doe", by=user,
-    )  # fmt: skip
+    sign_loa(loa, by=user)
+    return loa
 
 
 def update(migration, user, stage, *extra):
@@ -401,10 +398,10 @@ def test_rejection_reopen_and_cancel(migration, numbers, pm_a):
     update(migration, pm_a, "loa_submitted", "--acknowledge-warnings")
     message, _ = fails(migration, "--action", "update", "--stage", "rejected", user=pm_a)
     assert message.startswith("Refused by rule rejection_details:") and "--code" in message
-    out = update(migration, pm_a, "rejected", "--code", "ADDRESS_MISMATCH",
-                 "--text", "Service address does not match")  # fmt: skip
+    out = update(migration, pm_a, "rejected", "--code", "PENDING_ORDER",
+                 "--text", "Another order is pending")  # fmt: skip
     assert "Status changes to rejected" in out
-    assert order.rejections.get().code == "ADDRESS_MISMATCH"
+    assert order.rejections.get().code == "PENDING_ORDER"
     message, _ = fails(migration, "--action", "update", "--stage", "loa_pending", user=pm_a)
     assert message.startswith("Refused by rule corrected_loa_prepared:")
     sign(order, pm_a, service_line2="Suite 200")

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from porting.models import PhoneNumber, PortOrder, TransitionRefused
@@ -15,13 +14,13 @@ from porting.services import (
     change_foc,
     create_port_order,
     prepare_loa,
-    record_signed_loa,
     record_test_call,
     split_partial_port,
     transition_order,
 )
 
 from . import factories as f
+from .signing import sign_loa
 
 pytestmark = pytest.mark.django_db
 
@@ -51,10 +50,8 @@ def order(account, numbers, pm_a):
 
 def sign(order, pm, **changes):
     loa = prepare_loa(order, by=pm, **changes)
-    return record_signed_loa(
-        loa, signed_file=ContentFile(b"%PDF-1.4 signed", name="loa.pdf"),
-        signed_by_name="Pat Doe", by=pm,
-    )  # fmt: skip
+    sign_loa(loa, by=pm)
+    return loa
 
 
 def submitted(order, pm):
@@ -178,20 +175,42 @@ def test_concurrent_save_of_a_stale_instance_is_refused(order, pm_a):
         stale.save()
 
 
-def test_rejection_then_corrected_loa_returns_to_pending(order, pm_a):
+def test_rejection_of_a_field_produces_a_new_version_to_sign(order, pm_a):
     order = submitted(order, pm_a)
     with pytest.raises(TransitionRefused, match="reason code"):
         transition_order(order, "reject", by=pm_a)
+    order.carrier_account.csr_address_line2 = "Suite 200"  # the carrier's record, corrected
+    order.carrier_account.save()
     order = transition_order(order, "reject", by=pm_a, code="ADDRESS_MISMATCH",
                              carrier_text="Service address does not match")  # fmt: skip
     assert order.state == "rejected" and order.rejections.get().loa_version == 1
+    # The rejection made version 2 from the CSR; version 1 is kept, signed but superseded.
+    v1, v2 = order.loas.get(version=1), order.current_loa()
+    assert (v2.version, v2.status, v2.service_line2) == (2, "draft", "Suite 200")
+    assert v1.status == "superseded" and v1.has_portal_signature()
+    order = transition_order(order, "reopen", by=pm_a)
+    assert order.state == "loa_pending"
+    with pytest.raises(TransitionRefused) as exc:
+        transition_order(order, "submit_loa", by=pm_a)
+    assert exc.value.rule == "signed_current_loa"
+    sign_loa(v2, by=pm_a)
+    acknowledge_warnings(order, by=pm_a)
+    order = transition_order(order, "submit_loa", by=pm_a)
+    assert order.state == "loa_submitted"
+
+
+def test_rejection_without_a_field_needs_a_corrected_version_before_reopening(order, pm_a):
+    order = submitted(order, pm_a)
+    order = transition_order(order, "reject", by=pm_a, code="PENDING_ORDER",
+                             carrier_text="Another order is pending")  # fmt: skip
+    assert order.current_loa().version == 1
     with pytest.raises(TransitionRefused) as exc:
         transition_order(order, "reopen", by=pm_a)
     assert exc.value.rule == "corrected_loa_prepared"
-    sign(order, pm_a, service_line2="Suite 200")
+    sign(order, pm_a)
     order = transition_order(order, "reopen", by=pm_a)
     assert order.state == "loa_pending" and order.current_loa().version == 2
-    assert order.loas.get(version=1).status == "signed"  # the rejected version is kept
+    assert order.loas.get(version=1).status == "superseded"  # kept, read-only
 
 
 def test_foc_change_keeps_old_and_new_and_the_state(order, pm_a):

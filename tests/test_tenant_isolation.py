@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Customer, Migration
-from porting.models import CarrierAccount, PhoneNumber, PortOrder
+from esign.models import SigningRequest
+from porting.models import CarrierAccount, LetterOfAuthorization, PhoneNumber, PortOrder
 from sites.models import Endpoint, Site
 
 from .conftest import login
@@ -29,6 +30,8 @@ def _values_for(route, org_slug, objects):
         PhoneNumber: objects["number"],
         CarrierAccount: objects["carrier_account"],
         PortOrder: objects["port_order"],
+        LetterOfAuthorization: objects["loa"],
+        SigningRequest: objects["signing_request"],
     }
     for name in route.kwargs:
         if name in ("migration_uuid", "uuid"):

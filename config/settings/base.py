@@ -168,6 +168,13 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 
+# Links sent to people without an account (LOA signing): lifetime and rate limit.
+ESIGN_LINK_TTL_DAYS = env.int("ESIGN_LINK_TTL_DAYS", default=14)
+PORTAL_RATE_LIMIT_PER_MINUTE = env.int("PORTAL_RATE_LIMIT_PER_MINUTE", default=60)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none; the
+# client address is REMOTE_ADDR). Used for rate limits and signing events.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Reverting from the admin's history would bypass services and state machines.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # Reasons are people's words ("carrier moved the FOC: …"): no 100-character cap.

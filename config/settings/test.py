@@ -9,3 +9,4 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 ALLOWED_HOSTS = ["*"]
 FIELD_ENCRYPTION_KEYS = ["b0hTmG8y5gqF2bcvZJ7k3Xq1Wc9vYV2pQm1r0o8sAaE="]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+PORTAL_RATE_LIMIT_PER_MINUTE = 100_000  # tests that need the limit set their own

@@ -322,7 +322,8 @@ class Command(BaseCommand):
     def _rule_hint(self, rule, order):
         page = order.get_absolute_url()
         return {
-            "signed_current_loa": f"Prepare the LOA and upload the signed copy on {page}.",
+            "signed_current_loa": f"Prepare the LOA and send it for signature on {page}; "
+            "the authorized person signs through the link emailed to them.",
             "no_loa_blockers": "See them with --action validate; fix them on "
             f"{page} and have the new version signed.",
             "loa_warnings_acknowledged": "Read them with --action validate, then repeat with "
@@ -380,7 +381,7 @@ class Command(BaseCommand):
                 f"{len(numbers)} number{'s' if len(numbers) != 1 else ''} ({shown}), "
                 f"winning carrier {winning}{' (as on the other orders)' if reused else ''}."
             ),
-            f"Next: prepare the LOA from the CSR and upload the signed copy on "
+            f"Next: prepare the LOA from the CSR and send it for signature on "
             f"{order.get_absolute_url()}; check it with --action validate; then "
             f"--action update --order {order.pk} --stage loa_submitted.",
         ]
@@ -576,8 +577,9 @@ class Command(BaseCommand):
             ]
         if name == "reject":
             return [
-                "Fix only the rejected field: prepare a corrected LOA version, have it signed, "
-                "then --stage loa_pending (and resubmit)."
+                "Fix only the rejected field. A reject code naming an LOA field has already "
+                "made a new version from the CSR (correct the CSR first if the carrier's "
+                "record differs); have it signed, then --stage loa_pending (and resubmit)."
             ]
         if name == "fail_port":
             return [

@@ -1,0 +1,414 @@
+"""Portal signing of LOAs: send, revoke, open, request a correction, sign, verify.
+
+One set of functions serves the PM's pages, the API and the signer's portal. Every
+write locks the signing request and re-checks that its link is still alive, so two
+tabs (or a replayed POST) cannot sign twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from porting.models import LetterOfAuthorization
+from porting.services import OWNER_PM, require_role
+from tenancy.history import save_with_history
+from tenancy.portal import LinkState, hash_token, new_token, well_formed
+
+from .documents import field_values, sha256_hex, shown_document, signed_pdf
+from .models import CorrectionRequest, LoaSignature, SigningEvent, SigningRequest
+from .seal import SealCheck, seal_pdf, signing_key_for, verify_pdf
+
+logger = logging.getLogger(__name__)
+
+DISCLOSURE_VERSION = "2026-11"
+MAX_DRAWN_SIGNATURE_BYTES = 100_000
+Kind = SigningEvent.Kind
+
+
+class LinkDead(Exception):
+    """The link is no longer usable; `state` says why (a LinkState value)."""
+
+    def __init__(self, state: str):
+        super().__init__(state)
+        self.state = state
+
+
+class DocumentChanged(Exception):
+    """The LOA changed between the signer opening it and submitting."""
+
+
+def link_ttl() -> timedelta:
+    return timedelta(days=settings.ESIGN_LINK_TTL_DAYS)
+
+
+def _event(request: SigningRequest, kind, *, meta=None, document_sha256="", **detail):
+    meta = meta or {}
+    return SigningEvent.objects.create(
+        request=request,
+        kind=kind,
+        ip=meta.get("ip"),
+        user_agent=meta.get("user_agent", ""),
+        document_sha256=document_sha256,
+        detail=detail,
+    )
+
+
+# --- the PM's side --------------------------------------------------------------------
+
+
+def send_refusal(loa: LetterOfAuthorization) -> str | None:
+    """Why this LOA version cannot be sent for signature, or None."""
+    order = loa.port_order
+    if loa.status != LetterOfAuthorization.Status.DRAFT:
+        return f"LOA version {loa.version} is {loa.get_status_display().lower()}."
+    if order.current_loa() is None or order.current_loa().pk != loa.pk:
+        return "Only the newest LOA version can be sent for signature."
+    if not order.is_open:
+        return f"The order is {order.get_state_display().lower()}."
+    if loa.stale_fields():
+        return (
+            f"LOA version {loa.version} no longer matches {', '.join(loa.stale_fields())}: "
+            "prepare a new version first."
+        )
+    blockers = [f for f in order.loa_findings() if f.severity == "blocker"]
+    if blockers:
+        return (
+            f"The LOA check found {len(blockers)} blocker(s) the carrier would reject "
+            f"({', '.join(sorted({f.code for f in blockers}))}): fix them before asking the "
+            "customer to sign."
+        )
+    return None
+
+
+@transaction.atomic
+def send_signing_request(
+    loa: LetterOfAuthorization, *, email: str, by, base_url: str, meta=None
+) -> SigningRequest:
+    """Email the authorized person a link to sign `loa`. Earlier live links for the
+    order die (a re-send replaces the old link). The token exists only in the email."""
+    order = loa.port_order
+    require_role(order.organization_id, by, OWNER_PM, "Sending an LOA for signature")
+    LetterOfAuthorization.objects.select_for_update().filter(pk=loa.pk).first()
+    refusal = send_refusal(loa)
+    if refusal:
+        raise ValidationError(refusal)
+    now = timezone.now()
+    for old in SigningRequest.objects.filter(
+        loa__port_order=order, revoked_at=None, used_at=None
+    ).select_related("loa"):
+        _revoke(old, by=by, reason="replaced by a new link", meta=meta, now=now)
+    token, token_hash = new_token()
+    request = SigningRequest(
+        loa=loa, email=email, sent_by=by, token_hash=token_hash, expires_at=now + link_ttl()
+    )
+    request.full_clean(exclude=["token_hash"])
+    save_with_history(request, by=by, reason=f"LOA v{loa.version} sent to {email} for signature")
+    shown = shown_document(loa)
+    _event(request, Kind.SENT, meta=meta, document_sha256=shown.sha256, email=email)
+    # Sent inside the transaction: if the mail server refuses, nothing is recorded and
+    # the PM sees the error; the link is never stored anywhere to resend it from.
+    link = base_url.rstrip("/") + reverse("esign:portal", args=[token])
+    _send_link_email(request, link, shown.doc, by)
+    return request
+
+
+def _send_link_email(request: SigningRequest, link: str, doc: dict, by):
+    body = render_to_string(
+        "esign/email_request.txt",
+        {"request": request, "doc": doc, "link": link, "sender": by,
+         "expires_at": request.expires_at},
+    )  # fmt: skip
+    message = EmailMessage(
+        subject=f"Please review and sign: Letter of Authorization for {doc['business_name']}",
+        body=body,
+        to=[request.email],
+        reply_to=[by.email] if getattr(by, "email", "") else None,
+    )
+    message.send()
+
+
+def _revoke(request: SigningRequest, *, by, reason, meta=None, now=None):
+    request.revoked_at = now or timezone.now()
+    request.revoked_reason = reason[:300]
+    save_with_history(request, by=by, reason=f"link revoked: {reason}")
+    _event(request, Kind.REVOKED, meta=meta, reason=reason[:300])
+
+
+@transaction.atomic
+def revoke_signing_request(request: SigningRequest, *, by, reason="", meta=None):
+    require_role(request.organization_id, by, OWNER_PM, "Revoking a signing link")
+    request = SigningRequest.objects.select_for_update().get(pk=request.pk)
+    if request.revoked_at or request.used_at:
+        raise ValidationError(f"This link is already {request.get_link_state_display().lower()}.")
+    _revoke(request, by=by, reason=reason or "revoked by the project manager", meta=meta)
+    return request
+
+
+# --- the signer's side ----------------------------------------------------------------
+
+
+def find_request(token: str) -> SigningRequest | None:
+    """The request a token names, or None for a malformed or unknown token."""
+    if not well_formed(token):
+        return None
+    return (
+        SigningRequest.objects.select_related(
+            "loa__port_order__carrier_account", "loa__port_order__organization"
+        )
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def _live(request: SigningRequest) -> SigningRequest:
+    """Lock the request, reload it, and refuse when its link is dead."""
+    locked = (
+        SigningRequest.objects.select_for_update()
+        .select_related("loa__port_order__carrier_account", "loa__port_order__organization")
+        .get(pk=request.pk)
+    )
+    LetterOfAuthorization.objects.select_for_update().filter(pk=locked.loa_id).first()
+    state = locked.link_state()
+    if state != LinkState.ACTIVE:
+        raise LinkDead(state)
+    return locked
+
+
+@transaction.atomic
+def open_request(request: SigningRequest, *, meta) -> tuple[SigningRequest, object]:
+    """The signer opened the link: record it and return the document shown."""
+    request = _live(request)
+    shown = shown_document(request.loa)
+    _event(request, Kind.OPENED, meta=meta, document_sha256=shown.sha256)
+    return request, shown
+
+
+def _same_document(request, document_sha256):
+    shown = shown_document(request.loa)
+    if document_sha256 != shown.sha256:
+        raise DocumentChanged(
+            "The letter changed since you opened it. Please read it again before you "
+            "confirm and sign."
+        )
+    return shown
+
+
+@transaction.atomic
+def request_correction(request, *, wrong: dict[str, str], name: str, meta, document_sha256):
+    """The signer marked fields wrong: no signature; the PM gets the corrections."""
+    request = _live(request)
+    shown = _same_document(request, document_sha256)
+    if not wrong:
+        raise ValidationError("Mark at least one field as wrong to send a correction.")
+    fields = [
+        {**item, "comment": wrong[item["field"]][:500]}
+        for item in field_values(shown.doc)
+        if item["field"] in wrong
+    ]
+    correction = CorrectionRequest(
+        request=request, loa=request.loa, fields=fields, requested_by_name=name[:200]
+    )
+    save_with_history(correction, reason="correction requested through the signing portal")
+    now = timezone.now()
+    request.used_at = now
+    request.outcome = Kind.CORRECTION_REQUESTED
+    save_with_history(request, reason="the signer asked for corrections instead of signing")
+    _event(
+        request, Kind.CORRECTION_REQUESTED, meta=meta, document_sha256=shown.sha256,
+        fields=[f["field"] for f in fields], name=name[:200],
+    )  # fmt: skip
+    sender = request.sent_by
+    if sender is not None and sender.email:
+        labels = ", ".join(f["label"] for f in fields)
+        order = request.loa.port_order
+        transaction.on_commit(
+            lambda: _notify_pm(
+                sender.email,
+                f"Correction requested on the LOA for {shown.doc['business_name']}",
+                f"{name or 'The signer'} did not sign LOA version {request.loa.version} of "
+                f"port order #{order.pk} and marked these fields wrong: {labels}.\n\n"
+                "Open the order, prepare a corrected version and send it again.",
+            )
+        )
+    return correction
+
+
+def _notify_pm(to, subject, body):
+    try:
+        EmailMessage(subject=subject, body=body, to=[to]).send()
+    except Exception:  # the correction is recorded; a lost notice must not undo it
+        logger.exception("Could not email the PM about a correction request")
+
+
+def _normalized_name(value: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def clean_drawn_signature(value: str) -> str:
+    """A PNG data URI of bounded size, or ''. Anything else is refused."""
+    if not value:
+        return ""
+    prefix = "data:image/png;base64,"
+    if not value.startswith(prefix):
+        raise ValidationError("The drawn signature must be a PNG image.")
+    try:
+        raw = base64.b64decode(value[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError("The drawn signature could not be read.") from exc
+    if len(raw) > MAX_DRAWN_SIGNATURE_BYTES:
+        raise ValidationError("The drawn signature is too large.")
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.format != "PNG" or image.width > 2000 or image.height > 1000:
+                raise ValidationError("The drawn signature must be a PNG of at most 2000×1000.")
+            image.verify()
+    except ValidationError:
+        raise
+    except Exception as exc:
+        raise ValidationError("The drawn signature could not be read.") from exc
+    return prefix + base64.b64encode(raw).decode("ascii")
+
+
+@transaction.atomic
+def sign(
+    request, *, typed_name: str, typed_title: str, consent: bool, meta, document_sha256,
+    drawn_signature: str = "",
+) -> LoaSignature:  # fmt: skip
+    """The authorized person signs: consent and signature events, the signed PDF with
+    its audit certificate, sealed by the organization; the LOA version becomes signed."""
+    request = _live(request)
+    shown = _same_document(request, document_sha256)
+    loa = request.loa
+    errors = {}
+    if not consent:
+        errors["consent"] = "Agree to sign electronically, or ask for a paper copy instead."
+    if _normalized_name(typed_name) != _normalized_name(loa.authorized_person):
+        errors["typed_name"] = (
+            f"This letter names “{loa.authorized_person}” as the authorized person, and only "
+            "they may sign it. If that is wrong, mark “Authorized person” as wrong to send "
+            "a correction."
+        )
+    if not typed_title.strip():
+        errors["typed_title"] = "Enter your title."
+    try:
+        drawn_signature = clean_drawn_signature(drawn_signature)
+    except ValidationError as exc:
+        errors["drawn_signature"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    _event(request, Kind.CONSENT, meta=meta, document_sha256=shown.sha256,
+           disclosure_version=DISCLOSURE_VERSION)  # fmt: skip
+    _event(request, Kind.SIGNED, meta=meta, document_sha256=shown.sha256,
+           name=typed_name.strip(), title=typed_title.strip())  # fmt: skip
+    loa.status = LetterOfAuthorization.Status.SIGNED
+    loa.signed_at = now
+    loa.signed_by_name = typed_name.strip()
+    save_with_history(
+        loa, reason=f"signed through the portal by {loa.signed_by_name} ({request.email})"
+    )
+    request.used_at = now
+    request.outcome = Kind.SIGNED
+    save_with_history(request, reason="signed")
+
+    organization = loa.organization
+    key = signing_key_for(organization)
+    events = list(request.events.order_by("at", "pk"))
+    document_id = shown.doc["document_id"]
+    pdf = signed_pdf(
+        loa,
+        signature={"signed_title": typed_title.strip(), "drawn_signature": drawn_signature},
+        audit={
+            "document_id": document_id,
+            "document_sha256": shown.sha256,
+            "email": request.email,
+            "events": events,
+            "seal_subject": key.subject,
+            "seal_fingerprint": key.fingerprint,
+            "disclosure_version": DISCLOSURE_VERSION,
+            "generated_at": now,
+        },
+    )
+    sealed = seal_pdf(pdf, organization, reason=f"Signed Letter of Authorization {document_id}")
+    signature = LoaSignature(
+        loa=loa, request=request, typed_name=typed_name.strip(), typed_title=typed_title.strip(),
+        drawn_signature=drawn_signature, signed_at=now, ip=meta.get("ip"),
+        user_agent=meta.get("user_agent", ""), document_id=document_id,
+        document_sha256=shown.sha256, sealed_sha256=sha256_hex(sealed),
+        seal_fingerprint=key.fingerprint,
+    )  # fmt: skip
+    signature.sealed_pdf.save(f"{document_id}.pdf", ContentFile(sealed), save=False)
+    save_with_history(signature, reason="signed through the portal")
+    loa.port_order.forget_cached()
+    transaction.on_commit(lambda: _send_signed_copy(request.email, document_id, sealed))
+    return signature
+
+
+def _send_signed_copy(email, document_id, sealed):
+    """The signer keeps a copy of what they signed (their right under the disclosure)."""
+    try:
+        message = EmailMessage(
+            subject=f"Your signed Letter of Authorization {document_id}",
+            body="Attached is the Letter of Authorization you signed, with its audit "
+            "certificate. Keep it for your records.",
+            to=[email],
+        )
+        message.attach(f"{document_id}.pdf", sealed, "application/pdf")
+        message.send()
+    except Exception:  # the signature stands; a lost copy can be sent again
+        logger.exception("Could not email the signed LOA copy")
+
+
+# --- verification ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedLoaCheck:
+    valid: bool
+    summary: str
+    sha256: str
+    recorded_sha256: str
+    seal: SealCheck | None
+
+    def __bool__(self):
+        return self.valid
+
+
+def check_signed_loa(signature: LoaSignature) -> tuple[bytes, SignedLoaCheck]:
+    """Read the stored PDF and check it: the same bytes as recorded at signing, and a
+    seal that verifies against the organization's own certificates."""
+    try:
+        with signature.sealed_pdf.open("rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, OSError):
+        return b"", SignedLoaCheck(
+            False, "The signed file is missing from storage.", "", signature.sealed_sha256, None
+        )
+    digest = sha256_hex(data)
+    seal = verify_pdf(data, signature.organization)
+    if not seal.valid:
+        summary = f"Invalid: {seal.summary}"
+    elif digest != signature.sealed_sha256:
+        summary = "Invalid: the file differs from the one recorded at signing."
+    else:
+        summary = f"Valid: {seal.summary}"
+    valid = seal.valid and digest == signature.sealed_sha256
+    return data, SignedLoaCheck(valid, summary, digest, signature.sealed_sha256, seal)
