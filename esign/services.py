@@ -114,7 +114,12 @@ def send_signing_request(
         _revoke(old, by=by, reason="replaced by a new link", meta=meta, now=now)
     token, token_hash = new_token()
     request = SigningRequest(
-        loa=loa, email=email, sent_by=by, token_hash=token_hash, expires_at=now + link_ttl()
+        loa=loa,
+        email=email,
+        sent_by=by,
+        token_hash=token_hash,
+        created_at=now,
+        expires_at=now + link_ttl(),
     )
     request.full_clean(exclude=["token_hash"])
     save_with_history(request, by=by, reason=f"LOA v{loa.version} sent to {email} for signature")

@@ -253,6 +253,12 @@ def _rule_signed_current_loa(order):
     loa = order.current_loa()
     if loa is None:
         return "There is no LOA for this order yet: prepare one and have it signed."
+    if loa.status == LetterOfAuthorization.Status.SUPERSEDED:
+        changed = ", ".join(loa.stale_fields()) or "the letter"
+        return (
+            f"LOA version {loa.version} was superseded because {changed} changed after it "
+            "was signed: prepare a new version and have it signed."
+        )
     if loa.status != LetterOfAuthorization.Status.SIGNED or not loa.has_portal_signature():
         return (
             f"LOA version {loa.version} is not signed: send it for signature and wait for "
@@ -410,6 +416,10 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
     class Meta:
         ordering = ["migration", "pk"]
         indexes = [models.Index(fields=["migration", "state"])]
+
+    # Before submission the LOA may still change; after it, the signed version is the
+    # record of what the carrier received and stays as it is.
+    LOA_EDITABLE_STATES = (State.LOA_PENDING, State.REJECTED)
 
     def __str__(self):
         return f"Port order #{self.pk} · {self.carrier_account}"

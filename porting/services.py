@@ -195,6 +195,30 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
     return loa
 
 
+def supersede_stale_signed_loa(order: PortOrder, *, by=None) -> LetterOfAuthorization | None:
+    """Before submission, a signed current LOA whose numbers, account number or BTN no
+    longer match the order becomes superseded (kept, with its signature). The order then
+    needs a new version signed before `loa_submitted`."""
+    if order.state not in PortOrder.LOA_EDITABLE_STATES:
+        return None
+    loa = order.loas.filter(status=LetterOfAuthorization.Status.SIGNED).order_by("-version").first()
+    if (
+        loa is None
+        or loa.version != order.loas.order_by("-version").values("version")[0]["version"]
+    ):
+        return None
+    stale = loa.stale_fields()
+    if not stale:
+        return None
+    loa.status = LetterOfAuthorization.Status.SUPERSEDED
+    save_with_history(
+        loa, by=by, reason=f"superseded: {', '.join(stale)} changed after signing",
+        update_fields=["status"],
+    )  # fmt: skip
+    order.forget_cached()
+    return loa
+
+
 def _resolve_corrections(order, loa, *, by):
     from esign.models import CorrectionRequest
 

@@ -17,6 +17,12 @@ from .browser import browser  # noqa: F401  (the Playwright fixture)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Uploaded and generated files (signed LOAs, logos) go to a temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def org_a(db):
     return f.OrganizationFactory(name="Northwind Integrators", slug="northwind")
