@@ -107,29 +107,34 @@ def send_signing_request(
     refusal = send_refusal(loa)
     if refusal:
         raise ValidationError(refusal)
-    now = timezone.now()
-    for old in SigningRequest.objects.filter(
-        loa__port_order=order, revoked_at=None, used_at=None
-    ).select_related("loa"):
-        _revoke(old, by=by, reason="replaced by a new link", meta=meta, now=now)
-    token, token_hash = new_token()
-    request = SigningRequest(
-        loa=loa,
-        email=email,
-        sent_by=by,
-        token_hash=token_hash,
-        created_at=now,
-        expires_at=now + link_ttl(),
-    )
-    request.full_clean(exclude=["token_hash"])
-    save_with_history(request, by=by, reason=f"LOA v{loa.version} sent to {email} for signature")
-    shown = shown_document(loa)
-    _event(request, Kind.SENT, meta=meta, document_sha256=shown.sha256, email=email)
+    request, token, shown = issue_signing_link(loa, email=email, by=by, meta=meta)
     # Sent inside the transaction: if the mail server refuses, nothing is recorded and
     # the PM sees the error; the link is never stored anywhere to resend it from.
     link = base_url.rstrip("/") + reverse("esign:portal", args=[token])
     _send_link_email(request, link, shown.doc, by)
     return request
+
+
+def issue_signing_link(loa, *, email, by, meta=None):
+    """The link itself, without the checks and the email of `send_signing_request`
+    (which every user-facing path goes through): earlier live links of the order die, a
+    new request is stored by its hash, and the "sent" event is recorded. Returns
+    (request, token, shown document); the caller hands the token to the signer."""
+    now = timezone.now()
+    for old in SigningRequest.objects.filter(
+        loa__port_order=loa.port_order, revoked_at=None, used_at=None
+    ).select_related("loa"):
+        _revoke(old, by=by, reason="replaced by a new link", meta=meta, now=now)
+    token, token_hash = new_token()
+    request = SigningRequest(
+        loa=loa, email=email, sent_by=by, token_hash=token_hash, created_at=now,
+        expires_at=now + link_ttl(),
+    )  # fmt: skip
+    request.full_clean(exclude=["token_hash"])
+    save_with_history(request, by=by, reason=f"LOA v{loa.version} sent to {email} for signature")
+    shown = shown_document(loa)
+    _event(request, Kind.SENT, meta=meta, document_sha256=shown.sha256, email=email)
+    return request, token, shown
 
 
 def _send_link_email(request: SigningRequest, link: str, doc: dict, by):
@@ -294,7 +299,7 @@ def clean_drawn_signature(value: str) -> str:
 @transaction.atomic
 def sign(
     request, *, typed_name: str, typed_title: str, consent: bool, meta, document_sha256,
-    drawn_signature: str = "",
+    drawn_signature: str = "", email_copy: bool = True,
 ) -> LoaSignature:  # fmt: skip
     """The authorized person signs: consent and signature events, the signed PDF with
     its audit certificate, sealed by the organization; the LOA version becomes signed."""
@@ -363,7 +368,8 @@ def sign(
     signature.sealed_pdf.save(f"{document_id}.pdf", ContentFile(sealed), save=False)
     save_with_history(signature, reason="signed through the portal")
     loa.port_order.forget_cached()
-    transaction.on_commit(lambda: _send_signed_copy(request.email, document_id, sealed))
+    if email_copy:
+        transaction.on_commit(lambda: _send_signed_copy(request.email, document_id, sealed))
     return signature
 
 

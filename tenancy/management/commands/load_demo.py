@@ -19,19 +19,18 @@ import secrets
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, Migration
+from esign.services import issue_signing_link, open_request, sign
 from porting.models import CarrierAccount, PhoneNumber, PortOrder
 from porting.numbers import e164, parse_nanp
 from porting.services import (
     acknowledge_warnings,
     create_port_order,
     prepare_loa,
-    record_signed_loa,
     transition_order,
 )
 from sites.models import Endpoint, Site
@@ -40,6 +39,8 @@ from tenancy.models import Membership, Organization, Role
 from tenancy.services import save_org_object
 
 REASON = "demo data"
+# The demo customer signing from a documentation address (RFC 5737).
+DEMO_SIGNER = {"ip": "192.0.2.10", "user_agent": "Demo signer (load_demo)"}
 DEMO_ORG = ("Demo Integrator", "demo")
 OTHER_ORG = ("Summit Voice Partners", "summit")
 
@@ -366,12 +367,15 @@ class Command(BaseCommand):
         prepare_loa(ilec, by=by, reason=REASON, business_name="Bluebird Marketing")
         for order in (clec, toll_free):
             loa = prepare_loa(order, by=by, reason=REASON)
-            record_signed_loa(
-                loa,
-                signed_file=ContentFile(b"%PDF-1.4\n% demo signed LOA\n", name="demo-loa.pdf"),
-                signed_by_name="Marcus Bluebird",
-                by=by,
+            # Signed through the real portal services, as the customer would.
+            request, _token, _shown = issue_signing_link(
+                loa, email="marcus@bluebird.example", by=by, meta=DEMO_SIGNER
             )
+            request, shown = open_request(request, meta=DEMO_SIGNER)
+            sign(
+                request, typed_name=loa.authorized_person, typed_title="Owner", consent=True,
+                meta=DEMO_SIGNER, document_sha256=shown.sha256, email_copy=False,
+            )  # fmt: skip
             acknowledge_warnings(order, by=by, reason="demo: hunt group and fax planned")
             transition_order(order, "submit_loa", by=by, reason="demo: sent to Zoom porting")
         # Off-hours, in the carrier's local time: 02:00 Denver, nine days out.
