@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from tenancy.admin_base import OrgScopedAdmin
 from tenancy.models import Organization, Role
 
-from .models import OrganizationSigningKey
+from .models import LoaSignature, OrganizationSigningKey, SigningEvent, SigningRequest
 from .seal import import_pkcs12, load_pkcs12
 
 
@@ -119,3 +119,70 @@ class OrganizationSigningKeyAdmin(OrgScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         """No related objects."""
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        # Shown inside a parent the scoped admin already let this user see.
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SigningEventInline(_ReadOnlyInline):
+    model = SigningEvent
+    fields = ["at", "kind", "ip", "user_agent", "document_sha256", "detail"]
+    readonly_fields = fields
+
+
+@admin.register(SigningRequest)
+class SigningRequestAdmin(OrgScopedAdmin):
+    """Signing links, read-only: sending, revoking and signing go through the services
+    (order page, API, portal). The token hash is never shown."""
+
+    list_display = ["__str__", "organization", "created_at", "expires_at", "outcome"]
+    list_filter = ["outcome"]
+    search_fields = ["email", "loa__port_order__carrier_account__account_number"]
+    fields = [
+        "organization", "loa", "email", "sent_by", "created_at", "expires_at", "revoked_at",
+        "revoked_reason", "used_at", "outcome",
+    ]  # fmt: skip
+    readonly_fields = fields
+    inlines = [SigningEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LoaSignature)
+class LoaSignatureAdmin(OrgScopedAdmin):
+    list_display = ["__str__", "organization", "signed_at", "document_id"]
+    search_fields = ["typed_name", "document_id", "sealed_sha256"]
+    fields = [
+        "organization", "loa", "request", "typed_name", "typed_title", "signed_at", "ip",
+        "user_agent", "document_id", "document_sha256", "sealed_sha256",
+        "seal_fingerprint",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -442,3 +442,22 @@ def test_order_page_lists_links_without_them_and_counts_opens(client, pm_a, org_
     html = login(client, pm_a).get(world_a["port_order"].get_absolute_url()).content.decode()
     row = re.search(r'data-testid="signing-request">(.*?)</tr>', html, re.S).group(1)
     assert "pat@example.com" in row and "Active" in row and "1×" in row
+
+
+def test_admin_shows_links_read_only_without_the_hash_and_scoped(client, pm_a, pm_b, world_a):
+    request = world_a["signing_request"]
+    services.open_request(request, meta=META)
+    for user in (pm_a, pm_b):
+        user.is_staff = True
+        user.save()
+    login(client, pm_a)
+    url = reverse("admin:esign_signingrequest_change", args=[request.pk])
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and "pat@example.com" in html
+    assert request.token_hash not in html
+    assert "pytest-signer/1.0" in html  # the events, inline
+    assert "Save" not in html and 'name="email"' not in html  # read-only
+    login(client, pm_b)
+    response = client.get(url, follow=True)
+    assert "pat@example.com" not in response.content.decode()
