@@ -80,9 +80,10 @@ def send_refusal(loa: LetterOfAuthorization) -> str | None:
         return "Only the newest LOA version can be sent for signature."
     if not order.is_open:
         return f"The order is {order.get_state_display().lower()}."
-    if loa.stale_fields():
+    stale = loa.stale_fields()
+    if stale:
         return (
-            f"LOA version {loa.version} no longer matches {', '.join(loa.stale_fields())}: "
+            f"LOA version {loa.version} no longer matches {', '.join(stale)}: "
             "prepare a new version first."
         )
     blockers = [f for f in order.loa_findings() if f.severity == "blocker"]

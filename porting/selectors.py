@@ -99,10 +99,18 @@ def order_page(order, *, user):
             last_opened=Max("events__at", filter=Q(events__kind="opened")),
         )
     )
+    current = loas[0] if loas else None
+    # Only the newest draft, still matching the order, can be signed: computed once here.
+    signable = (
+        current is not None and current.status == current.Status.DRAFT
+        and not current.stale_fields()
+    )  # fmt: skip
     for signing_request in signing_requests:  # their LOA is one already loaded
         signing_request.loa = by_pk[signing_request.loa_id]
         signing_request.loa.port_order = order
-        signing_request.state = signing_request.link_state()
+        signing_request.state = signing_request.link_state(
+            superseded=not (signable and signing_request.loa_id == current.pk)
+        )
     timeline = [
         record
         for record, previous in _with_previous(

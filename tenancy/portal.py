@@ -65,13 +65,15 @@ class PortalLink(models.Model):
     def superseded(self) -> bool:
         return False
 
-    def link_state(self, now=None) -> str:
+    def link_state(self, now=None, *, superseded: bool | None = None) -> str:
+        """`superseded` may be passed in when the caller already knows it (a page listing
+        many links computes it once instead of once per link)."""
         now = now or timezone.now()
         if self.revoked_at:
             return LinkState.REVOKED
         if self.used_at:
             return LinkState.USED
-        if self.superseded():
+        if self.superseded() if superseded is None else superseded:
             return LinkState.SUPERSEDED
         if now >= self.expires_at:
             return LinkState.EXPIRED

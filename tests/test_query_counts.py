@@ -121,3 +121,29 @@ def test_order_page_runs_constant_queries_whatever_the_numbers(client, pm_a, wor
     order.carrier_account.csr_numbers = [str(n.number) for n in order.numbers.all()]
     order.carrier_account.save()
     assert _count(client, order.get_absolute_url()) == small
+
+
+def test_order_page_runs_constant_queries_whatever_the_signing_history(client, pm_a, world_a):
+    """Links, their opens and signed versions do not add queries per row."""
+    from esign import services
+    from porting.services import prepare_loa
+
+    from .signing import META, link_request, sign_loa
+
+    login(client, pm_a)
+    order = world_a["port_order"]
+    sign_loa(world_a["loa"], by=pm_a)
+    first = _count(client, order.get_absolute_url())
+    for title in ("Owner", "President", "CEO"):
+        loa = prepare_loa(order, by=pm_a, authorized_title=title)
+        for _ in range(3):
+            request, _token = link_request(loa, by=pm_a)
+            services.open_request(request, meta=META)
+        sign_loa(loa, by=pm_a)
+    assert _count(client, order.get_absolute_url()) == first
+    draft = prepare_loa(order, by=pm_a, authorized_title="Owner")
+    link_request(draft, by=pm_a)
+    one_live = _count(client, order.get_absolute_url())
+    for _ in range(3):  # several live links on the current draft (e.g. expired ones kept)
+        link_request(draft, by=pm_a)
+    assert _count(client, order.get_absolute_url()) == one_live
