@@ -8,9 +8,11 @@ it never touches the network (no timestamp server, OCSP or CRL).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -282,6 +284,14 @@ def _invalid(summary, **kwargs) -> SealCheck:
     )
 
 
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def verify_pdf(pdf_bytes: bytes, organization) -> SealCheck:
     """Check every signature in the PDF against the organization's own certificates.
 
@@ -290,13 +300,20 @@ def verify_pdf(pdf_bytes: bytes, organization) -> SealCheck:
     Never raises for bad input; the summary says what is wrong in plain words.
     """
     try:
-        return _verify(pdf_bytes, organization)
+        # The keys are read here, in the caller's thread and transaction.
+        org_keys = list(OrganizationSigningKey.objects.filter(organization=organization))
+        if _loop_running():
+            # pyHanko's synchronous validation calls asyncio.run(), which cannot run
+            # inside a running event loop: do it in a worker thread instead.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                return pool.submit(_verify, pdf_bytes, organization, org_keys).result()
+        return _verify(pdf_bytes, organization, org_keys)
     except Exception:  # a hostile file must give an answer, not a 500
         logger.info("Seal verification failed on unreadable input", exc_info=True)
         return _invalid("The file could not be read as a sealed PDF.")
 
 
-def _verify(pdf_bytes, organization) -> SealCheck:
+def _verify(pdf_bytes, organization, org_keys) -> SealCheck:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
@@ -313,7 +330,6 @@ def _verify(pdf_bytes, organization) -> SealCheck:
     if not signatures:
         return _invalid("The document is not sealed.")
 
-    org_keys = list(OrganizationSigningKey.objects.filter(organization=organization))
     roots = [c for key in org_keys for c in _certs(key)[:1]]
     fingerprints = {key.fingerprint for key in org_keys}
 

@@ -31,7 +31,9 @@ DEAD_LINK_TEXT = {
 def _plain(request, template, context=None, status=200):
     response = render(request, template, context or {}, status=status)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # The token is in the URL: send only the origin onward. ("no-referrer" would make
+    # browsers send "Origin: null" on the form POST, which Django's CSRF check refuses.)
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -258,3 +258,28 @@ def test_expired_current_key_is_rotated_and_old_seals_still_verify(org_a, plain_
     old.refresh_from_db()
     assert not old.is_current
     assert verify_pdf(sealed, org_a).valid
+
+
+def test_verify_works_inside_a_running_event_loop(org_a, monkeypatch):
+    """Async callers (and Playwright's sync API) have a loop running; pyHanko's sync
+    validation would fail there, so verify_pdf moves it to a thread."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from documents.render import render_pdf
+    from esign import seal
+    from esign.models import OrganizationSigningKey
+
+    sealed = seal.seal_pdf(render_pdf("<p>loop</p>"), org_a)
+    # The test database's connection is not reachable from a new event loop's context;
+    # hand the keys over (the loop handling, not the ORM, is under test).
+    keys = list(OrganizationSigningKey.objects.filter(organization=org_a))
+    monkeypatch.setattr(
+        seal, "OrganizationSigningKey",
+        SimpleNamespace(objects=SimpleNamespace(filter=lambda **kwargs: keys)),
+    )  # fmt: skip
+
+    async def check():
+        return seal.verify_pdf(sealed, org_a)
+
+    assert asyncio.run(check()).valid
