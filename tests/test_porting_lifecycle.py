@@ -136,7 +136,8 @@ def test_numbers_changed_after_signing_need_a_new_signature(order, pm_a):
     sign(order, pm_a)
     order.numbers.remove(order.numbers.order_by("number").last())
     order.forget_cached()
-    with pytest.raises(TransitionRefused, match="signed before the numbers changed"):
+    assert order.loas.get(version=1).status == "superseded"  # kept, with its signature
+    with pytest.raises(TransitionRefused, match="superseded because the numbers changed"):
         transition_order(order, "submit_loa", by=pm_a)
 
 
