@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -18,7 +18,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from customers.models import Migration
@@ -496,12 +497,22 @@ class LoaSignatureSerializer(serializers.Serializer):
     sealed_sha256 = serializers.CharField(help_text="SHA-256 of the sealed PDF.")
 
 
+class LoaListSerializer(serializers.ListSerializer):
+    """Every version's signature in one query, however many versions there are."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        prefetch_related_objects(rows, "signature")
+        return super().to_representation(rows)
+
+
 class LoaSerializer(OrgScopedSerializer):
     btn = NANPNumberField(read_only=True)
     signature = serializers.SerializerMethodField()
 
     class Meta:
         model = LetterOfAuthorization
+        list_serializer_class = LoaListSerializer
         fields = [
             "id", "version", "status", "business_name", "service_line1", "service_line2",
             "service_city", "service_state", "service_postal_code", "account_number", "btn",
@@ -671,6 +682,17 @@ class PortOrderPermission(OrgRolePermission):
         membership = view.resolve_membership(request)
         view.resolve_url_object()
         return membership.can_write(PostPortTestCall)
+
+
+class PdfOrJsonNegotiation(DefaultContentNegotiation):
+    """For a route that answers a PDF file (a plain HttpResponse) or a JSON error:
+    `Accept: application/pdf` is not a 406; errors are then rendered as JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 _ORDER = OpenApiResponse(PortOrderSerializer)
@@ -887,13 +909,18 @@ class PortOrderViewSet(OrgScopedViewSet):
 
     @extend_schema(request=None, responses={200: SigningRequestSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="signing-requests",
-            url_name="signing-requests")  # fmt: skip
+            url_name="signing-requests", pagination_class=None, filter_backends=[])  # fmt: skip
     def signing_requests(self, request, *args, **kwargs):
         """The order's signing links, newest first: to whom, state, and outcome."""
         from esign.models import SigningRequest
 
         order = self.get_object()
-        rows = SigningRequest.objects.filter(loa__port_order=order).select_related("loa")
+        rows = list(SigningRequest.objects.filter(loa__port_order=order).select_related("loa"))
+        # A live link's state compares its LOA with the order's current LOA and numbers:
+        # one order, its numbers loaded once, for every row.
+        prefetch_related_objects([order], "numbers")
+        for row in rows:
+            row.loa.port_order = order
         return Response(SigningRequestSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -931,12 +958,18 @@ class PortOrderViewSet(OrgScopedViewSet):
                 description="Serve a file that fails its seal check (for investigation)",
             ),
         ],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: None, 409: None},
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="`version` is not a whole number."),
+            404: OpenApiResponse(description="No signed LOA (of that version)."),
+            409: OpenApiResponse(RefusalSerializer, description="Rule `seal_invalid`."),
+        },
         description="The sealed signed LOA. Its seal is verified first; the `X-Seal-Status` "
         "header says `valid` or `invalid`, and an invalid file is refused (409) unless "
         "`accept_invalid=true`.",
     )
-    @action(detail=True, methods=["get"], url_path="loa/signed.pdf", url_name="loa-signed-pdf")
+    @action(detail=True, methods=["get"], url_path="loa/signed.pdf", url_name="loa-signed-pdf",
+            content_negotiation_class=PdfOrJsonNegotiation)  # fmt: skip
     def signed_loa_pdf(self, request, *args, **kwargs):
         from django.http import Http404, HttpResponse
 
@@ -946,7 +979,8 @@ class PortOrderViewSet(OrgScopedViewSet):
         loas = order.loas.filter(signature__isnull=False).select_related("signature")
         version = request.query_params.get("version")
         if version is not None:
-            if not version.isdigit():
+            # isdigit() alone lets "²" through to int(); nine digits fit any integer column.
+            if not (version.isascii() and version.isdigit() and len(version) <= 9):
                 raise serializers.ValidationError({"version": ["A whole number."]})
             loas = loas.filter(version=int(version))
         loa = loas.order_by("-version").first()

@@ -1,20 +1,25 @@
 """REST API for porting: carrier accounts (PIN write-only), port orders created through
 the service, the lifecycle through `transition/` (refusals name the rule), LOA versions,
-findings, FOC changes, test calls, partial ports, the go-live plan; scoping and roles.
+sending them for signature (the link never in a response), revoking links, the sealed
+signed PDF and its seal check, findings, FOC changes, test calls, partial ports, the
+go-live plan; scoping and roles.
 
 Organization A ("northwind") holds `world_a` with an order and a draft LOA; B ("lear")
 must never see or touch it."""
 
+import hashlib
 import json
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from esign import services as esign
+from esign.models import SigningRequest
 from porting.models import CarrierAccount, PhoneNumber, PortOrder
 from porting.services import (
     acknowledge_warnings,
@@ -24,12 +29,11 @@ from porting.services import (
 )
 
 from . import factories as f
-from .signing import sign_loa
+from .signing import META, link_request, sign_loa, token_from_outbox
 
 pytestmark = pytest.mark.django_db
 
 PIN = "Pin-Secret-4821"
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 LINES = ("+12145559001", "(214) 555-9002", "214.555.9003")  # three outside lines
 
 
@@ -55,8 +59,14 @@ def iso(moment):
     return moment.astimezone(timezone.get_fixed_timezone(-360)).isoformat()
 
 
-def pdf_upload(name="loa.pdf", content=PDF):
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
+def sign_with_token(token, *, title="Owner"):
+    """The signer follows the emailed link: open it and sign, through the portal services."""
+    request = esign.find_request(token)
+    request, shown = esign.open_request(request, meta=META)
+    return esign.sign(
+        request, typed_name=request.loa.authorized_person, typed_title=title, consent=True,
+        meta=META, document_sha256=shown.sha256,
+    )  # fmt: skip
 
 
 def sign_via_services(order, user, **changes):
@@ -306,18 +316,20 @@ def test_full_lifecycle_through_the_api(world_a, org_a, pm_a, owner_a, tech_a, a
     versions = pm.get(order_url(org_a, order, "loa")).json()
     assert [(v["version"], v["status"]) for v in versions] == [(2, "draft"), (1, "superseded")]
 
-    sign = order_url(org_a, order, "loa/sign")
-    response = pm.post(sign, {"signed_file": pdf_upload("loa.txt", b"hello"),
-                              "signed_by_name": "Pat Doe"}, format="multipart")  # fmt: skip
-    assert response.status_code == 400
-    assert "PDF" in json.dumps(response.json())
-    response = pm.post(sign, {"signed_file": pdf_upload(), "signed_by_name": "Pat Doe"},
-                       format="multipart")  # fmt: skip
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert (body["status"], body["signed_by_name"], body["has_signed_file"]) == (
-        "signed", "Pat Doe", True,
-    )  # fmt: skip
+    # Sent for signature; the authorized person signs through the emailed link.
+    response = pm.post(order_url(org_a, order, "loa/send"), {"email": "pat@example.com"},
+                       format="json")  # fmt: skip
+    assert response.status_code == 201, response.content
+    assert (response.json()["loa_version"], response.json()["state"]) == (2, "active")
+    signature = sign_with_token(token_from_outbox())
+    v2, v1 = pm.get(order_url(org_a, order, "loa")).json()
+    assert (v2["status"], v2["signed_by_name"]) == ("signed", "Pat Doe")
+    assert v2["signature"] == {
+        "document_id": signature.document_id, "typed_name": "Pat Doe", "typed_title": "Owner",
+        "signed_at": v2["signed_at"], "document_sha256": signature.document_sha256,
+        "sealed_sha256": signature.sealed_sha256,
+    }  # fmt: skip
+    assert (v1["status"], v1["signature"]) == ("superseded", None)
 
     response = pm.post(order_url(org_a, order, "acknowledge"), {}, format="json")
     assert response.status_code == 200, response.content
@@ -462,13 +474,13 @@ def test_rejection_is_recorded_and_listed(world_a, org_a, pm_a, api_client_for):
     assert (response.status_code, response.json()["rule"]) == (409, "rejection_details")
     response = client.post(
         transition,
-        {"transition": "reject", "code": "ADDRESS_MISMATCH",
-         "carrier_text": "Service address does not match"},
+        {"transition": "reject", "code": "PENDING_ORDER",
+         "carrier_text": "Another order is pending on this account"},
         format="json",
     )  # fmt: skip
     assert response.status_code == 200 and response.json()["state"] == "rejected"
     (rejection,) = client.get(order_url(org_a, order, "rejections")).json()
-    assert rejection["code"] == "ADDRESS_MISMATCH" and rejection["loa_version"] == 2
+    assert rejection["code"] == "PENDING_ORDER" and rejection["loa_version"] == 2
     response = client.post(transition, {"transition": "reopen"}, format="json")
     assert (response.status_code, response.json()["rule"]) == (409, "corrected_loa_prepared")
 
@@ -488,12 +500,18 @@ def test_findings_name_the_acme_tax_mismatch(world_a, org_a, pm_a, api_client_fo
     assert (finding["loa_value"], finding["csr_value"]) == ("Acme Tax", "Acme Tax Services LLC")
     assert finding["fix"] and finding["reject_reason"] and finding["title"]
 
-    response = client.post(
-        order_url(org_a, order, "loa/sign"),
-        {"signed_file": pdf_upload(), "signed_by_name": "Pat Doe"},
-        format="multipart",
-    )
-    assert response.status_code == 200
+    # Not sent to the customer while the carrier would reject it...
+    mail.outbox.clear()
+    links = SigningRequest.objects.filter(loa__port_order=order).count()
+    response = client.post(order_url(org_a, order, "loa/send"), {"email": "pat@example.com"},
+                           format="json")  # fmt: skip
+    assert response.status_code == 400
+    message = " ".join(response.json()["non_field_errors"])
+    assert "blocker" in message and "NAME_MISMATCH" in message
+    assert not mail.outbox
+    assert SigningRequest.objects.filter(loa__port_order=order).count() == links
+    # ...and a version signed anyway (the helper skips the send step) is still not submitted.
+    sign_loa(order.current_loa(), by=pm_a)
     response = client.post(
         order_url(org_a, order, "transition"), {"transition": "submit_loa"}, format="json"
     )
@@ -502,12 +520,12 @@ def test_findings_name_the_acme_tax_mismatch(world_a, org_a, pm_a, api_client_fo
     assert "business_name" in response.json()["detail"]
 
 
-def test_signing_needs_an_loa_draft(plano, org_a, pm_a, api_client_for):
+def test_sending_needs_an_loa_draft(plano, org_a, pm_a, api_client_for):
     order = create_port_order(plano["account"], plano["numbers"], winning_carrier="Zoom", by=pm_a)
     client = api_client_for(pm_a)
-    sign = order_url(org_a, order, "loa/sign")
-    response = client.post(sign, {"signed_file": pdf_upload(), "signed_by_name": "Pat"},
-                           format="multipart")  # fmt: skip
+    send = order_url(org_a, order, "loa/send")
+    body = {"email": "pat@example.com"}
+    response = client.post(send, body, format="json")
     assert response.status_code == 400 and "Prepare an LOA first" in json.dumps(response.json())
     assert client.get(order_url(org_a, order, "findings")).json() == {
         "loa_version": None, "acknowledged_warnings": [], "findings": [],
@@ -515,15 +533,125 @@ def test_signing_needs_an_loa_draft(plano, org_a, pm_a, api_client_for):
     response = client.post(order_url(org_a, order, "acknowledge"), {}, format="json")
     assert response.status_code == 400
     client.post(order_url(org_a, order, "loa"), {}, format="json")
-    response = client.post(sign, {"signed_file": pdf_upload(), "signed_by_name": "Pat"},
-                           format="multipart")  # fmt: skip
-    assert response.status_code == 200
-    response = client.post(sign, {"signed_file": pdf_upload(), "signed_by_name": "Pat"},
-                           format="multipart")  # fmt: skip
-    assert response.status_code == 400  # a signed version is never signed again
+    response = client.post(send, {"email": "not an address"}, format="json")
+    assert response.status_code == 400 and "email" in response.json()
+    response = client.post(send, body, format="json")
+    assert response.status_code == 201, response.content
+    sign_with_token(token_from_outbox())
+    response = client.post(send, body, format="json")
+    assert response.status_code == 400  # a signed version is never sent (or signed) again
+    assert "LOA version 1 is signed" in json.dumps(response.json())
     response = client.post(order_url(org_a, order, "loa"), {"btn": "not a number"},
                            format="json")  # fmt: skip
     assert response.status_code == 400 and "btn" in response.json()
+
+
+def test_send_for_signature_never_returns_the_link(world_a, org_a, pm_a, api_client_for):
+    client = api_client_for(pm_a)
+    order, first = world_a["port_order"], world_a["signing_request"]
+    send = order_url(org_a, order, "loa/send")
+    response = client.post(send, {"email": "pat@example.com"}, format="json")
+    assert response.status_code == 201, response.content
+    token = token_from_outbox()
+    (message,) = mail.outbox
+    assert message.to == ["pat@example.com"] and f"/sign/{token}/" in message.body
+    body = response.json()
+    assert set(body) == {"id", "loa_version", "email", "state", "outcome", "created_at",
+                         "expires_at", "revoked_at", "revoked_reason", "used_at"}  # fmt: skip
+    assert (body["loa_version"], body["email"], body["state"]) == (1, "pat@example.com", "active")
+    second = SigningRequest.objects.get(pk=body["id"])
+    assert second.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert second.sent_by == pm_a
+    for raw in (
+        response.content,
+        client.get(order_url(org_a, order, "signing-requests")).content,
+        client.get(order_url(org_a, order, "loa")).content,
+        client.get(order_url(org_a, order)).content,
+    ):
+        assert token.encode() not in raw
+        assert second.token_hash.encode() not in raw
+
+    # A re-send replaces the live link: the older ones are listed as revoked.
+    response = client.post(send, {"email": "pat.doe@example.com"}, format="json")
+    assert response.status_code == 201, response.content
+    third = response.json()["id"]
+    assert token.encode() not in response.content
+    assert token_from_outbox() != token
+    rows = client.get(order_url(org_a, order, "signing-requests")).json()
+    assert [(r["id"], r["state"]) for r in rows] == [
+        (third, "active"), (second.pk, "revoked"), (first.pk, "revoked"),
+    ]  # fmt: skip
+    assert rows[1]["revoked_reason"] == "replaced by a new link" and rows[1]["revoked_at"]
+    with pytest.raises(esign.LinkDead):  # the old link no longer opens
+        esign.open_request(esign.find_request(token), meta=META)
+
+
+def test_revoke_a_link(world_a, world_b, org_a, pm_a, api_client_for):
+    client = api_client_for(pm_a)
+    order = world_a["port_order"]
+    revoke = order_url(org_a, order, "signing-requests/revoke")
+    response = client.post(order_url(org_a, order, "loa/send"), {"email": "pat@example.com"},
+                           format="json")  # fmt: skip
+    link, token = response.json()["id"], token_from_outbox()
+
+    response = client.post(revoke, {"signing_request": link, "reason": "wrong signer"},
+                           format="json")  # fmt: skip
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["id"], body["state"], body["revoked_reason"]) == (link, "revoked", "wrong signer")
+    assert token.encode() not in response.content
+    with pytest.raises(esign.LinkDead):
+        esign.open_request(esign.find_request(token), meta=META)
+    revoked_at = SigningRequest.objects.get(pk=link).revoked_at
+
+    response = client.post(revoke, {"signing_request": link}, format="json")
+    assert response.status_code == 400
+    assert "already revoked" in json.dumps(response.json())
+    assert SigningRequest.objects.get(pk=link).revoked_at == revoked_at
+    # Links of another order, of another organization, or none at all.
+    for other in (world_b["signing_request"].pk, 987654321):
+        response = client.post(revoke, {"signing_request": other}, format="json")
+        assert response.status_code == 400 and "signing_request" in response.json()
+    assert world_b["signing_request"].link_state() == "active"
+    response = client.post(revoke, {}, format="json")
+    assert response.status_code == 400 and "signing_request" in response.json()
+
+
+def test_signed_pdf_is_served_only_while_its_seal_holds(world_a, org_a, pm_a, api_client_for):
+    client = api_client_for(pm_a)
+    order = world_a["port_order"]
+    pdf = order_url(org_a, order, "loa/signed.pdf")
+    assert client.get(pdf).status_code == 404  # nothing signed yet
+    signature = sign_loa(world_a["loa"], by=pm_a)
+
+    response = client.get(pdf)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Seal-Status"] == "valid"
+    assert f'filename="{signature.document_id}.pdf"' in response["Content-Disposition"]
+    assert response.content.startswith(b"%PDF")
+    assert hashlib.sha256(response.content).hexdigest() == signature.sealed_sha256
+    assert client.get(pdf, {"version": 1}).content == response.content
+    assert client.get(pdf, HTTP_ACCEPT="application/pdf").status_code == 200
+    assert client.get(pdf, {"version": 2}).status_code == 404
+    for bad in ("x", "-1", "²", "9" * 30):
+        assert client.get(pdf, {"version": bad}).status_code == 400, bad
+
+    # One byte of the stored file changes: refused, unless asked for to investigate.
+    path = signature.sealed_pdf.path
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    data[len(data) // 2] ^= 0x01
+    with open(path, "wb") as handle:
+        handle.write(bytes(data))
+    response = client.get(pdf)
+    assert response.status_code == 409
+    assert response.json()["rule"] == "seal_invalid"
+    assert response.json()["detail"].startswith("Invalid")
+    response = client.get(pdf, {"accept_invalid": 1})
+    assert response.status_code == 200
+    assert response["X-Seal-Status"] == "invalid"
+    assert response.content == bytes(data)
 
 
 def test_test_calls_and_partial_port(plano, org_a, pm_a, api_client_for):
@@ -587,19 +715,23 @@ def test_plan_returns_the_earliest_cutover(world_a, org_a, org_b, pm_a, pm_b, ap
 
 # -- scoping and roles ------------------------------------------------------------------
 
-ORDER_ACTIONS = (None, "transition", "transitions", "findings", "loa", "loa/sign",
+ORDER_ACTIONS = (None, "transition", "transitions", "findings", "loa", "loa/send",
+                 "signing-requests", "signing-requests/revoke", "loa/signed.pdf",
                  "acknowledge", "foc", "rejections", "test-calls", "partial")  # fmt: skip
 
 
 def test_other_org_gets_404_on_every_order_route(
-    world_a, world_b, org_a, org_b, pm_b, api_client_for
+    world_a, world_b, org_a, org_b, pm_a, pm_b, api_client_for
 ):
     client = api_client_for(pm_b)
     order = world_a["port_order"]
+    sign_loa(world_a["loa"], by=pm_a)  # a signed PDF, and a live link, to probe for
+    link, _token = link_request(prepare_loa(order, by=pm_a), by=pm_a)
     before = order.history.count()
     bodies = {"transition": "cancel", "cancel_reason": "probe", "reason": "probe",
               "business_name": "Probe", "number": world_a["number"].pk,
-              "called_from": LINES[0], "passed": True, "moved": [world_a["number"].pk]}  # fmt: skip
+              "called_from": LINES[0], "passed": True, "moved": [world_a["number"].pk],
+              "email": "probe@example.com", "signing_request": link.pk}  # fmt: skip
     for action in ORDER_ACTIONS:
         for org in (org_a, org_b):
             path = order_url(org, order, action)
@@ -611,9 +743,6 @@ def test_other_org_gets_404_on_every_order_route(
                 assert response.status_code == 404, (method, path, response.content)
                 if org is org_b:
                     assert response.content == expected.content, (method, path)
-            response = client.post(path, {"signed_file": pdf_upload(), "signed_by_name": "X"},
-                                   format="multipart")  # fmt: skip
-            assert response.status_code == 404
     account = world_a["carrier_account"]
     for org in (org_a, org_b):
         path = url(org, "carrier-accounts", account.pk)
@@ -622,7 +751,9 @@ def test_other_org_gets_404_on_every_order_route(
     assert client.get(url(org_a, "port-orders", action="plan")).status_code == 404
     order.refresh_from_db()
     assert order.state == "loa_pending" and order.history.count() == before
-    assert order.loas.count() == 1
+    assert order.loas.count() == 2
+    link.refresh_from_db()
+    assert link.link_state() == "active" and not mail.outbox
     listed = client.get(url(org_b, "port-orders")).json()["results"]
     assert [o["id"] for o in listed] == [world_b["port_order"].pk]
     listed = client.get(url(org_b, "carrier-accounts")).json()["results"]
@@ -632,8 +763,11 @@ def test_other_org_gets_404_on_every_order_route(
 def test_viewer_reads_but_never_writes(world_a, plano, org_a, viewer_a, api_client_for):
     client = api_client_for(viewer_a)
     order = world_a["port_order"]
-    for action in ("transitions", "findings", "loa", "foc", "rejections", "test-calls"):
+    reads = ("transitions", "findings", "loa", "signing-requests", "foc", "rejections",
+             "test-calls")  # fmt: skip
+    for action in reads:
         assert client.get(order_url(org_a, order, action)).status_code == 200, action
+    assert client.get(order_url(org_a, order, "loa/signed.pdf")).status_code == 404  # unsigned
     assert client.get(url(org_a, "port-orders")).status_code == 200
     assert client.get(url(org_a, "carrier-accounts")).status_code == 200
     writes = [
@@ -644,14 +778,15 @@ def test_viewer_reads_but_never_writes(world_a, plano, org_a, viewer_a, api_clie
         ("test-calls", {"number": world_a["number"].pk, "called_from": LINES[0],
                         "passed": True}),
         ("partial", {"moved": [world_a["number"].pk], "reason": "x"}),
+        ("loa/send", {"email": "pat@example.com"}),
+        ("signing-requests/revoke", {"signing_request": world_a["signing_request"].pk}),
     ]  # fmt: skip
     for action, body in writes:
         response = client.post(order_url(org_a, order, action), body, format="json")
         assert response.status_code == 403, action
-    response = client.post(order_url(org_a, order, "loa/sign"),
-                           {"signed_file": pdf_upload(), "signed_by_name": "X"},
-                           format="multipart")  # fmt: skip
-    assert response.status_code == 403
+    assert not mail.outbox
+    world_a["signing_request"].refresh_from_db()
+    assert world_a["signing_request"].link_state() == "active"
     assert client.patch(order_url(org_a, order), {"winning_carrier": "X"},
                         format="json").status_code == 403  # fmt: skip
     body = {"carrier_account": plano["account"].pk, "numbers": [plano["numbers"][0].pk],
@@ -679,6 +814,9 @@ def test_technician_runs_port_day_but_not_the_paperwork(
     assert response.json()["rule"] == "role"
     assert client.post(order_url(org_a, order, "loa"), {}, format="json").status_code == 403
     assert client.post(order_url(org_a, order, "acknowledge"), {}, format="json").status_code == 403
+    response = client.post(order_url(org_a, order, "loa/send"), {"email": "pat@example.com"},
+                           format="json")  # fmt: skip
+    assert response.status_code == 403 and not mail.outbox
     assert PortOrder.objects.get(pk=order.pk).state == "loa_pending"
 
     order = transition_order(order, "submit_loa", by=pm_a)
@@ -751,7 +889,7 @@ def test_order_detail_routes_query_count_does_not_grow(world_a, org_a, pm_a, api
         assert response.status_code == 200
         return len(ctx.captured_queries)
 
-    actions = ("loa", "test-calls", "foc", None)
+    actions = ("loa", "signing-requests", "test-calls", "foc", None)
     few = [count(a) for a in actions]
     migration = world_a["migration"]
     numbers = [
@@ -759,8 +897,13 @@ def test_order_detail_routes_query_count_does_not_grow(world_a, org_a, pm_a, api
         for i in range(200, 215)
     ]
     order.numbers.add(*numbers)
-    for _ in range(5):
-        prepare_loa(order, by=pm_a)
+    for _ in range(3):
+        loa = prepare_loa(order, by=pm_a)
+        link_request(loa, by=pm_a)  # superseded by the next version
+    sign_loa(loa, by=pm_a)  # a signed version with its signature, and a used link
+    loa = prepare_loa(order, by=pm_a)
+    for days in (14, -1, -2):  # live and expired links of the current version
+        link_request(loa, by=pm_a, days=days)
     assert [count(a) for a in actions] == few
 
 
@@ -769,13 +912,22 @@ def test_schema_lists_the_porting_routes(client):
     paths = schema["paths"]
     base = "/api/o/{org_slug}/"
     assert f"{base}carrier-accounts/" in paths and f"{base}port-orders/plan/" in paths
-    for action in ("transition", "transitions", "findings", "loa", "loa/sign", "acknowledge",
-                   "foc", "rejections", "test-calls", "partial"):  # fmt: skip
+    for action in ("transition", "transitions", "findings", "loa", "loa/send",
+                   "signing-requests", "signing-requests/revoke", "loa/signed.pdf",
+                   "acknowledge", "foc", "rejections", "test-calls", "partial"):  # fmt: skip
         assert f"{base}port-orders/{{id}}/{action}/" in paths, action
+    assert f"{base}port-orders/{{id}}/loa/sign/" not in paths  # no upload path any more
     assert "delete" not in paths[f"{base}port-orders/{{id}}/"]
     account = schema["components"]["schemas"]["CarrierAccount"]["properties"]
     assert "pin" not in account and "has_pin" in account
     assert "pin" in schema["components"]["schemas"]["CarrierAccountRequest"]["properties"]
-    sign = paths[f"{base}port-orders/{{id}}/loa/sign/"]["post"]["requestBody"]["content"]
-    assert "multipart/form-data" in sign
+    loa = schema["components"]["schemas"]["Loa"]["properties"]
+    assert "signature" in loa and "has_signed_file" not in loa
+    send = paths[f"{base}port-orders/{{id}}/loa/send/"]["post"]
+    assert "201" in send["responses"]
+    listed = paths[f"{base}port-orders/{{id}}/signing-requests/"]["get"]
+    assert listed["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+    assert "page" not in {p["name"] for p in listed["parameters"]}  # not paginated
+    pdf = paths[f"{base}port-orders/{{id}}/loa/signed.pdf/"]["get"]["responses"]
+    assert "application/pdf" in pdf["200"]["content"] and "409" in pdf
     assert "409" in paths[f"{base}port-orders/{{id}}/transition/"]["post"]["responses"]

@@ -11,10 +11,13 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from esign import services as esign
+from esign.models import SigningRequest
 from porting.models import FocChange, PhoneNumber, PortOrder
 from porting.services import (
     create_port_order,
@@ -23,7 +26,7 @@ from porting.services import (
 )
 
 from . import factories as f
-from .signing import sign_loa
+from .signing import META, sign_loa, token_from_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -448,6 +451,96 @@ def test_several_open_orders_need_order(migration, numbers, att, pm_a, world_a):
                        str(other.pk), "--reason", "x", user=pm_a)  # fmt: skip
     assert f"No port order #{other.pk} in this migration" in message
     assert PortOrder.objects.get(pk=other.pk).state == "loa_pending"
+
+
+# -- send-loa --------------------------------------------------------------------------
+
+
+def send_loa(migration, user, *extra, email="pat@baydental.example", json_out=False):
+    return run(migration, "--action", "send-loa", "--email", email, *extra, user=user,
+               json_out=json_out)  # fmt: skip
+
+
+def test_send_loa_emails_the_link_and_never_prints_it(migration, numbers, pm_a, settings):
+    settings.PUBLIC_BASE_URL = "https://voip.example.com/"
+    create(migration, pm_a)
+    order = the_order(migration)
+    loa = prepare_loa(order, by=pm_a)
+    out = send_loa(migration, pm_a, "--order", str(order.pk))
+    token = token_from_outbox()
+    (message,) = mail.outbox
+    assert message.to == ["pat@baydental.example"]
+    assert f"https://voip.example.com/sign/{token}/" in message.body
+    request = SigningRequest.objects.get(loa__port_order=order)
+    assert (request.loa, request.sent_by, request.email) == (loa, pm_a, "pat@baydental.example")
+    sent_line = (
+        f"LOA version 1 sent to pat@baydental.example for signature (signing request #{request.pk})"
+    )
+    assert sent_line in out
+    assert "--stage loa_submitted" in out
+    assert token not in out and "/sign/" not in out and request.token_hash not in out
+    # The event says where it came from; the signer's link works.
+    (sent,) = request.events.all()
+    assert sent.kind == "sent" and "send-loa" in sent.user_agent
+    request, _shown = esign.open_request(esign.find_request(token), meta=META)
+    assert request.pk == SigningRequest.objects.get(loa__port_order=order).pk
+
+    # Again, as JSON (the one open order is implied): the first link is replaced.
+    payload = send_loa(migration, pm_a, json_out=True)
+    second = token_from_outbox()
+    assert payload["ok"] is True and set(payload) == {
+        "ok", "migration", "order", "signing_request", "replaced_links",
+    }  # fmt: skip
+    assert payload["order"]["id"] == order.pk
+    link = payload["signing_request"]
+    assert set(link) == {"id", "loa_version", "email", "state", "created_at", "expires_at"}
+    assert (link["loa_version"], link["state"]) == (1, "active")
+    assert payload["replaced_links"] == [request.pk]
+    assert token not in json.dumps(payload) and second not in json.dumps(payload)
+    request.refresh_from_db()
+    assert request.link_state() == "revoked"
+
+
+def test_send_loa_refused_for_a_viewer(migration, numbers, pm_a, viewer_a):
+    create(migration, pm_a)
+    order = the_order(migration)
+    prepare_loa(order, by=pm_a)
+    message, _ = fails(migration, "--action", "send-loa", "--email", "pat@baydental.example",
+                       user=viewer_a)  # fmt: skip
+    assert message.startswith("Refused by rule role:") and "Viewer" in message
+    _, out = fails(migration, "--action", "send-loa", "--email", "pat@baydental.example",
+                   user=viewer_a, json_out=True)  # fmt: skip
+    payload = json.loads(out)
+    assert payload["ok"] is False and payload["refused"]["rule"] == "role"
+    message, _ = fails(migration, "--action", "send-loa", "--email", "pat@baydental.example")
+    assert "give --user" in message
+    assert not mail.outbox and not SigningRequest.objects.filter(loa__port_order=order).exists()
+
+
+def test_send_loa_refused_with_blockers_or_without_an_loa(migration, numbers, pm_a, settings):
+    create(migration, pm_a)
+    order = the_order(migration)
+    message, _ = fails(migration, "--action", "send-loa", "--email", "pat@baydental.example",
+                       user=pm_a)  # fmt: skip
+    assert f"Port order #{order.pk} has no LOA yet" in message
+    prepare_loa(order, by=pm_a, business_name="Bay Dental")
+    message, out = fails(migration, "--action", "send-loa", "--email", "pat@baydental.example",
+                         user=pm_a, json_out=True)  # fmt: skip
+    assert message.startswith("LOA version 1 not sent: The LOA check found")
+    assert "NAME_MISMATCH" in message and "--action validate" in message
+    payload = json.loads(out)
+    assert payload["ok"] is False and payload["order"] == order.pk
+    assert "blocker" in payload["problems"][0]
+    message, _ = fails(migration, "--action", "send-loa", user=pm_a)
+    assert "needs --email" in message
+    message, _ = fails(migration, "--action", "send-loa", "--email", "pat", user=pm_a)
+    assert "is not an email address" in message
+    settings.PUBLIC_BASE_URL = "voip.example.com"
+    prepare_loa(order, by=pm_a, business_name="Bay Dental Group LLC")
+    message, _ = fails(migration, "--action", "send-loa", "--email", "pat@baydental.example",
+                       user=pm_a)  # fmt: skip
+    assert message.startswith("PUBLIC_BASE_URL 'voip.example.com' is not the site's address")
+    assert not mail.outbox and not SigningRequest.objects.filter(loa__port_order=order).exists()
 
 
 # -- reads -----------------------------------------------------------------------------

@@ -12,11 +12,14 @@ import json
 import re
 import uuid
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,8 +46,8 @@ from porting.services import (
 )
 from tenancy.models import Membership
 
-ACTIONS = ("create", "status", "update", "checklist", "validate", "plan")
-WRITES = ("create", "update")
+ACTIONS = ("create", "status", "update", "send-loa", "checklist", "validate", "plan")
+WRITES = ("create", "update", "send-loa")
 State = PortOrder.State
 
 # --stage <state> → the transition that leads there (from the order's current state).
@@ -112,9 +115,10 @@ def _order_number(raw):
 class Command(BaseCommand):
     help = (
         "Track a migration's port orders (seed 002's porting_tracker.py): create an order, "
-        "show status, advance a stage, print the port-day checklist, check LOAs against "
-        "the CSR, and plan the go-live from the FOC timeline. Every rule is the same as in "
-        "the browser; a refusal names its rule. Manual: docs/cli.md#porting."
+        "show status, advance a stage, email the LOA to the customer for signature, print "
+        "the port-day checklist, check LOAs against the CSR, and plan the go-live from the "
+        "FOC timeline. Every rule is the same as in the browser; a refusal names its rule. "
+        "Manual: docs/cli.md#porting."
     )
 
     def add_arguments(self, parser):
@@ -162,8 +166,12 @@ class Command(BaseCommand):
         parser.add_argument("--confirmation", help="update: the carrier's FOC confirmation number.")
         parser.add_argument(
             "--order",
-            help="The port order ID; required for update when the migration has several open "
-            "orders.",
+            help="The port order ID; required for update and send-loa when the migration has "
+            "several open orders.",
+        )
+        parser.add_argument(
+            "--email",
+            help="send-loa: the authorized person's email; the signing link goes there only.",
         )
         parser.add_argument(
             "--reason",
@@ -187,7 +195,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user",
             help="The acting user (a member of the migration's organization), recorded in "
-            "history. Required for create and update.",
+            "history. Required for create, update and send-loa.",
         )
         parser.add_argument("--json", action="store_true", help="Print JSON on stdout.")
 
@@ -205,7 +213,7 @@ class Command(BaseCommand):
                 f"--action {options['action']} changes data: give --user <username> (recorded "
                 "in history)."
             )
-        getattr(self, f"_{options['action']}")(migration)
+        getattr(self, f"_{options['action'].replace('-', '_')}")(migration)
 
     def _fail(self, message, **extra):
         """Exit 1 with `message`; with --json, a JSON report on stdout first."""
@@ -465,6 +473,104 @@ class Command(BaseCommand):
             '--winning-carrier "<UCaaS platform>" is needed, e.g. "Zoom Phone": the migration '
             f"has no single winning carrier on its orders yet{named}."
         )
+
+    # -- send-loa ------------------------------------------------------------------------
+
+    def _send_loa(self, migration):
+        """Email the current LOA version to the authorized person for signature: the same
+        service as the order page and the API. The link is in that email only; it is
+        never printed (nor stored: the database keeps its hash)."""
+        from esign.models import SigningRequest
+        from esign.services import send_signing_request
+
+        o = self.options
+        email = (o["email"] or "").strip()
+        if not email:
+            self._fail("--action send-loa needs --email <the authorized person's address>.")
+        try:
+            validate_email(email)
+        except ValidationError:
+            self._fail(f"--email {email!r} is not an email address.")
+        base_url = self._public_base_url()
+        order = self._order(o["order"]) if o["order"] else self._only_open_order()
+        page = order.get_absolute_url()
+        loa = order.current_loa()
+        if loa is None:
+            self._fail(
+                f"Port order #{order.pk} has no LOA yet: prepare it from the CSR on {page}, "
+                "then send it.",
+                order=order.pk,
+            )
+        live = list(
+            SigningRequest.objects.filter(
+                loa__port_order=order, revoked_at=None, used_at=None
+            ).values_list("pk", flat=True)
+        )
+        try:
+            request = send_signing_request(
+                loa, email=email, by=self.user, base_url=base_url,
+                meta={"ip": None, "user_agent": "manage.py porting --action send-loa"},
+            )  # fmt: skip
+        except TransitionRefused as exc:
+            self._refused(exc, order)
+        except ValidationError as exc:
+            self._fail(
+                f"LOA version {loa.version} not sent: {' '.join(exc.messages)} Check it with "
+                f"--action validate --order {order.pk}; prepare a new version on {page}.",
+                order=order.pk,
+                problems=exc.messages,
+            )
+        except OSError as exc:  # the mail server refused: nothing was recorded
+            self._fail(
+                f"The email to {email} could not be sent ({exc}); nothing was recorded.",
+                order=order.pk,
+            )
+        replaced = [pk for pk in live if pk != request.pk]
+        payload = {
+            "ok": True,
+            "migration": self._migration_dict(),
+            "order": self._order_dict(order),
+            "signing_request": {
+                "id": request.pk,
+                "loa_version": loa.version,
+                "email": request.email,
+                "state": request.link_state(),
+                "created_at": _iso(request.created_at),
+                "expires_at": _iso(request.expires_at),
+            },
+            "replaced_links": replaced,
+        }
+        lines = [
+            self._title(order),
+            self.style.SUCCESS(
+                f"LOA version {loa.version} sent to {request.email} for signature (signing "
+                f"request #{request.pk}). The link works until "
+                f"{request.expires_at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC."
+            ),
+        ]
+        if replaced:
+            lines.append(
+                "Earlier links of this order no longer work: "
+                + ", ".join(f"#{pk}" for pk in replaced)
+                + "."
+            )
+        lines.append(
+            "Next: the authorized person signs through the link emailed to them (its state is "
+            f"on {page}); then --action update --order {order.pk} --stage loa_submitted."
+        )
+        self._emit(payload, lines)
+
+    def _public_base_url(self):
+        """The site's public address, which the emailed link starts with (there is no
+        request to take it from on the command line)."""
+        base_url = (getattr(settings, "PUBLIC_BASE_URL", "") or "").strip()
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self._fail(
+                f"PUBLIC_BASE_URL {base_url!r} is not the site's address (e.g. "
+                "https://voip.example.com): the signing link is built from it."
+            )
+        return base_url
 
     # -- update --------------------------------------------------------------------------
 
