@@ -52,6 +52,17 @@ class DocumentChanged(Exception):
     """The LOA changed between the signer opening it and submitting."""
 
 
+def portal_base_url(request=None) -> str:
+    """Where signing links point: `PUBLIC_BASE_URL` when set (so an API call made on an
+    internal hostname still emails the public address), else the host the PM's request
+    came in on (checked against ALLOWED_HOSTS), else the local demo address."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL
+    if request is not None:
+        return request.build_absolute_uri("/")
+    return "http://127.0.0.1:8000/"
+
+
 def link_ttl() -> timedelta:
     return timedelta(days=settings.ESIGN_LINK_TTL_DAYS)
 

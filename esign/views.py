@@ -176,7 +176,7 @@ class SendForSignature(_OrderSigningAction):
             raise ValidationError("Prepare an LOA first.")
         services.send_signing_request(
             loa, email=data["email"], by=self.request.user,
-            base_url=self.request.build_absolute_uri("/"), meta=request_meta(self.request),
+            base_url=services.portal_base_url(self.request), meta=request_meta(self.request),
         )  # fmt: skip
         # The link went to the signer only; the PM is told where, never what.
         return f"LOA version {loa.version} sent to {data['email']} for signature."

@@ -890,7 +890,7 @@ class PortOrderViewSet(OrgScopedViewSet):
     @action(detail=True, methods=["post"], url_path="loa/send", url_name="loa-send",
             serializer_class=SendForSignatureSerializer)  # fmt: skip
     def send_loa(self, request, *args, **kwargs):
-        from esign.services import send_signing_request
+        from esign.services import portal_base_url, send_signing_request
         from tenancy.portal import request_meta
 
         order = self.get_object()
@@ -901,7 +901,7 @@ class PortOrderViewSet(OrgScopedViewSet):
         with service_errors():
             signing_request = send_signing_request(
                 loa, email=data["email"], by=request.user,
-                base_url=request.build_absolute_uri("/"), meta=request_meta(request),
+                base_url=portal_base_url(request), meta=request_meta(request),
             )  # fmt: skip
         return Response(
             SigningRequestSerializer(signing_request).data, status=status.HTTP_201_CREATED

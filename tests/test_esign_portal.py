@@ -461,3 +461,12 @@ def test_admin_shows_links_read_only_without_the_hash_and_scoped(client, pm_a, p
     login(client, pm_b)
     response = client.get(url, follow=True)
     assert "pat@example.com" not in response.content.decode()
+
+
+def test_links_use_the_public_address_when_it_is_set(pm, org_a, order, settings):
+    settings.PUBLIC_BASE_URL = "https://voip.example.com"
+    send(pm, org_a, order, email="first@acme.example")
+    assert f"https://voip.example.com/sign/{token_from_outbox()}/" in mail.outbox[-1].body
+    settings.PUBLIC_BASE_URL = ""
+    send(pm, org_a, order, email="second@acme.example")
+    assert f"http://testserver/sign/{token_from_outbox()}/" in mail.outbox[-1].body

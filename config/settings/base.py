@@ -174,7 +174,7 @@ PORTAL_RATE_LIMIT_PER_MINUTE = env.int("PORTAL_RATE_LIMIT_PER_MINUTE", default=6
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none; the
 # client address is REMOTE_ADDR). Used for rate limits and signing events.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 
 # Reverting from the admin's history would bypass services and state machines.
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -563,7 +562,9 @@ class Command(BaseCommand):
     def _public_base_url(self):
         """The site's public address, which the emailed link starts with (there is no
         request to take it from on the command line)."""
-        base_url = (getattr(settings, "PUBLIC_BASE_URL", "") or "").strip()
+        from esign.services import portal_base_url
+
+        base_url = portal_base_url().strip()
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             self._fail(
