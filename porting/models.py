@@ -346,7 +346,14 @@ def _rule_corrected_loa(order):
     return None
 
 
+def _rule_e911_ready(order):
+    from e911.selectors import port_day_e911_refusal
+
+    return port_day_e911_refusal(order)
+
+
 SIGNED_CURRENT_LOA = Rule("signed_current_loa", _rule_signed_current_loa)
+E911_READY = Rule("e911_ready", _rule_e911_ready)
 NO_LOA_BLOCKERS = Rule("no_loa_blockers", _rule_no_blockers)
 WARNINGS_ACKNOWLEDGED = Rule("loa_warnings_acknowledged", _rule_warnings_acknowledged)
 HAS_FOC = Rule("foc_time_recorded", _rule_has_foc)
@@ -504,7 +511,7 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
         field=state,
         source=State.FOC_RECEIVED,
         target=State.PORT_DAY,
-        conditions=[HAS_FOC, FOC_REACHED],
+        conditions=[HAS_FOC, FOC_REACHED, E911_READY],
     )
     def start_port_day(self):
         self.ported_at = _ctx(self, "ported_at") or _now(self)

@@ -29,6 +29,7 @@ from porting.services import (
 )
 
 from . import factories as f
+from .e911_helpers import e911_ready
 from .signing import META, link_request, sign_loa, token_from_outbox
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,7 @@ def sign_with_token(token, *, title="Owner"):
 def sign_via_services(order, user, **changes):
     loa = prepare_loa(order, by=user, **changes)
     sign_loa(loa, by=user)
+    e911_ready(order, user)  # registrations made before the port (make before break)
     return loa
 
 
@@ -322,6 +324,7 @@ def test_full_lifecycle_through_the_api(world_a, org_a, pm_a, owner_a, tech_a, a
     assert response.status_code == 201, response.content
     assert (response.json()["loa_version"], response.json()["state"]) == (2, "active")
     signature = sign_with_token(token_from_outbox())
+    e911_ready(order, pm_a)  # E911 registrations are made before port day
     v2, v1 = pm.get(order_url(org_a, order, "loa")).json()
     assert (v2["status"], v2["signed_by_name"]) == ("signed", "Pat Doe")
     assert v2["signature"] == {

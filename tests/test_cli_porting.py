@@ -26,6 +26,7 @@ from porting.services import (
 )
 
 from . import factories as f
+from .e911_helpers import e911_ready
 from .signing import META, sign_loa, token_from_outbox
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,7 @@ def create(migration, user, numbers="415-555-0100,(415) 555-0101,4155550102",
 def sign(order, user, **changes):
     loa = prepare_loa(order, by=user, **changes)
     sign_loa(loa, by=user)
+    e911_ready(order, user)  # registrations made before the port (make before break)
     return loa
 
 

@@ -20,6 +20,7 @@ from porting.services import (
 )
 
 from . import factories as f
+from .e911_helpers import e911_ready
 from .signing import sign_loa
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,7 @@ def order(account, numbers, pm_a):
 def sign(order, pm, **changes):
     loa = prepare_loa(order, by=pm, **changes)
     sign_loa(loa, by=pm)
+    e911_ready(order, pm)  # registrations made before the port (make before break)
     return loa
 
 
