@@ -25,7 +25,8 @@ class EndpointCoverage:
 @dataclass
 class CoverageReport:
     rows: list[EndpointCoverage]
-    by_site: dict = field(default_factory=dict)  # site -> {"covered": n, "total": n, "missing": [...]}
+    # site -> {"covered": n, "total": n, "missing": [rows]}
+    by_site: dict = field(default_factory=dict)
 
     @property
     def missing(self) -> list[EndpointCoverage]:
@@ -92,8 +93,8 @@ def coverage(migration) -> CoverageReport:
             continue
         if worker is not None or endpoint.is_remote_worker:
             if worker is None:
-                row = EndpointCoverage(endpoint, None, "home", False,
-                                       "Used from home, but no remote worker is linked to it.")  # fmt: skip
+                problem = "Used from home, but no remote worker is linked to it."
+                row = EndpointCoverage(endpoint, None, "home", False, problem)
             else:
                 home = homes.get(worker.pk)
                 problem = _location_problem(home, f"home location for {worker.name}")
@@ -105,8 +106,10 @@ def coverage(migration) -> CoverageReport:
         if assignment is not None and assignment.location is not None:
             location, source, what = assignment.location, "own", "location of its own"
         else:
-            location, source, what = defaults.get(endpoint.site_id), "site default", (
-                "default location at the site"
+            location, source, what = (
+                defaults.get(endpoint.site_id),
+                "site default",
+                ("default location at the site"),
             )
         problem = _location_problem(location, what)
         rows.append(EndpointCoverage(endpoint, location, source, not problem, problem))
@@ -157,5 +160,6 @@ def port_day_e911_refusal(order) -> str | None:
                 problems.append(f"{row.endpoint}: {row.problem}")
     if not problems:
         return None
-    shown = "; ".join(p.rstrip(".") for p in problems[:4]) + (f" (+{len(problems) - 4} more)" if len(problems) > 4 else "")
+    more = f" (+{len(problems) - 4} more)" if len(problems) > 4 else ""
+    shown = "; ".join(p.rstrip(".") for p in problems[:4]) + more
     return f"E911 is not ready for these numbers ({len(problems)}): {shown}."
