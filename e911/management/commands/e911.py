@@ -1,0 +1,42 @@
+"""`manage.py e911 --action readiness --migration-id <uuid> [--json]`: the readiness
+report (docs/cli.md). The same selector serves the page and the PDF."""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.models import Migration
+from e911.readiness import readiness
+
+
+class Command(BaseCommand):
+    help = "E911 and compliance: the readiness report of a migration, blocking items first."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--action", required=True, choices=["readiness"])
+        parser.add_argument("--migration-id", required=True, help="The migration's UUID.")
+        parser.add_argument("--json", action="store_true", help="Machine-readable output.")
+
+    def handle(self, *args, **options):
+        try:
+            migration = Migration.objects.select_related("customer").get(
+                uuid=options["migration_id"]
+            )
+        except (Migration.DoesNotExist, ValidationError, ValueError) as exc:
+            raise CommandError(f"No migration with id {options['migration_id']!r}.") from exc
+        report = readiness(migration)
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+            return
+        head = (
+            self.style.SUCCESS("READY: no blocking items.")
+            if report.ready
+            else self.style.ERROR(f"NOT READY: {len(report.blocking)} blocking item(s).")
+        )
+        self.stdout.write(f"{migration.customer} · {migration.name}\n{head}")
+        for item in report.ordered():
+            line = f"[{item.state.upper():8}] {item.section}: {item.title}"
+            if item.detail:
+                line += f"\n           {item.detail}"
+            self.stdout.write(line)

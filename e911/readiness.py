@@ -1,0 +1,187 @@
+"""The migration's E911 and compliance readiness report: every item, blocking items
+first. A blocking item prevents a "go" (the cutover uses `readiness(migration).ready`)
+and, through the rule `e911_ready`, port day for the numbers it concerns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from porting.models import PortOrder
+
+from .models import RemoteWorker
+from .selectors import coverage, registration_gaps
+
+
+@dataclass
+class ReadinessItem:
+    section: str
+    code: str
+    title: str
+    ok: bool
+    blocking: bool = True  # when not ok
+    detail: str = ""
+    evidence: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.ok:
+            return "ok"
+        return "blocking" if self.blocking else "warning"
+
+
+@dataclass
+class Readiness:
+    migration: object
+    items: list[ReadinessItem] = field(default_factory=list)
+    coverage: object = None
+
+    @property
+    def blocking(self) -> list[ReadinessItem]:
+        return [i for i in self.items if not i.ok and i.blocking]
+
+    @property
+    def warnings(self) -> list[ReadinessItem]:
+        return [i for i in self.items if not i.ok and not i.blocking]
+
+    @property
+    def passed(self) -> list[ReadinessItem]:
+        return [i for i in self.items if i.ok]
+
+    @property
+    def ready(self) -> bool:
+        return not self.blocking
+
+    def ordered(self) -> list[ReadinessItem]:
+        """Blocking items first, then warnings, then what is fine."""
+        return self.blocking + self.warnings + self.passed
+
+    def as_dict(self) -> dict:
+        return {
+            "migration": str(self.migration.uuid),
+            "ready": self.ready,
+            "blocking": len(self.blocking),
+            "warnings": len(self.warnings),
+            "items": [
+                {
+                    "section": i.section,
+                    "code": i.code,
+                    "title": i.title,
+                    "state": i.state,
+                    "detail": i.detail,
+                    "evidence": i.evidence,
+                }
+                for i in self.ordered()
+            ],
+        }
+
+
+def _listed(things, limit=6) -> str:
+    things = list(things)
+    shown = "; ".join(str(t) for t in things[:limit])
+    return shown + (f" (+{len(things) - limit} more)" if len(things) > limit else "")
+
+
+def _coverage_items(report) -> list[ReadinessItem]:
+    items = []
+    for site, entry in sorted(report.by_site.items(), key=lambda kv: kv[0].name):
+        missing = entry["missing"]
+        items.append(
+            ReadinessItem(
+                "E911 coverage", f"coverage:{site.pk}",
+                f"{site.name}: {entry['covered']} of {entry['total']} endpoints have a "
+                "dispatchable location",
+                ok=not missing,
+                detail=_listed(f"{row.endpoint}: {row.problem}" for row in missing),
+            )
+        )  # fmt: skip
+    return items
+
+
+def _remote_worker_items(migration) -> list[ReadinessItem]:
+    workers = list(RemoteWorker.objects.filter(migration=migration).order_by("name"))
+    unconfirmed = [w for w in workers if w.confirmed_at is None]
+    if not workers:
+        return []
+    return [
+        ReadinessItem(
+            "Remote workers", "remote_workers_confirmed",
+            f"{len(workers) - len(unconfirmed)} of {len(workers)} remote workers confirmed "
+            "their home location",
+            ok=not unconfirmed, detail=_listed(w.name for w in unconfirmed),
+        )
+    ]  # fmt: skip
+
+
+def _registration_items(migration) -> list[ReadinessItem]:
+    items = []
+    orders = (
+        PortOrder.objects.filter(migration=migration)
+        .exclude(state__in=[PortOrder.State.CANCELLED])
+        .prefetch_related("numbers")
+        .select_related("carrier_account")
+        .order_by("pk")
+    )
+    all_numbers = [(order, n) for order in orders for n in order.numbers.all()]
+    gaps = dict(
+        (n.pk, why) for n, why in registration_gaps(n for _order, n in all_numbers)
+    )  # one query for every order's numbers
+    for order in orders:
+        missing = [(n, gaps[n.pk]) for n in order.numbers.all() if n.pk in gaps]
+        items.append(
+            ReadinessItem(
+                "Registrations", f"registrations:{order.pk}",
+                f"Order #{order.pk} ({order.carrier_account.carrier_name}): E911 registered at "
+                "the winning carrier for every number",
+                ok=not missing, detail=_listed(f"{n.display}: {why}" for n, why in missing),
+            )
+        )  # fmt: skip
+    return items
+
+
+def _adapt(section, raw, prefix) -> ReadinessItem:
+    """Items from the Kari's Law and compliance modules, whatever their exact shape."""
+    ok = bool(getattr(raw, "ok", False))
+    required = getattr(raw, "required", True)
+    return ReadinessItem(
+        section,
+        f"{prefix}:{getattr(raw, 'code', '')}",
+        getattr(raw, "title", str(raw)),
+        ok=ok or not required,
+        blocking=bool(getattr(raw, "blocking", True)),
+        detail=getattr(raw, "detail", "") or getattr(raw, "reason", ""),
+        evidence=str(getattr(raw, "evidence", "") or ""),
+    )
+
+
+def _karis_items(migration) -> list[ReadinessItem]:
+    from . import karis
+
+    items = []
+    sites = list(migration.sites.order_by("name"))
+    by_site = karis.karis_law_items_for_sites(sites)  # a fixed number of queries
+    for site in sites:
+        for raw in by_site.get(site.pk, []):
+            item = _adapt("Kari's Law and 933", raw, f"site{site.pk}")
+            item.title = f"{site.name}: {item.title}"
+            items.append(item)
+    return items
+
+
+def _compliance_items(migration) -> list[ReadinessItem]:
+    from . import compliance
+
+    return [
+        _adapt("Compliance", raw, "compliance")
+        for raw in compliance.compliance_register(migration.customer)
+    ]
+
+
+def readiness(migration) -> Readiness:
+    report = coverage(migration)
+    result = Readiness(migration=migration, coverage=report)
+    result.items += _coverage_items(report)
+    result.items += _remote_worker_items(migration)
+    result.items += _registration_items(migration)
+    result.items += _karis_items(migration)
+    result.items += _compliance_items(migration)
+    return result

@@ -1,0 +1,192 @@
+"""The PM's E911 pages: locations and coverage per migration, endpoint assignment,
+registrations, and the readiness report (page and PDF)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+from django.views.generic.detail import SingleObjectMixin
+
+from documents.render import render_pdf
+from porting.models import PhoneNumber, TransitionRefused
+from sites.models import Endpoint
+from tenancy.views_base import OrgMixin
+from tenancy.views_crud import ParentMigrationMixin
+
+from . import services
+from .forms import AssignEndpointForm, ChangeLocationForm, LocationForm, RegistrationForm
+from .models import DispatchableLocation, Registration
+from .readiness import readiness
+from .selectors import coverage
+
+
+def _e911_url(view, migration):
+    return reverse("migration-e911", args=[view.organization.slug, migration.uuid])
+
+
+class MigrationE911(ParentMigrationMixin, OrgMixin, TemplateView):
+    """Coverage per site, the locations (as entered, normalized, validation), endpoint
+    assignment and registrations, with the forms to change them."""
+
+    model = DispatchableLocation
+    template_name = "e911/migration_e911.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        migration = self.get_migration()
+        report = coverage(migration)
+        for row in report.rows:  # links need the organization's slug: it is loaded already
+            row.endpoint.organization = self.organization
+            row.endpoint.site.organization = self.organization
+        numbers = list(
+            PhoneNumber.objects.filter(migration=migration)
+            .select_related("e911_registration__location")
+            .order_by("number")
+        )
+        for number in numbers:
+            number.registration = getattr(number, "e911_registration", None)
+        locations = list(
+            DispatchableLocation.objects.filter(migration=migration)
+            .select_related("site", "remote_worker")
+            .order_by("-is_current", "site__name", "label", "pk")
+        )
+        # Each row's small form offers the same choices: load them once.
+        current = [loc for loc in locations if loc.is_current]
+        context.update(
+            locations=locations,
+            current_locations=current,
+            site_locations=[loc for loc in current if loc.site_id],
+            coverage=report,
+            sites=sorted(report.by_site.items(), key=lambda kv: kv[0].name),
+            numbers=numbers,
+            location_form=LocationForm(migration=migration),
+            statuses=Registration.Status.choices,
+        )
+        return context
+
+
+class _Action(OrgMixin, SingleObjectMixin, View):
+    """POST-only E911 actions; each redirects to the migration's E911 page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        target = self.get_object()
+        migration = self.migration_of(target)
+        form = self.build_form(migration)
+        if not form.is_valid():
+            errors = "; ".join(
+                f"{'' if field == '__all__' else field + ': '}{' '.join(msgs)}"
+                for field, msgs in form.errors.items()
+            )
+            messages.error(request, f"Nothing changed: {errors}")
+        else:
+            try:
+                messages.success(request, self.act(target, form.cleaned_data))
+            except TransitionRefused as exc:
+                messages.error(request, f"Refused by rule “{exc.rule}”: {exc.message}")
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(_e911_url(self, migration))
+
+    def migration_of(self, target):
+        return target.migration
+
+
+class AddLocation(ParentMigrationMixin, OrgMixin, View):
+    model = DispatchableLocation
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        migration = self.get_migration()
+        form = LocationForm(request.POST, migration=migration)
+        if not form.is_valid():
+            errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            messages.error(request, f"Nothing changed: {errors}")
+        else:
+            data = dict(form.cleaned_data)
+            reason = data.pop("reason")
+            try:
+                location = services.create_location(
+                    migration=migration, by=request.user, reason=reason, **data
+                )
+            except (ValidationError, TransitionRefused) as exc:
+                messages.error(request, str(getattr(exc, "message", exc)))
+            else:
+                text = f"Location added: {location.get_validation_status_display()}."
+                if location.validation_message:
+                    text += f" {location.validation_message}"
+                messages.success(request, text)
+        return HttpResponseRedirect(_e911_url(self, migration))
+
+
+class ChangeLocation(_Action):
+    model = DispatchableLocation
+
+    def build_form(self, migration):
+        return ChangeLocationForm(self.request.POST)
+
+    def act(self, location, data):
+        reason = data.pop("reason")
+        new = services.change_location(location, by=self.request.user, reason=reason, **data)
+        return (
+            f"Location #{location.pk} replaced by #{new.pk} "
+            f"({new.get_validation_status_display()}); the old one stays in history."
+        )
+
+
+class AssignEndpoint(_Action):
+    model = Endpoint
+
+    def build_form(self, migration):
+        return AssignEndpointForm(self.request.POST, migration=migration)
+
+    def act(self, endpoint, data):
+        services.assign_endpoint(
+            endpoint, by=self.request.user, location=data["location"],
+            non_dialing=data["non_dialing"], exempt_reason=data["exempt_reason"],
+        )  # fmt: skip
+        return f"{endpoint}: E911 assignment saved."
+
+
+class SetRegistration(_Action):
+    model = PhoneNumber
+
+    def build_form(self, migration):
+        return RegistrationForm(self.request.POST, migration=migration)
+
+    def act(self, number, data):
+        services.set_registration(
+            migration=number.migration, by=self.request.user, number=number,
+            status=data["status"], location=data["location"],
+            provider_reference=data["provider_reference"], message=data["message"],
+        )  # fmt: skip
+        return f"{number.display}: registration {data['status']}."
+
+
+class ReadinessReport(ParentMigrationMixin, OrgMixin, TemplateView):
+    """E911 and compliance readiness, blocking items first."""
+
+    model = DispatchableLocation
+    template_name = "e911/readiness.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = readiness(self.get_migration())
+        context["generated_at"] = timezone.now()
+        return context
+
+
+class ReadinessPdf(ReadinessReport):
+    template_name = "e911/readiness_pdf.html"
+
+    def render_to_response(self, context, **response_kwargs):
+        html = render_to_string(self.template_name, context)
+        response = HttpResponse(render_pdf(html), content_type="application/pdf")
+        name = f"readiness-{context['migration'].uuid}.pdf"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
