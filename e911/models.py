@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tenancy.models import Role
 from tenancy.portal import PortalLink
 from tenancy.scoping import OrgScopedModel
 
@@ -62,6 +63,9 @@ class DispatchableLocation(OrgScopedModel):
     """A civic address (as entered and USPS-normalized, with its validation) plus floor,
     suite and room. Belongs to a site or to a remote worker's home. A validated location
     is never edited in place: a change makes a new location and this one is superseded."""
+
+    # Technicians stage phones on site: they may add and correct locations too.
+    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
 
     migration = models.ForeignKey(
         "customers.Migration", on_delete=models.CASCADE, related_name="e911_locations"
