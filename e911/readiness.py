@@ -77,7 +77,7 @@ class Readiness:
 
 def _listed(things, limit=6) -> str:
     things = list(things)
-    shown = "; ".join(str(t) for t in things[:limit])
+    shown = "; ".join(str(t).rstrip(".") for t in things[:limit])
     return shown + (f" (+{len(things) - limit} more)" if len(things) > limit else "")
 
 

@@ -304,7 +304,56 @@ class Command(BaseCommand):
         # Toll-free: always its own order (RespOrg change).
         number(TOLL_FREE, P.MAIN_LINE, hq)
         self.load_porting(migration, by)
+        self.load_e911(migration, by)
         return migration
+
+    # -- E911: site locations, exempt lines, remote workers, registrations ---------------
+
+    def load_e911(self, migration, by):
+        from e911.models import DispatchableLocation, RemoteWorker
+        from e911.services import assign_endpoint, create_location, set_registration
+
+        if DispatchableLocation.objects.filter(migration=migration).exists():
+            return  # already loaded
+        defaults = {}
+        for site in migration.sites.order_by("name"):
+            defaults[site.pk] = create_location(
+                migration=migration, by=by, site=site, is_site_default=True, label="Main",
+                address_line1=site.address_line1, address_line2=site.address_line2,
+                city=site.city, state=site.state, postal_code=site.postal_code, reason=REASON,
+            )  # fmt: skip
+            self._count(DispatchableLocation)
+        for endpoint in migration.endpoints.filter(kind__in=["fax", "paging"]):
+            assign_endpoint(endpoint, by=by, non_dialing=True, reason=REASON,
+                            exempt_reason="receive-only line: cannot dial out")  # fmt: skip
+        # Remote workers: three confirmed their homes, the rest have not yet (the
+        # readiness report lists them as blocking).
+        homes = [("1420 Pearl St", "Boulder", "CO", "80302"),
+                 ("2550 Arapahoe Ave", "Boulder", "CO", "80302"),
+                 ("800 Grant St", "Denver", "CO", "80203")]  # fmt: skip
+        remote = migration.endpoints.filter(is_remote_worker=True).order_by("extension")
+        for index, endpoint in enumerate(remote):
+            worker = RemoteWorker.objects.create(
+                migration=migration, name=endpoint.display_name or f"x{endpoint.extension}",
+                email=endpoint.user_email or f"x{endpoint.extension}@bluebird.example",
+            )  # fmt: skip
+            worker.endpoints.add(endpoint)
+            self._count(RemoteWorker)
+            if index < len(homes):
+                line1, city, state, postal_code = homes[index]
+                create_location(migration=migration, by=by, remote_worker=worker,
+                                address_line1=line1, city=city, state=state,
+                                postal_code=postal_code, reason=REASON)  # fmt: skip
+                self._count(DispatchableLocation)
+                worker.confirmed_at = timezone.now()
+                save_with_history(worker, by=by, reason="demo: home confirmed")
+        # Make before break: the toll-free order's number is registered already.
+        toll_free = migration.port_orders.filter(carrier_account__carrier_type="toll_free").first()
+        for number in toll_free.numbers.all() if toll_free else ():
+            site_location = defaults.get(number.site_id) or next(iter(defaults.values()))
+            set_registration(migration=migration, by=by, number=number, status="active",
+                             location=site_location, provider_reference=f"E911-{number.pk}",
+                             reason=REASON)  # fmt: skip
 
     # -- porting: three carrier accounts, three orders at different stages ----------------
 
