@@ -103,8 +103,17 @@ def _porting_world(migration, number, user):
     signing_request, _token = link_request(loa, by=user)
     return {
         "carrier_account": account, "port_order": order, "loa": loa,
-        "signing_request": signing_request,
+        "signing_request": signing_request, "remote_worker": _remote_worker(migration),
     }  # fmt: skip
+
+
+def _remote_worker(migration):
+    """A remote worker (no link sent) for the E911 remote-worker pages."""
+    from e911.models import RemoteWorker
+
+    return RemoteWorker.objects.create(
+        migration=migration, name="Robin Remote", email="robin.remote@example.com"
+    )
 
 
 @pytest.fixture

@@ -153,6 +153,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "porting.tasks.daily_follow_up",
         "schedule": crontab(hour=env.int("PORTING_FOLLOW_UP_HOUR_UTC", default=13), minute=0),
     },
+    # Remote workers who have not confirmed their home: reminder, then escalation.
+    "e911-remind-remote-workers": {
+        "task": "e911.tasks.remind_remote_workers",
+        "schedule": crontab(minute=20),
+    },
 }
 
 # Secrets at rest (SIP passwords, later carrier PINs) are Fernet-encrypted. The first key
@@ -175,6 +180,11 @@ PORTAL_RATE_LIMIT_PER_MINUTE = env.int("PORTAL_RATE_LIMIT_PER_MINUTE", default=6
 # client address is REMOTE_ADDR). Used for rate limits and signing events.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+
+# Remote workers' home-location links (docs/e911-remote-workers.md).
+E911_LINK_TTL_DAYS = env.int("E911_LINK_TTL_DAYS", default=14)
+E911_REMOTE_CONFIRM_DAYS = env.int("E911_REMOTE_CONFIRM_DAYS", default=3)
+E911_REMOTE_ESCALATE_DAYS = env.int("E911_REMOTE_ESCALATE_DAYS", default=5)
 
 # Reverting from the admin's history would bypass services and state machines.
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -1,0 +1,149 @@
+"""The PM's side of remote workers: the list with each worker's status, adding a
+worker, sending (or re-sending) the home-location link, revoking it."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+from django.views.generic.detail import SingleObjectMixin
+
+from esign.services import portal_base_url
+from porting.models import TransitionRefused
+from tenancy.portal import LinkState, request_meta
+from tenancy.views_base import OrgMixin
+from tenancy.views_crud import ParentMigrationMixin
+
+from . import remote
+from .forms_remote import RemoteWorkerForm, RevokeLinkForm
+from .models import DispatchableLocation, LocationConfirmation, RemoteWorker, RemoteWorkerLink
+
+
+def _refusal(exc) -> str:
+    if isinstance(exc, TransitionRefused):
+        return exc.message
+    return " ".join(exc.messages)
+
+
+def worker_rows(migration, now=None):
+    """The migration's workers with their status, in a fixed number of queries."""
+    now = now or timezone.now()
+    last = LocationConfirmation.objects.filter(worker=OuterRef("pk")).order_by("-at", "-pk")
+    workers = (
+        RemoteWorker.objects.filter(migration=migration)
+        .annotate(
+            last_confirmed_at=Subquery(last.values("at")[:1]),
+            last_confirmed_ip=Subquery(last.values("ip")[:1]),
+        )
+        .prefetch_related(
+            "endpoints",
+            Prefetch(
+                "locations",
+                queryset=DispatchableLocation.objects.filter(is_current=True).order_by("-pk"),
+                to_attr="current_homes",
+            ),
+            Prefetch(
+                "links",
+                queryset=RemoteWorkerLink.objects.order_by("-created_at", "-pk"),
+                to_attr="all_links",
+            ),
+        )
+        .order_by("name", "pk")
+    )
+    rows = []
+    for worker in workers:
+        links = worker.all_links
+        latest = links[0] if links else None
+        rows.append({
+            "worker": worker,
+            "home": worker.current_homes[0] if worker.current_homes else None,
+            "first_sent_at": links[-1].created_at if links else None,
+            "link": latest,
+            "link_state": latest.link_state(now) if latest else None,
+            "live": latest is not None and latest.link_state(now) == LinkState.ACTIVE,
+        })  # fmt: skip
+    return rows
+
+
+class RemoteWorkerList(ParentMigrationMixin, OrgMixin, TemplateView):
+    """GET: the list. POST: add a worker."""
+
+    model = RemoteWorker
+    template_name = "e911/remote_workers.html"
+
+    def get_form(self, data=None):
+        return RemoteWorkerForm(data, migration=self.get_migration())
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = worker_rows(self.get_migration())
+        context.update(
+            rows=rows,
+            form=form or self.get_form(),
+            unconfirmed=sum(1 for r in rows if r["worker"].confirmed_at is None),
+            can_send=self.membership.role in remote.OWNER_PM,
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                worker = remote.add_remote_worker(
+                    self.get_migration(), name=data["name"], email=data["email"],
+                    endpoints=data["endpoints"], by=request.user,
+                )  # fmt: skip
+            except (ValidationError, TransitionRefused) as exc:
+                if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, _refusal(exc))
+            else:
+                messages.success(request, f"Added {worker.name}. Send them the link next.")
+                return HttpResponseRedirect(request.path)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class _WorkerAction(OrgMixin, SingleObjectMixin, View):
+    model = RemoteWorker
+    http_method_names = ["post"]
+
+    def get_queryset(self):
+        return self.scoped(RemoteWorker.objects.select_related("migration"))
+
+    def post(self, request, *args, **kwargs):
+        worker = self.get_object()
+        try:
+            text = self.act(worker)
+        except (ValidationError, TransitionRefused) as exc:
+            messages.error(request, _refusal(exc))
+        except OSError as exc:  # the mail server refused or is unreachable
+            messages.error(request, f"The email could not be sent ({exc}); nothing changed.")
+        else:
+            messages.success(request, text)
+        return HttpResponseRedirect(
+            reverse("remote-worker-list", args=[self.organization.slug, worker.migration.uuid])
+        )
+
+
+class RemoteWorkerSend(_WorkerAction):
+    def act(self, worker):
+        remote.send_location_link(
+            worker, by=self.request.user, base_url=portal_base_url(self.request),
+            meta=request_meta(self.request),
+        )  # fmt: skip
+        # The link went to the worker only; the PM is told where, never what.
+        return f"Link sent to {worker.email}; any earlier link no longer works."
+
+
+class RemoteWorkerRevoke(_WorkerAction):
+    def act(self, worker):
+        form = RevokeLinkForm(self.request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        remote.revoke_location_link(worker, by=self.request.user, reason=reason)
+        return f"The link sent to {worker.email} no longer works."
