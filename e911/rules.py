@@ -133,10 +133,14 @@ def dispatch_problems(line1, city, state, postal_code, normalized_error="") -> l
     """What a 911 dispatcher could not use in this address (offline checks)."""
     problems = []
     line1 = (line1 or "").strip()
-    if normalized_error:
-        problems.append(AddressProblem("unparseable", f"The street line could not be read: "
-                                                      f"{normalized_error}"))  # fmt: skip
-    if _PO_BOX.search(line1):
+    po_box = bool(_PO_BOX.search(line1))
+    if normalized_error and not po_box:
+        # The parser's own text is not for end users; say what it means.
+        problems.append(
+            AddressProblem("unparseable", "The street line could not be read as a US street "
+                                          "address (house number and street name).")
+        )  # fmt: skip
+    if po_box:
         problems.append(AddressProblem("po_box", "A PO box is not a place: give the street "
                                                  "address where the phone is."))  # fmt: skip
     elif line1 and not re.match(r"^\d", line1):

@@ -94,6 +94,11 @@ def change_location(location: DispatchableLocation, *, by, reason="", **changes)
     for assignment in EndpointE911.objects.filter(location=location):
         assignment.location = new
         save_with_history(assignment, by=by, reason=f"location #{location.pk} changed")
+    if location.remote_worker_id:
+        # The worker confirms their home themselves: a change made for them needs it again.
+        worker = location.remote_worker
+        worker.confirmed_at = None
+        save_with_history(worker, by=by, reason="home location changed: to be confirmed again")
     for registration in Registration.objects.filter(location=location):
         registration.location = new
         registration.status = Registration.Status.PENDING

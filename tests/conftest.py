@@ -104,7 +104,25 @@ def _porting_world(migration, number, user):
     return {
         "carrier_account": account, "port_order": order, "loa": loa,
         "signing_request": signing_request, "remote_worker": _remote_worker(migration),
+        "location": _location(migration, user),
     }  # fmt: skip
+
+
+def _location(migration, user):
+    """A dispatchable location at the first site (not its default: coverage stays open)."""
+    from e911.services import create_location
+
+    site = migration.sites.order_by("pk").first()
+    return create_location(
+        migration=migration,
+        by=user,
+        site=site,
+        label="Lab",
+        address_line1=site.address_line1,
+        city=site.city,
+        state=site.state,
+        postal_code=site.postal_code,
+    )
 
 
 def _remote_worker(migration):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Customer, Migration
-from e911.models import RemoteWorker
+from e911.models import DispatchableLocation, RemoteWorker
 from esign.models import SigningRequest
 from porting.models import CarrierAccount, LetterOfAuthorization, PhoneNumber, PortOrder
 from sites.models import Endpoint, Site
@@ -34,6 +34,7 @@ def _values_for(route, org_slug, objects):
         LetterOfAuthorization: objects["loa"],
         SigningRequest: objects["signing_request"],
         RemoteWorker: objects["remote_worker"],
+        DispatchableLocation: objects["location"],
     }
     for name in route.kwargs:
         if name in ("migration_uuid", "uuid"):
