@@ -182,6 +182,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 
 # Remote workers' home-location links (docs/e911-remote-workers.md).
+# Address validation for E911 locations: a dotted path to a validator class (a carrier's
+# E911 API adapter); the default normalizes offline (docs/e911.md).
+E911_VALIDATOR = env("E911_VALIDATOR", default="e911.validation.OfflineValidator")
 E911_LINK_TTL_DAYS = env.int("E911_LINK_TTL_DAYS", default=14)
 E911_REMOTE_CONFIRM_DAYS = env.int("E911_REMOTE_CONFIRM_DAYS", default=3)
 E911_REMOTE_ESCALATE_DAYS = env.int("E911_REMOTE_ESCALATE_DAYS", default=5)
