@@ -26,6 +26,7 @@ class CustomerSerializer(OrgScopedSerializer):
             "main_contact_phone",
             "handles_health_information",
             "takes_card_payments_by_phone",
+            "records_calls",
             "operating_states",
             "created_at",
         ]

@@ -32,7 +32,7 @@ class CustomerForm(OrgModelForm):
         fields = [
             "legal_name", "dba_name", "main_contact_name", "main_contact_email",
             "main_contact_phone", "handles_health_information", "takes_card_payments_by_phone",
-            "operating_states",
+            "records_calls", "operating_states",
         ]  # fmt: skip
 
 

@@ -26,6 +26,10 @@ class Customer(OrgScopedModel):
     takes_card_payments_by_phone = models.BooleanField(
         default=False, help_text="PCI-DSS: call recording must pause during card capture."
     )
+    records_calls = models.BooleanField(
+        default=False,
+        help_text="Calls are recorded (all-party-consent states need a disclosure).",
+    )
     operating_states = models.JSONField(
         default=list, blank=True, help_text="USPS codes of the states where it operates."
     )
