@@ -12,3 +12,7 @@ def remind_remote_workers() -> dict:
 
     run = remind_unconfirmed()
     return {"reminded": len(run.reminded), "escalated": len(run.escalated)}
+
+
+# Celery autodiscovers only `tasks` modules: register the Kari's Law/933 tasks too.
+from .tasks_karis import alert_933_mismatch  # noqa: E402, F401
