@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "sites",
     "porting",
     "e911",
+    "cutover",
     "inventory",
     "esign",
 ]

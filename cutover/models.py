@@ -1,0 +1,226 @@
+"""Cutover orchestration: the plan and its waves, the dated steps Celery runs from each
+FOC, network readiness per site, and per-endpoint pre-flight checklists (docs/cutover.md).
+Go/no-go decisions and the rollback plan build on these."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from tenancy.models import Role
+from tenancy.scoping import OrgScopedModel
+
+
+class CutoverPlan(OrgScopedModel):
+    """How a migration cuts over (seed 000): flash cut, phased rollout or parallel run."""
+
+    class Model(models.TextChoices):
+        FLASH = "flash", "Flash cut"
+        PHASED = "phased", "Phased rollout"
+        PARALLEL = "parallel", "Parallel run"
+
+    migration = models.OneToOneField(
+        "customers.Migration", on_delete=models.CASCADE, related_name="cutover_plan"
+    )
+    model = models.CharField(max_length=10, choices=Model.choices, default=Model.PHASED)
+    per_day_cap = models.PositiveIntegerField(
+        default=5, help_text="Most numbers to port on one business day (phased)."
+    )
+    has_sbc = models.BooleanField("Has an SBC", default=False)
+    business_hours_start = models.TimeField(default="08:00")
+    business_hours_end = models.TimeField(default="18:00")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    org_parents = ("migration",)
+    fixed_parents = ("migration",)
+
+    def __str__(self):
+        return f"{self.get_model_display()} plan for {self.migration}"
+
+
+class Wave(OrgScopedModel):
+    """A batch that cuts over together, with its window."""
+
+    plan = models.ForeignKey(CutoverPlan, on_delete=models.CASCADE, related_name="waves")
+    name = models.CharField(max_length=100)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The site whose time zone the window is judged in.",
+    )  # fmt: skip
+    numbers = models.ManyToManyField("porting.PhoneNumber", blank=True, related_name="waves")
+    endpoints = models.ManyToManyField("sites.Endpoint", blank=True, related_name="waves")
+    port_orders = models.ManyToManyField("porting.PortOrder", blank=True, related_name="waves")
+    history = HistoricalRecords(m2m_fields=[numbers, endpoints, port_orders])
+
+    org_parents = ("plan",)
+    fixed_parents = ("plan",)
+
+    class Meta:
+        ordering = ["plan", "window_start", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Forwarding(OrgScopedModel):
+    """A ported number forwarded to the old system for 24 hours after the snap."""
+
+    number = models.ForeignKey("porting.PhoneNumber", on_delete=models.CASCADE,
+                               related_name="forwardings")  # fmt: skip
+    forward_to = models.CharField(max_length=40)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    org_parents = ("number",)
+    fixed_parents = ("number",)
+
+
+class Step(OrgScopedModel):
+    """A dated step of the cutover, from an order's FOC (-7 days to +30 days) or a site's
+    port (933 test at +60 min). Celery marks it due on time and escalates it when late."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DUE = "due", "Due"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+        OVERDUE = "overdue", "Overdue"
+        CANCELLED = "cancelled", "Cancelled"
+
+    plan = models.ForeignKey(CutoverPlan, on_delete=models.CASCADE, related_name="steps")
+    port_order = models.ForeignKey(
+        "porting.PortOrder", on_delete=models.CASCADE, null=True, blank=True, related_name="steps"
+    )
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="steps"
+    )
+    code = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    offset_minutes = models.IntegerField(help_text="Minutes from the FOC (negative: before).")
+    due_at = models.DateTimeField(db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    notified_due_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    skip_reason = models.CharField(max_length=300, blank=True)
+    evidence = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    org_parents = ("plan", "port_order", "site")
+    fixed_parents = ("plan",)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "port_order", "site", "code"], name="cutover_one_step_per_code"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self):
+        return f"{self.title} ({self.due_at:%Y-%m-%d %H:%M} UTC)"
+
+
+class NetworkAssessment(OrgScopedModel):
+    """A site's network readiness: bandwidth against measured upstream, measured jitter,
+    loss and latency, QoS markings, and the sign-off by the IT lead and the vendor."""
+
+    class Codec(models.TextChoices):
+        G711 = "g711", "G.711"
+        G729 = "g729", "G.729"
+        OPUS = "opus", "Opus"
+
+    site = models.OneToOneField("sites.Site", on_delete=models.CASCADE, related_name="network")
+    peak_concurrent_calls = models.PositiveIntegerField(default=0)
+    codec = models.CharField(max_length=6, choices=Codec.choices, default=Codec.G711)
+    upstream_kbps = models.PositiveIntegerField(null=True, blank=True)
+    downstream_kbps = models.PositiveIntegerField(null=True, blank=True)
+    jitter_ms = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    loss_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    latency_ms = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    test_days = models.PositiveIntegerField(default=0, help_text="Length of the readiness test.")
+    dscp_voice_ef = models.BooleanField("Voice marked EF (46)", default=False)
+    dscp_signaling_cs3 = models.BooleanField("Signaling marked CS3 (24)", default=False)
+    voice_reservation_percent = models.PositiveIntegerField(default=0)
+    poe_confirmed = models.BooleanField("PoE for desk phones", default=False)
+    it_lead_signed_by = models.CharField(max_length=200, blank=True)
+    it_lead_signed_at = models.DateTimeField(null=True, blank=True)
+    vendor_signed_by = models.CharField(max_length=200, blank=True)
+    vendor_signed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    org_parents = ("site",)
+    fixed_parents = ("site",)
+
+
+class Preflight(OrgScopedModel):
+    """An endpoint's pre-flight checklist as a technician completed it."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    # Technicians complete checklists.
+    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+
+    endpoint = models.OneToOneField("sites.Endpoint", on_delete=models.CASCADE,
+                                    related_name="preflight")  # fmt: skip
+    checks = models.JSONField(default=dict, blank=True, help_text="{check: {ok, note}}")
+    test_calls = models.JSONField(default=list, blank=True, help_text="[{line, result}]")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    org_parents = ("endpoint",)
+    fixed_parents = ("endpoint",)
+
+
+class ChecklistJob(OrgScopedModel):
+    """A Celery job rendering pre-flight checklists (a site or a migration) as one PDF."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    migration = models.ForeignKey("customers.Migration", on_delete=models.CASCADE,
+                                  related_name="checklist_jobs")  # fmt: skip
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")  # fmt: skip
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    pdf = models.FileField(upload_to="checklists/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    org_parents = ("migration", "site")
+    fixed_parents = ("migration",)
+
+    class Meta:
+        ordering = ["-created_at"]
