@@ -29,6 +29,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("e911.karis_urls")),
     path("o/<slug:org_slug>/", include("e911.remote_urls")),
     path("o/<slug:org_slug>/", include("e911.urls")),
+    path("o/<slug:org_slug>/", include("cutover.urls_steps")),
     path("", include("esign.portal_urls")),
     path("", include("e911.portal_urls")),
 ]

@@ -446,6 +446,13 @@ def _after(order, name, *, by, reason, context):
         _set_numbers(order, "mark_ported", by=by, reason=why)
     elif name == "cancel":
         _set_numbers(order, "abandon_port", by=by, reason=why)
+        from cutover.steps import cancel_steps
+
+        cancel_steps(order, by=by)
+    elif name in ("record_foc", "reschedule"):
+        from cutover.steps import generate_steps
+
+        generate_steps(order, by=by)
     elif name == "reject":
         rejection = Rejection(
             port_order=order,
@@ -514,6 +521,9 @@ def change_foc(
     if confirmation_number:
         locked.foc_confirmation_number = confirmation_number
     save_with_history(locked, by=by, reason=f"FOC changed: {reason}")
+    from cutover.steps import generate_steps
+
+    generate_steps(locked, by=by)  # every pending step of the order moves with the FOC
     return locked
 
 

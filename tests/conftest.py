@@ -105,7 +105,24 @@ def _porting_world(migration, number, user):
         "carrier_account": account, "port_order": order, "loa": loa,
         "signing_request": signing_request, "remote_worker": _remote_worker(migration),
         "location": _location(migration, user),
+        "step": _step(order, user),
     }  # fmt: skip
+
+
+def _step(order, user):
+    """A dated cutover step of the order (pending), for the cutover steps pages."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cutover.models import Step
+    from cutover.steps import ensure_plan
+
+    plan = ensure_plan(order.migration, by=user)
+    return Step.objects.create(
+        plan=plan, port_order=order, code="port", title="Numbers port", offset_minutes=0,
+        due_at=timezone.now() + timedelta(days=7), owner=order.migration.owner,
+    )  # fmt: skip
 
 
 def _location(migration, user):

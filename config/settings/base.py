@@ -159,7 +159,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "e911.tasks.remind_remote_workers",
         "schedule": crontab(minute=20),
     },
+    # Cutover steps: mark due ones, email their owners, escalate late ones (each once).
+    "cutover-run-due-steps": {"task": "cutover.tasks.run_due_steps", "schedule": 60.0},
 }
+# Minutes after a cutover step fell due before it is escalated to the migration's owner.
+STEP_ESCALATE_AFTER_MINUTES = env.int("STEP_ESCALATE_AFTER_MINUTES", default=30)
 
 # Secrets at rest (SIP passwords, later carrier PINs) are Fernet-encrypted. The first key
 # encrypts; all keys decrypt, so keys can be rotated. Without FIELD_ENCRYPTION_KEYS a key

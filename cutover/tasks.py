@@ -1,0 +1,150 @@
+"""Celery runs the cutover clock (docs/cutover-steps.md).
+
+Celery beat calls `run_due_steps` every minute. The database holds every step with its
+`due_at`; nothing is scheduled days ahead in the broker (a Redis broker re-delivers a
+task whose ETA is past its visibility timeout). A broker or worker restart therefore
+loses nothing: the next run finds whatever fell due meanwhile.
+
+Exactly once. Steps are claimed with `SELECT … FOR UPDATE SKIP LOCKED` inside a
+transaction that also records `notified_due_at` (or `escalated_at`); two workers, or a
+re-delivered task, never claim the same step, and a claimed step is never claimed again.
+The emails are sent with `transaction.on_commit`, i.e. only after the claim committed:
+a crash before the commit sends nothing and the next run claims the step again; a crash
+between the commit and the send loses that one email (at most once), never doubles it.
+A lost "due" email is covered by the escalation, and the step shows as due on the page.
+"""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tenancy.history import save_with_history
+
+from .models import Step
+from .steps import display_zones, local_due
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def _claim(filters, update, now, reason):
+    """Lock a batch of matching steps (skipping rows another worker holds), apply
+    `update`, and return their ids. Runs inside the caller's transaction."""
+    steps = list(
+        Step.objects.select_for_update(skip_locked=True)
+        .filter(**filters)
+        .order_by("due_at", "pk")[:BATCH]
+    )
+    for step in steps:
+        for name, value in update.items():
+            setattr(step, name, value)
+        save_with_history(step, reason=reason, update_fields=list(update))
+    return [s.pk for s in steps]
+
+
+def _steps_url(step) -> str:
+    migration = step.plan.migration
+    path = reverse("cutover-steps", args=[step.organization.slug, migration.uuid])
+    return (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/") + path
+
+
+def _send(ids, kind):
+    """Email each claimed step (after the claim committed). One failed email is logged
+    and does not stop the others; it is not retried (at most once)."""
+    steps = list(
+        Step.objects.filter(pk__in=ids).select_related(
+            "organization", "owner", "site", "port_order", "plan__migration__owner"
+        )
+    )
+    for step in steps:
+        migration = step.plan.migration
+        if kind == "due":
+            person = step.owner or migration.owner
+            subject = f"[Cutover step due] {migration.name}: {step.title}"
+        else:
+            person = migration.owner
+            minutes = settings.STEP_ESCALATE_AFTER_MINUTES
+            subject = f"[Cutover step overdue] {migration.name}: {step.title}"
+        if person is None or not person.email:
+            logger.warning("cutover step %s: nobody to email (%s)", step.pk, kind)
+            continue
+        zone = display_zones([step], migration)[step.pk]
+        lines = [
+            f"Step #{step.pk}: {step.title}",
+            f"Due {local_due(step, zone)} ({step.due_at:%Y-%m-%d %H:%M} UTC).",
+        ]
+        if step.port_order_id:
+            lines.append(f"Port order #{step.port_order_id}.")
+        if kind == "overdue":
+            owner = step.owner.get_full_name() or step.owner.username if step.owner else "nobody"
+            lines.append(
+                f"Still not done {minutes} minutes after it was due (owner: {owner}). "
+                "Check it is in hand, or skip it with the reason."
+            )
+        lines.append(f"Mark it done or skipped: {_steps_url(step)}")
+        try:
+            send_mail(
+                subject=subject,
+                message="\n".join(lines) + "\n",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[person.email],
+            )
+        except Exception:  # the claim stands: never sent twice, logged for a person
+            logger.exception("cutover step %s: the %s email could not be sent", step.pk, kind)
+
+
+def mark_due(now=None) -> int:
+    """Claim pending steps whose time has come: status due, `notified_due_at`, and one
+    email to the step's owner (else the migration's owner)."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = _claim(
+                {"status": Step.Status.PENDING, "due_at__lte": now,
+                 "notified_due_at__isnull": True},
+                {"status": Step.Status.DUE, "notified_due_at": now},
+                now, "due: owner notified",
+            )  # fmt: skip
+            if ids:
+                transaction.on_commit(lambda ids=ids: _send(ids, "due"))
+        total += len(ids)
+        if len(ids) < BATCH:
+            return total
+
+
+def escalate_overdue(now=None) -> int:
+    """Steps still due `STEP_ESCALATE_AFTER_MINUTES` after their time: overdue, and one
+    email to the migration's owner."""
+    now = now or timezone.now()
+    late = now - timedelta(minutes=settings.STEP_ESCALATE_AFTER_MINUTES)
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = _claim(
+                {"status": Step.Status.DUE, "due_at__lte": late, "escalated_at__isnull": True},
+                {"status": Step.Status.OVERDUE, "escalated_at": now},
+                now, "overdue: escalated to the migration owner",
+            )  # fmt: skip
+            if ids:
+                transaction.on_commit(lambda ids=ids: _send(ids, "overdue"))
+        total += len(ids)
+        if len(ids) < BATCH:
+            return total
+
+
+@shared_task(name="cutover.tasks.run_due_steps")
+def run_due_steps(now: str | None = None) -> dict:
+    """Beat, every minute: mark due steps and notify their owners; escalate late ones.
+    Safe to run twice, concurrently, or after a re-delivery: each step once."""
+    from datetime import datetime
+
+    at = datetime.fromisoformat(now) if now else timezone.now()
+    return {"due": mark_due(at), "escalated": escalate_overdue(at)}

@@ -1,0 +1,281 @@
+"""The cutover clock with a REAL Celery worker and beat over a real Redis.
+
+Steps live in the database with their `due_at`; beat sends `cutover.tasks.run_due_steps`
+and the worker claims what fell due. Stopping the worker, or the broker, while steps fall
+due loses nothing and sends nothing twice.
+
+Each test starts its own `redis-server` on a free port (so the broker can be stopped and
+flushed without touching anyone's Redis) and `celery -A config worker -B` with the test
+settings plus two overrides written to a temporary module: e-mail to files (the worker
+is another process: locmem mail would be invisible here) and the beat entry of
+`run_due_steps` every few seconds instead of every 60 s (the production entry is 60 s,
+checked in test_cutover_steps.py; so a step due at T is claimed by T + 60 s plus the
+worker's latency, well inside 90 s). The database is the pytest test database, shared
+through `django_db(transaction=True)` like tests/test_celery_worker.py."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.utils import timezone
+
+from cutover.models import Step
+from cutover.steps import ensure_plan
+
+from . import factories as f
+from .services import require_services, unavailable
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+BEAT_SECONDS = 3
+READY_TIMEOUT = 60
+PICKUP_LIMIT = 90  # a step due at T is claimed by T + 90 s
+
+
+def _tail(path: Path, limit: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError:
+        return "(no output)"
+
+
+def _wait(predicate, timeout, what, log=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{_tail(log) if log else ''}",
+                pytrace=False)  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc, timeout=20):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+class Clock:
+    """A private redis-server and a Celery worker with embedded beat, each stoppable."""
+
+    def __init__(self, tmp_path: Path, database_url: str):
+        if not shutil.which("redis-server"):
+            unavailable("redis-server is not installed")
+        self.tmp = tmp_path
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.mail = tmp_path / "mail"
+        self.mail.mkdir()
+        self.module = f"clock_settings_{uuid.uuid4().hex[:8]}"
+        (tmp_path / f"{self.module}.py").write_text(
+            "from config.settings.test import *  # noqa\n"
+            'EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"\n'
+            f"EMAIL_FILE_PATH = {str(self.mail)!r}\n"
+            "CELERY_BEAT_SCHEDULE = {'cutover-run-due-steps': {\n"
+            "    **CELERY_BEAT_SCHEDULE['cutover-run-due-steps'],  # noqa: F405\n"
+            f"    'schedule': {float(BEAT_SECONDS)}}}}}\n"
+        )
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": self.module,
+            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(settings.BASE_DIR)]),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": self.url,
+            "CELERY_BROKER_URL": self.url,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(tmp_path / "celerybeat-schedule"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.redis = self.worker = None
+        self.log = tmp_path / "worker.log"
+        self.starts = 0
+
+    def start_redis(self):
+        out = (self.tmp / "redis.log").open("ab")
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.tmp)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+
+        def answers():
+            try:
+                return client.ping()
+            except Exception:
+                return False
+
+        _wait(answers, 15, "the private redis-server", self.tmp / "redis.log")
+
+    def stop_redis(self):
+        _stop(self.redis)
+
+    def start_worker(self):
+        self.starts += 1
+        marker = f"=== worker start {self.starts} ===\n"
+        with self.log.open("a") as out:
+            out.write(marker)
+        out = self.log.open("ab")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
+             "--pool=solo", "--loglevel=INFO", "--hostname", f"clock-{uuid.uuid4().hex[:6]}@%h",
+             "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--schedule", str(self.tmp / "celerybeat-schedule")],
+            cwd=self.tmp, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+        def ready():
+            if self.worker.poll() is not None:
+                pytest.fail(f"The worker exited:\n{_tail(self.log)}", pytrace=False)
+            return " ready." in _tail(self.log, 1_000_000).split(marker)[-1]
+
+        _wait(ready, READY_TIMEOUT, "the worker to be ready", self.log)
+
+    def stop_worker(self):
+        _stop(self.worker)
+
+    def close(self):
+        self.stop_worker()
+        self.stop_redis()
+
+    def send_run(self):
+        """A run_due_steps message through the broker (as beat sends it)."""
+        probe = Celery("probe", broker=self.url)
+        try:
+            probe.send_task("cutover.tasks.run_due_steps")
+        finally:
+            probe.close()
+
+    def due_mails(self) -> Counter:
+        """How many 'due' emails each step got, read from the worker's mail files."""
+        counts = Counter()
+        for path in self.mail.glob("*"):
+            for message in path.read_text(errors="replace").split("-" * 79):
+                if "[Cutover step due]" in message:
+                    match = re.search(r"^Step #(\d+):", message, re.M)
+                    if match:
+                        counts[int(match.group(1))] += 1
+        return counts
+
+
+@pytest.fixture
+def clock(tmp_path):
+    services = require_services()
+    clock = Clock(tmp_path, services.database_url)
+    try:
+        clock.start_redis()
+        yield clock
+    finally:
+        clock.close()
+
+
+@pytest.fixture
+def plan():
+    org = f.OrganizationFactory(slug=f"clock-{uuid.uuid4().hex[:6]}")
+    owner = f.UserFactory(email="owner@example.com")
+    f.MembershipFactory(user=owner, organization=org, role="owner")
+    customer = f.CustomerFactory(organization=org)
+    migration = f.MigrationFactory(customer=customer, owner=owner)
+    f.SiteFactory(migration=migration, timezone="America/Chicago")
+    return ensure_plan(migration, by=owner)
+
+
+def _step(plan, code, due_at):
+    return Step.objects.create(
+        plan=plan, code=code, title=f"Step {code}", offset_minutes=0, due_at=due_at,
+        owner=plan.migration.owner,
+    )  # fmt: skip
+
+
+def _notified(*steps):
+    return lambda: all(
+        Step.objects.filter(pk=s.pk, notified_due_at__isnull=False).exists() for s in steps
+    )
+
+
+def _assert_once(clock, steps):
+    # A few more beat runs and a re-delivered message must not send anything again.
+    clock.send_run()
+    time.sleep(BEAT_SECONDS * 3)
+    counts = clock.due_mails()
+    assert {s.pk: counts[s.pk] for s in steps} == {s.pk: 1 for s in steps}, _tail(clock.log)
+    assert set(counts) == {s.pk for s in steps}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_stopped_while_steps_fall_due_then_each_notified_once(clock, plan):
+    clock.start_worker()
+    now = timezone.now()
+    first = _step(plan, "first", now - timedelta(minutes=1))
+    _wait(_notified(first), PICKUP_LIMIT, "the first step to be claimed", clock.log)
+
+    clock.stop_worker()
+    now = timezone.now()
+    while_down = [
+        _step(plan, "late", now - timedelta(minutes=10)),
+        *(_step(plan, f"down-{i}", now + timedelta(seconds=i)) for i in range(1, 4)),
+    ]
+    clock.send_run()  # queued while nobody consumes: runs after the restart, harmlessly
+    clock.send_run()
+    time.sleep(4)  # they all fall due while the worker is down
+    assert not Step.objects.filter(pk__in=[s.pk for s in while_down],
+                                   notified_due_at__isnull=False).exists()  # fmt: skip
+
+    clock.start_worker()
+    _wait(_notified(*while_down), PICKUP_LIMIT, "the steps due while down", clock.log)
+    upcoming = _step(plan, "upcoming", timezone.now() + timedelta(seconds=5))
+    _wait(_notified(upcoming), PICKUP_LIMIT + 5, "a step due after the restart", clock.log)
+    upcoming.refresh_from_db()
+    assert upcoming.notified_due_at - upcoming.due_at <= timedelta(seconds=PICKUP_LIMIT)
+    assert upcoming.status == "due"
+    _assert_once(clock, [first, *while_down, upcoming])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_stopped_while_steps_fall_due_then_each_notified_once(clock, plan):
+    """The broker dies (its queue with it: no persistence) and comes back empty."""
+    clock.start_worker()
+    first = _step(plan, "first", timezone.now())
+    _wait(_notified(first), PICKUP_LIMIT, "the first step to be claimed", clock.log)
+
+    clock.stop_redis()
+    now = timezone.now()
+    while_down = [_step(plan, f"down-{i}", now + timedelta(seconds=i)) for i in range(3)]
+    time.sleep(BEAT_SECONDS * 2)
+    assert not Step.objects.filter(pk__in=[s.pk for s in while_down],
+                                   notified_due_at__isnull=False).exists()  # fmt: skip
+
+    clock.start_redis()  # same port, empty
+    _wait(_notified(*while_down), PICKUP_LIMIT, "the steps due while the broker was down",
+          clock.log)  # fmt: skip
+    _assert_once(clock, [first, *while_down])
