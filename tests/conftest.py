@@ -106,7 +106,15 @@ def _porting_world(migration, number, user):
         "signing_request": signing_request, "remote_worker": _remote_worker(migration),
         "location": _location(migration, user),
         "step": _step(order, user),
+        "checklist_job": _checklist_job(migration, user),
     }  # fmt: skip
+
+
+def _checklist_job(migration, user):
+    """A pre-flight checklist PDF job (queued, never run) for the job pages."""
+    from cutover.models import ChecklistJob
+
+    return ChecklistJob.objects.create(migration=migration, requested_by=user)
 
 
 def _step(order, user):

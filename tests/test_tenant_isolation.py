@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Customer, Migration
-from cutover.models import Step
+from cutover.models import ChecklistJob, Step
 from e911.models import DispatchableLocation, RemoteWorker
 from esign.models import SigningRequest
 from porting.models import CarrierAccount, LetterOfAuthorization, PhoneNumber, PortOrder
@@ -36,6 +36,7 @@ def _values_for(route, org_slug, objects):
         SigningRequest: objects["signing_request"],
         RemoteWorker: objects["remote_worker"],
         DispatchableLocation: objects["location"],
+        ChecklistJob: objects["checklist_job"],
         Step: objects["step"],
     }
     for name in route.kwargs:

@@ -1,0 +1,238 @@
+"""Per-endpoint pre-flight checklists: the checks a technician records, the three external
+test calls from different outside lines, the sign-off, the status rollup, the go/no-go
+summary and the pages of the printed checklist PDF (docs/cutover-preflight.md).
+
+Never the SIP password: nothing here reads `Endpoint.sip_password`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import segno
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+
+from porting.models import TEST_CALLS_REQUIRED, PhoneNumber
+from tenancy.history import save_with_history
+
+from .models import Preflight
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    title: str
+    how: str
+
+
+# The checks, in the order the technician walks them (and the printed page lists them).
+CHECKS: tuple[Check, ...] = (
+    Check("mac", "MAC matches the label", "The MAC on the phone's label is the one staged."),
+    Check("registration", "Registered", "The phone shows registered; the line key is not red."),
+    Check(
+        "firmware", "Firmware matches the target", "Settings › Status shows the target firmware."
+    ),
+    Check("e911", "E911 location shown", "The phone shows (or the portal lists) the location."),
+    Check("poe", "PoE", "Powered from the switch port (no brick), link up."),
+    Check("voicemail", "Voicemail", "Message left and retrieved; greeting recorded."),
+)
+CHECK_CODES = tuple(check.code for check in CHECKS)
+CALLS = TEST_CALLS_REQUIRED  # three external test calls, like porting's post-port calls
+
+Status = Preflight.Status
+
+
+def passing_lines(test_calls) -> set[str]:
+    """The distinct outside lines the passing test calls came from."""
+    return {
+        str(call.get("line", "")).strip()
+        for call in test_calls or []
+        if call.get("result") == "pass" and str(call.get("line", "")).strip()
+    }
+
+
+def call_problem(test_calls) -> str:
+    """Why the test calls do not pass yet ("" when they do)."""
+    lines = passing_lines(test_calls)
+    if len(lines) >= CALLS:
+        return ""
+    passing = [c for c in test_calls or [] if c.get("result") == "pass"]
+    if len(passing) > len(lines):
+        return (
+            f"{len(lines)} different outside line(s) among {len(passing)} passing calls: "
+            f"{CALLS} calls from {CALLS} different outside lines are needed."
+        )
+    return f"{len(lines)} of {CALLS} passing calls from different outside lines."
+
+
+def rollup(checks: dict, test_calls: list, signed: bool) -> str:
+    """The checklist's status. Failed when any check or call failed; passed only when every
+    check passed, three calls passed from three different outside lines, and it is
+    signed; not started when nothing is recorded; in progress otherwise."""
+    checks = checks or {}
+    test_calls = test_calls or []
+    results = [checks.get(code, {}).get("ok") for code in CHECK_CODES]
+    if any(ok is False for ok in results) or any(c.get("result") == "fail" for c in test_calls):
+        return Status.FAILED
+    if all(ok is True for ok in results) and len(passing_lines(test_calls)) >= CALLS and signed:
+        return Status.PASSED
+    recorded = any(ok is not None for ok in results) or any(c.get("result") for c in test_calls)
+    if not recorded and not signed:
+        return Status.NOT_STARTED
+    return Status.IN_PROGRESS
+
+
+def sign_refusal(checks: dict, test_calls: list) -> str:
+    """Why the checklist cannot be signed yet ("" when it can): every check and all
+    three calls must have a result (pass or fail) first."""
+    missing = [c.title for c in CHECKS if (checks or {}).get(c.code, {}).get("ok") is None]
+    if missing:
+        return "Record every check before signing; missing: " + ", ".join(missing) + "."
+    recorded = [c for c in test_calls or [] if c.get("result") in ("pass", "fail")]
+    if len(recorded) < CALLS:
+        return f"Record all {CALLS} test calls before signing."
+    return ""
+
+
+@transaction.atomic
+def record_preflight(endpoint, *, by, checks: dict, test_calls: list, sign: bool) -> Preflight:
+    """Save what the technician recorded. A change to any result after the sign-off
+    withdraws the signature (it attested to other results); `sign` signs again."""
+    preflight = Preflight.objects.select_for_update().filter(endpoint=endpoint).first()
+    if preflight is None:
+        preflight = Preflight(endpoint=endpoint)
+    checks = {code: checks[code] for code in CHECK_CODES if code in checks}
+    test_calls = list(test_calls)[:CALLS]
+    changed = checks != preflight.checks or test_calls != preflight.test_calls
+    if sign:
+        refusal = sign_refusal(checks, test_calls)
+        if refusal:
+            raise ValidationError(refusal)
+    preflight.checks = checks
+    preflight.test_calls = test_calls
+    if sign:
+        preflight.signed_by = by
+        preflight.signed_at = timezone.now()
+    elif changed:
+        preflight.signed_by = None
+        preflight.signed_at = None
+    preflight.status = rollup(checks, test_calls, preflight.signed_at is not None)
+    reason = "pre-flight signed" if sign else "pre-flight recorded"
+    return save_with_history(preflight, by=by, reason=reason)
+
+
+# --- reads ----------------------------------------------------------------------------
+
+
+def status_of(endpoint) -> str:
+    preflight = getattr(endpoint, "preflight", None)
+    return preflight.status if preflight is not None else Status.NOT_STARTED
+
+
+def _preflight_or_none(endpoint):
+    try:
+        return endpoint.preflight
+    except Preflight.DoesNotExist:
+        return None
+
+
+@dataclass
+class PreflightSummary:
+    counts: dict  # status -> n, every status present
+    total: int
+    not_passed: list = field(default_factory=list)  # endpoints, with .preflight_status
+
+    @property
+    def all_passed(self) -> bool:
+        return self.total > 0 and not self.not_passed
+
+
+def preflight_summary(migration, site=None) -> PreflightSummary:
+    """Counts by status and the endpoints not passed (for go/no-go), in one query."""
+    endpoints = migration.endpoints.select_related("site", "preflight").order_by(
+        "site__name", "extension", "pk"
+    )
+    if site is not None:
+        endpoints = endpoints.filter(site=site)
+    counts = {value: 0 for value in Status.values}
+    not_passed = []
+    total = 0
+    for endpoint in endpoints:
+        preflight = _preflight_or_none(endpoint)
+        status = preflight.status if preflight is not None else Status.NOT_STARTED
+        endpoint.preflight_status = status
+        endpoint.preflight_status_display = Status(status).label
+        counts[status] += 1
+        total += 1
+        if status != Status.PASSED:
+            not_passed.append(endpoint)
+    return PreflightSummary(counts=counts, total=total, not_passed=not_passed)
+
+
+def form_url(endpoint, base_url: str) -> str:
+    path = reverse("endpoint-preflight", args=[endpoint.organization.slug, endpoint.pk])
+    return base_url.rstrip("/") + path
+
+
+def qr_data_uri(url: str) -> str:
+    """The QR code of `url` as an SVG data: URI (the only kind of image the PDF renderer
+    accepts besides static files)."""
+    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
+
+
+@dataclass
+class ChecklistPage:
+    endpoint: object
+    site: object
+    numbers: list
+    location: object  # DispatchableLocation | None
+    location_source: str
+    location_problem: str
+    preflight: object  # Preflight | None
+    url: str
+    qr: str
+    checks: list  # [(Check, {"ok":..., "note":...})]
+    calls: list  # CALLS dicts {"line", "result"} (blank when not recorded)
+
+
+def checklist_endpoints(migration, site=None):
+    """The endpoints to print, with their DIDs and checklist, in a fixed number of queries.
+    The SIP password is not even loaded."""
+    queryset = (
+        migration.endpoints.select_related(
+            "organization", "site", "preflight", "preflight__signed_by"
+        )
+        .defer("sip_password")
+        .prefetch_related(Prefetch("numbers", queryset=PhoneNumber.objects.order_by("number")))
+        .order_by("site__name", "extension", "pk")
+    )
+    if site is not None:
+        queryset = queryset.filter(site=site)
+    return list(queryset)
+
+
+def checklist_page(endpoint, coverage_row, base_url: str) -> ChecklistPage:
+    preflight = _preflight_or_none(endpoint)
+    recorded_checks = preflight.checks if preflight else {}
+    recorded_calls = list(preflight.test_calls) if preflight else []
+    calls = [
+        recorded_calls[i] if i < len(recorded_calls) else {"line": "", "result": ""}
+        for i in range(CALLS)
+    ]
+    url = form_url(endpoint, base_url)
+    return ChecklistPage(
+        endpoint=endpoint,
+        site=endpoint.site,
+        numbers=list(endpoint.numbers.all()),
+        location=coverage_row.location if coverage_row else None,
+        location_source=coverage_row.source if coverage_row else "",
+        location_problem=coverage_row.problem if coverage_row else "",
+        preflight=preflight,
+        url=url,
+        qr=qr_data_uri(url),
+        checks=[(check, recorded_checks.get(check.code, {})) for check in CHECKS],
+        calls=calls,
+    )
