@@ -31,6 +31,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("e911.urls")),
     path("o/<slug:org_slug>/", include("cutover.urls_steps")),
     path("o/<slug:org_slug>/", include("cutover.urls_preflight")),
+    path("o/<slug:org_slug>/", include("cutover.urls_plan")),
     path("", include("esign.portal_urls")),
     path("", include("e911.portal_urls")),
 ]
