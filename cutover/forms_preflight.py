@@ -24,7 +24,6 @@ class PreflightForm(forms.Form):
                 ok = value.get("ok")
                 initial[f"check_{code}"] = "" if ok is None else ("pass" if ok else "fail")
                 initial[f"note_{code}"] = value.get("note", "")
-            initial["sign"] = preflight.signed_at is not None
             for i, call in enumerate(preflight.test_calls or [], start=1):
                 initial[f"call{i}_line"] = call.get("line", "")
                 initial[f"call{i}_result"] = call.get("result", "")
