@@ -148,3 +148,7 @@ def run_due_steps(now: str | None = None) -> dict:
 
     at = datetime.fromisoformat(now) if now else timezone.now()
     return {"due": mark_due(at), "escalated": escalate_overdue(at)}
+
+
+# Celery autodiscovers only `tasks` modules: register the checklist PDF task too.
+from . import tasks_preflight  # noqa: E402, F401
