@@ -227,3 +227,101 @@ class ChecklistJob(OrgScopedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class SignOff(OrgScopedModel):
+    """A manual go/no-go item of seed 001's checklist, signed off (or deferred) by a
+    person, with a note. The latest row per item counts."""
+
+    class Item(models.TextChoices):
+        PILOT_ISSUES = "pilot_issues", "Pilot issues resolved or explicitly deferred"
+        QOS_FIREWALL = "qos_firewall", "QoS and firewall rules validated (signaling and RTP)"
+        NUMBERING = "numbering", "Numbering, caller ID and routing confirmed"
+        ROLLBACK_CONSOLES = "rollback_consoles", "Rollback verified with access to the consoles"
+        SUPPORT = "support", "Support coverage and escalation set for the window"
+
+    migration = models.ForeignKey(
+        "customers.Migration", on_delete=models.CASCADE, related_name="go_signoffs"
+    )
+    item = models.CharField(max_length=30, choices=Item.choices)
+    confirmed = models.BooleanField(default=True)
+    deferred = models.BooleanField(default=False, help_text="Explicitly deferred (pilot issues).")
+    note = models.CharField(max_length=500, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    org_parents = ("migration",)
+    fixed_parents = ("migration",)
+
+    class Meta:
+        ordering = ["migration", "item", "-signed_at", "-pk"]
+
+
+class GoNoGoDecision(OrgScopedModel):
+    """The recorded decision: go or no-go, who, when, why, and the computed items as they
+    stood (a "go" over failing items needs an owner's override reason)."""
+
+    class Decision(models.TextChoices):
+        GO = "go", "Go"
+        NO_GO = "no_go", "No-go"
+
+    migration = models.ForeignKey(
+        "customers.Migration", on_delete=models.CASCADE, related_name="go_decisions"
+    )
+    decision = models.CharField(max_length=6, choices=Decision.choices)
+    reason = models.CharField(max_length=1000)
+    override_reason = models.CharField(max_length=1000, blank=True)
+    snapshot = models.JSONField(default=list, help_text="The items and their states.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    org_parents = ("migration",)
+    fixed_parents = ("migration",)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+
+
+class RollbackStep(OrgScopedModel):
+    """One ordered step of a migration's rollback plan. Decommissioning the old trunk and
+    cancelling the old carrier account cannot be done before their time."""
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", "General"
+        DECOMMISSION_TRUNK = "decommission_trunk", "Decommission the old PSTN trunk"
+        CANCEL_ACCOUNT = "cancel_account", "Cancel the old carrier account"
+
+    migration = models.ForeignKey(
+        "customers.Migration", on_delete=models.CASCADE, related_name="rollback_steps"
+    )
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GENERAL)
+    port_order = models.ForeignKey(
+        "porting.PortOrder", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    carrier_account = models.ForeignKey(
+        "porting.CarrierAccount", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    org_parents = ("migration", "port_order", "carrier_account")
+    fixed_parents = ("migration",)
+
+    class Meta:
+        ordering = ["migration", "position", "pk"]
