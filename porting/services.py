@@ -528,6 +528,7 @@ def change_foc(
 
 
 @transaction.atomic
+@transaction.atomic
 def record_test_call(order: PortOrder, number: PhoneNumber, *, called_from, passed: bool, by,
                      note: str = "") -> PostPortTestCall:  # fmt: skip
     if order.state != PortOrder.State.PORT_DAY:
@@ -539,7 +540,17 @@ def record_test_call(order: PortOrder, number: PhoneNumber, *, called_from, pass
         tested_by=by,
     )  # fmt: skip
     call.full_clean()
-    return save_with_history(call, by=by, reason="post-port test call")
+    save_with_history(call, by=by, reason="post-port test call")
+    if not passed:
+        # A number that does not answer after the port: calls may be reaching nobody.
+        # Start the port-failed path at once (it emails the owner: keep the old system
+        # running, call the porting NOC).
+        transition_order(
+            order, "fail_port", by=by,
+            reason=f"test call to {number.display} from {display(str(call.called_from))} "
+            f"failed{': ' + note if note else ''}",
+        )  # fmt: skip
+    return call
 
 
 @transaction.atomic

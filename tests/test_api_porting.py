@@ -670,9 +670,7 @@ def test_test_calls_and_partial_port(plano, org_a, pm_a, api_client_for):
     assert response.status_code == 400 and "number" in response.json()
     response = client.post(tests, body | {"called_from": "nope"}, format="json")
     assert response.status_code == 400 and "called_from" in response.json()
-    response = client.post(tests, body | {"passed": False, "note": "rang the old PBX"},
-                           format="json")  # fmt: skip
-    assert response.status_code == 201 and response.json()["passed"] is False
+    assert client.post(tests, body, format="json").status_code == 201
 
     moved = plano["numbers"][0]
     response = client.post(order_url(org_a, order, "partial"),
@@ -686,6 +684,13 @@ def test_test_calls_and_partial_port(plano, org_a, pm_a, api_client_for):
     response = client.post(order_url(org_a, order, "partial"),
                            {"moved": [moved.pk], "reason": "again"}, format="json")  # fmt: skip
     assert response.status_code == 400  # at least one number must not have moved
+
+    # A failed test call starts the port-failed path at once (and alerts the owner).
+    response = client.post(tests, body | {"passed": False, "note": "rang the old PBX"},
+                           format="json")  # fmt: skip
+    assert response.status_code == 201 and response.json()["passed"] is False
+    order.refresh_from_db()
+    assert order.state == "port_failed"
 
 
 def test_plan_returns_the_earliest_cutover(world_a, org_a, org_b, pm_a, pm_b, api_client_for):

@@ -290,6 +290,30 @@ def test_port_failure_escalates_to_the_owner(order, pm_a, mailoutbox, settings,
     assert mailoutbox[0].to == [pm_a.email]
 
 
+def test_a_failed_post_port_test_call_starts_the_port_failed_path(
+    order, pm_a, tech_a, numbers, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        order = at_port_day(order, pm_a, timezone.now())
+        record_test_call(order, numbers[0], called_from="+12125550100", passed=True, by=tech_a)
+        with django_capture_on_commit_callbacks(execute=True):
+            record_test_call(order, numbers[1], called_from="+12125550101", passed=False,
+                             by=tech_a, note="rings the old PBX")  # fmt: skip
+    finally:
+        app.conf.task_always_eager = False
+    order.refresh_from_db()
+    assert order.state == "port_failed"
+    last = order.history.first()
+    assert last.history_user == tech_a and "failed: rings the old PBX" in (
+        last.history_change_reason
+    )
+    assert mailoutbox and "[PORT FAILED]" in mailoutbox[0].subject
+
+
 def test_partial_port_moves_the_rest_to_a_linked_child(order, pm_a, numbers):
     order = at_port_day(order, pm_a, timezone.now())
     child = split_partial_port(order, moved=numbers[:1], by=pm_a, reason="2 TNs not released")
