@@ -81,12 +81,45 @@ class MigrationList(MigrationViews, OrgListView):
 
 
 class MigrationDetail(MigrationViews, OrgDetailView):
+    """The migration page. Its cutover dashboard (docs/cutover-dashboard.md) is a
+    fragment of the same URL, `?panel=cutover`: htmx loads it after the page, so the
+    page's first response stays small; without htmx, the link renders the whole page
+    with the dashboard in place."""
+
     template_name = "customers/migration_detail.html"
+    panel_template = "cutover/_dashboard_panel.html"
+
+    def wants_panel(self):
+        return self.request.GET.get("panel") == "cutover"
+
+    def get_template_names(self):
+        if self.wants_panel() and getattr(self.request, "htmx", False):
+            return [self.panel_template]
+        return super().get_template_names()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if self.wants_panel():
+            from django.utils import timezone
+
+            from cutover.dashboard import dashboard
+
+            context["cutover"] = dashboard(self.object, now=timezone.now())
+            context["go_url"] = go_page_url(self.organization.slug, self.object.uuid)
+            if getattr(self.request, "htmx", False):
+                return context
         context["dashboard"] = migration_dashboard(self.object)
         return context
+
+
+def go_page_url(org_slug, migration_uuid):
+    """The go/no-go page (cutover/urls_go.py), or "" while it is not installed."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse("cutover-go", args=[org_slug, migration_uuid])
+    except NoReverseMatch:
+        return ""
 
 
 class MigrationCreate(MigrationViews, OrgCreateView):

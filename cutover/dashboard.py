@@ -1,0 +1,253 @@
+"""The migration dashboard: the one page a PM lives on (docs/cutover-dashboard.md).
+
+`dashboard(migration, *, now)` gathers, in a fixed number of queries whatever the
+migration's size: the waves and the steps (in their site's time zone), the porting board
+in brief, E911 coverage and readiness, pre-flight progress, the go/no-go state and what
+is overdue. Every part reuses the module that owns it (porting.selectors, e911.readiness,
+cutover.preflight, cutover.steps); nothing here decides a rule of its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Min, Q
+
+from .models import GoNoGoDecision, Step, Wave
+from .preflight import preflight_summary
+from .steps import display_zones
+
+UPCOMING_STEPS = 10
+
+
+@dataclass
+class DashboardStep:
+    step: Step
+    local_due: str
+    zone: str
+    late: bool  # due or overdue, or pending with its time passed
+
+
+@dataclass
+class DashboardWave:
+    wave: Wave
+    zone: str
+    start: str
+    end: str
+    numbers: int
+    endpoints: int
+    state: str  # "upcoming" | "in progress" | "past"
+
+
+@dataclass
+class GoState:
+    latest: GoNoGoDecision | None = None
+    computed: object = None  # cutover.go.go_no_go(migration), when that module exists
+    computed_error: str = ""
+    available: bool = False  # cutover.go is installed
+
+    @property
+    def computed_ready(self):
+        value = self.computed
+        for name in ("go", "ready", "ok", "can_go"):
+            attr = getattr(value, name, None)
+            if isinstance(attr, bool):
+                return attr
+            if isinstance(value, dict) and isinstance(value.get(name), bool):
+                return value[name]
+        return None
+
+    @property
+    def computed_blocking(self):
+        value = self.computed
+        blocking = None
+        for name in ("blocking", "failing"):
+            blocking = getattr(value, name, None)
+            if blocking is None and isinstance(value, dict):
+                blocking = value.get(name)
+            if blocking is not None:
+                break
+        if blocking is None:
+            return None
+        return blocking if isinstance(blocking, int) else len(list(blocking))
+
+
+@dataclass
+class Dashboard:
+    waves: list[DashboardWave]
+    steps_late: list[DashboardStep]
+    steps_upcoming: list[DashboardStep]
+    step_counts: dict
+    porting: dict
+    coverage: object
+    readiness: object
+    preflight: object
+    go: GoState
+    remote_overdue: list = field(default_factory=list)
+
+    @property
+    def porting_states(self):
+        """(state, label, orders) for the board's columns that hold an order."""
+        return [(s, label, orders) for s, label, orders in self.porting["columns"] if orders]
+
+    @property
+    def coverage_missing(self) -> int:
+        return self.coverage.total - self.coverage.covered_count
+
+    @property
+    def overdue_count(self) -> int:
+        return len(self.steps_late) + len(self.remote_overdue) + len(self.porting["follow_ups"])
+
+
+def _zone(name) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _fmt(moment, zone) -> str:
+    return moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def waves(migration, *, now) -> list[DashboardWave]:
+    """The plan's waves with their windows in the wave's site's zone (one query)."""
+    rows = (
+        Wave.objects.filter(plan__migration=migration)
+        .select_related("site")
+        .annotate(
+            number_count=Count("numbers", distinct=True),
+            endpoint_count=Count("endpoints", distinct=True),
+        )
+        .order_by("window_start", "pk")
+    )
+    result = []
+    for wave in rows:
+        zone = _zone(wave.site.timezone if wave.site_id else None)
+        if now < wave.window_start:
+            state = "upcoming"
+        elif now < wave.window_end:
+            state = "in progress"
+        else:
+            state = "past"
+        result.append(
+            DashboardWave(
+                wave, str(zone), _fmt(wave.window_start, zone), _fmt(wave.window_end, zone),
+                wave.number_count, wave.endpoint_count, state,
+            )
+        )  # fmt: skip
+    return result
+
+
+def steps(migration, *, now):
+    """(late, upcoming, counts): every open step whose time has come (due, overdue, or
+    pending past its time), the next `UPCOMING_STEPS` still ahead, and the count of the
+    migration's steps per status; times in the step's site's zone. Four queries."""
+    base = Step.objects.filter(plan__migration=migration).select_related("site", "port_order")
+    late_q = Q(status__in=[Step.Status.DUE, Step.Status.OVERDUE]) | Q(
+        status=Step.Status.PENDING, due_at__lte=now
+    )
+    late = list(base.filter(late_q).order_by("due_at", "pk"))
+    upcoming = list(
+        base.filter(status=Step.Status.PENDING, due_at__gt=now).order_by("due_at", "pk")[
+            :UPCOMING_STEPS
+        ]
+    )
+    counts = {value: 0 for value in Step.Status.values}
+    for row in (
+        Step.objects.filter(plan__migration=migration)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    ):
+        counts[row["status"]] = row["n"]
+    zones = display_zones(late + upcoming, migration) if late or upcoming else {}
+
+    def wrap(step, is_late):
+        zone = zones.get(step.pk, ZoneInfo("UTC"))
+        return DashboardStep(step, _fmt(step.due_at, zone), str(zone), is_late)
+
+    return (
+        [wrap(s, True) for s in late],
+        [wrap(s, False) for s in upcoming],
+        counts,
+    )
+
+
+def remote_workers_overdue(migration, *, now) -> list:
+    """Remote workers who have not confirmed their home location and whose first link
+    went out more than `E911_REMOTE_ESCALATE_DAYS` ago (or who were escalated)."""
+    from e911.models import RemoteWorker
+
+    before = now - timedelta(days=settings.E911_REMOTE_ESCALATE_DAYS)
+    return list(
+        RemoteWorker.objects.filter(migration=migration, confirmed_at=None)
+        .annotate(first_sent_at=Min("links__created_at"))
+        .filter(Q(first_sent_at__lte=before) | Q(escalated_at__isnull=False))
+        .order_by("name", "pk")
+    )
+
+
+def _go_module():
+    """`cutover.go` when it is installed (another part of the cutover builds it)."""
+    try:
+        if importlib.util.find_spec("cutover.go") is None:
+            return None
+        return importlib.import_module("cutover.go")
+    except ImportError:
+        return None
+
+
+def go_state(migration, *, readiness=None) -> GoState:
+    """The latest recorded decision (from the model) and, when `cutover.go` exists, the
+    computed go/no-go; the readiness already computed is passed on when it accepts it."""
+    state = GoState(
+        latest=GoNoGoDecision.objects.filter(migration=migration)
+        .select_related("decided_by")
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    module = _go_module()
+    compute = getattr(module, "go_no_go", None)
+    if compute is None:
+        return state
+    state.available = True
+    kwargs = {}
+    try:
+        params = inspect.signature(compute).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if readiness is not None and "readiness" in params:
+        kwargs["readiness"] = readiness
+    try:
+        state.computed = compute(migration, **kwargs)
+    except Exception as exc:  # a module being built must not break the page
+        state.computed_error = f"{type(exc).__name__}: {exc}"
+    return state
+
+
+def dashboard(migration, *, now) -> Dashboard:
+    """Everything the migration page shows about the cutover (see the module docstring)."""
+    from e911.readiness import readiness as compute_readiness
+    from porting.selectors import porting_board
+
+    report = compute_readiness(migration)  # computes coverage once; reused below
+    late, upcoming, counts = steps(migration, now=now)
+    return Dashboard(
+        waves=waves(migration, now=now),
+        steps_late=late,
+        steps_upcoming=upcoming,
+        step_counts=counts,
+        porting=porting_board(migration, now=now),
+        coverage=report.coverage,
+        readiness=report,
+        preflight=preflight_summary(migration),
+        go=go_state(migration, readiness=report),
+        remote_overdue=remote_workers_overdue(migration, now=now),
+    )
