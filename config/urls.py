@@ -32,6 +32,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("cutover.urls_steps")),
     path("o/<slug:org_slug>/", include("cutover.urls_preflight")),
     path("o/<slug:org_slug>/", include("cutover.urls_plan")),
+    path("o/<slug:org_slug>/", include("cutover.urls_go")),
     path("", include("esign.portal_urls")),
     path("", include("e911.portal_urls")),
 ]

@@ -352,8 +352,15 @@ def _rule_e911_ready(order):
     return port_day_e911_refusal(order)
 
 
+def _rule_preflight_passed(order):
+    from cutover.go import port_day_preflight_refusal
+
+    return port_day_preflight_refusal(order)
+
+
 SIGNED_CURRENT_LOA = Rule("signed_current_loa", _rule_signed_current_loa)
 E911_READY = Rule("e911_ready", _rule_e911_ready)
+PREFLIGHT_PASSED = Rule("preflight_passed", _rule_preflight_passed)
 NO_LOA_BLOCKERS = Rule("no_loa_blockers", _rule_no_blockers)
 WARNINGS_ACKNOWLEDGED = Rule("loa_warnings_acknowledged", _rule_warnings_acknowledged)
 HAS_FOC = Rule("foc_time_recorded", _rule_has_foc)
@@ -511,7 +518,7 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
         field=state,
         source=State.FOC_RECEIVED,
         target=State.PORT_DAY,
-        conditions=[HAS_FOC, FOC_REACHED, E911_READY],
+        conditions=[HAS_FOC, FOC_REACHED, E911_READY, PREFLIGHT_PASSED],
     )
     def start_port_day(self):
         self.ported_at = _ctx(self, "ported_at") or _now(self)

@@ -1,5 +1,6 @@
-"""Test helper: make an order's E911 ready for port day (make before break): each site
-gets a default location from its address, and each number an active registration."""
+"""Test helper: make an order ready for port day (make before break): each site gets a
+default location from its address, each number an active registration, and each phone
+behind the order's numbers a passed pre-flight (rule preflight_passed)."""
 
 from e911.models import DispatchableLocation
 from e911.services import create_location, set_registration
@@ -17,7 +18,8 @@ def site_default(site, by):
 
 
 def e911_ready(order, by):
-    """Register every number of `order` as active at its site's default location."""
+    """Register every number of `order` as active at its site's default location, and
+    pass the pre-flight of the phones behind them (rule preflight_passed)."""
     migration = order.migration
     fallback = migration.sites.order_by("pk").first()
     if fallback is None:
@@ -32,3 +34,28 @@ def e911_ready(order, by):
                          location=location, provider_reference=f"REG-{number.pk}")  # fmt: skip
     for site in migration.sites.all():
         site_default(site, by)
+    preflight_passed(order, by)
+
+
+def pass_preflight(endpoint, by):
+    """Record a complete, signed, passing pre-flight for `endpoint`."""
+    from cutover.preflight import CALLS, CHECK_CODES, record_preflight
+
+    checks = {code: {"ok": True, "note": ""} for code in CHECK_CODES}
+    calls = [{"line": f"+1214555{9000 + i:04d}", "result": "pass"} for i in range(CALLS)]
+    preflight = record_preflight(endpoint, by=by, checks=checks, test_calls=calls, sign=True)
+    assert preflight.status == "passed", preflight.status
+    return preflight
+
+
+def preflight_passed(order, by):
+    """Every endpoint behind `order`'s numbers passes its pre-flight."""
+    from cutover.models import Preflight
+
+    for number in order.numbers.select_related("endpoint"):
+        endpoint = number.endpoint
+        if endpoint is None:
+            continue
+        if Preflight.objects.filter(endpoint=endpoint, status="passed").exists():
+            continue
+        pass_preflight(endpoint, by)

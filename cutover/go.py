@@ -1,0 +1,365 @@
+"""Go / no-go per migration (DOMAIN.md "Go / no-go", seed 001; docs/cutover-go-and-rollback.md).
+
+Computed items (port orders FOC-confirmed, E911 readiness, pre-flight, network readiness
+at every site, the compliance register, the rollback plan) and the manual sign-offs of
+seed 001's checklist, as `e911.karis.Item`s. `decide` records a decision with a snapshot
+of the items; a "go" over a failing item or a missing sign-off is refused unless an owner
+gives an override reason. `port_day_preflight_refusal` is the porting rule
+`preflight_passed`: no number ports while its phone's pre-flight has not passed (the 18
+calls lost in 90 minutes), unless an owner overrode with a recorded "go"."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from e911.karis import Item
+from porting.models import PortOrder, TransitionRefused
+from porting.services import OWNER_PM, require_role
+from sites.models import Endpoint
+from tenancy.history import save_with_history
+from tenancy.models import Membership, Role
+
+from .models import GoNoGoDecision, NetworkAssessment, Preflight, RollbackStep, SignOff
+
+FOC_CONFIRMED_STATES = (
+    PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_DAY, PortOrder.State.COMPLETE,
+)  # fmt: skip
+NOT_COUNTED_STATES = (PortOrder.State.CANCELLED,)
+MANUAL_ITEMS = tuple(SignOff.Item)
+DEFERRABLE = (SignOff.Item.PILOT_ISSUES,)
+
+
+def _listed(things, limit=4) -> str:
+    things = list(things)
+    more = f" (+{len(things) - limit} more)" if len(things) > limit else ""
+    return ", ".join(str(t) for t in things[:limit]) + more
+
+
+# -- computed items -----------------------------------------------------------------------
+
+
+def _foc_item(migration) -> Item:
+    orders = list(
+        PortOrder.objects.filter(migration=migration)
+        .exclude(state__in=NOT_COUNTED_STATES)
+        .select_related("carrier_account")
+        .order_by("pk")
+    )
+    title = "Every open port order FOC-confirmed"
+    if not orders:
+        return Item("foc_confirmed", title, False, detail="No port order yet.")
+    waiting = [o for o in orders if o.state not in FOC_CONFIRMED_STATES]
+    if waiting:
+        shown = _listed(f"#{o.pk} ({o.get_state_display().lower()})" for o in waiting)
+        detail = f"{len(waiting)} of {len(orders)} order(s) without a FOC: {shown}."
+        return Item("foc_confirmed", title, False, detail=detail)
+    evidence = "; ".join(
+        f"#{o.pk} FOC {o.foc_display}" + (f" ({o.foc_confirmation_number})"
+                                         if o.foc_confirmation_number else "")
+        for o in orders
+    )  # fmt: skip
+    return Item("foc_confirmed", title, True, detail=f"{len(orders)} order(s) confirmed.",
+                evidence=evidence)  # fmt: skip
+
+
+def _e911_item(migration) -> Item:
+    from e911.readiness import readiness
+
+    report = readiness(migration)
+    blocking = report.blocking
+    detail = (
+        "No blocking item."
+        if report.ready
+        else f"{len(blocking)} blocking item(s): " + _listed(i.title for i in blocking) + "."
+    )
+    return Item("e911_ready", "E911 readiness without blockers", report.ready, detail=detail)
+
+
+def _preflight_item(migration) -> Item:
+    from .preflight import preflight_summary
+
+    summary = preflight_summary(migration)
+    title = "Every endpoint's pre-flight passed"
+    if summary.total == 0:
+        return Item("preflight_passed", title, False, detail="No endpoint in this migration.")
+    passed = summary.counts.get(Preflight.Status.PASSED, 0)
+    detail = f"{passed} of {summary.total} passed."
+    if summary.not_passed:
+        detail += " Not passed: " + _listed(
+            f"{e} ({e.preflight_status_display.lower()})" for e in summary.not_passed
+        ) + "."  # fmt: skip
+    return Item("preflight_passed", title, summary.all_passed, detail=detail)
+
+
+def _network_item(migration) -> Item:
+    from .network import network_items
+
+    sites = list(migration.sites.order_by("name", "pk"))
+    title = "Network readiness signed off at every site"
+    if not sites:
+        return Item("network_ready", title, False, detail="No site in this migration.")
+    assessments = {a.site_id: a for a in NetworkAssessment.objects.filter(site__in=sites)}
+    desk = set(
+        Endpoint.objects.filter(site__in=sites, kind=Endpoint.Kind.DESK_PHONE)
+        .values_list("site_id", flat=True)
+        .distinct()
+    )
+    problems = []
+    for site in sites:
+        items = network_items(site, assessment=assessments.get(site.pk),
+                              has_desk_phones=site.pk in desk)  # fmt: skip
+        missing = [i.title for i in items if not i.ok]
+        if missing:
+            problems.append(f"{site.name}: {len(missing)} missing ({_listed(missing, 2)})")
+    if problems:
+        return Item("network_ready", title, False, detail="; ".join(problems) + ".")
+    return Item("network_ready", title, True, detail=f"{len(sites)} site(s) ready.")
+
+
+def _compliance_item(migration) -> Item:
+    from e911.compliance import compliance_register
+
+    register = compliance_register(migration.customer)
+    missing = [i.title for i in register if i.required and not i.ok]
+    title = "Compliance register complete"
+    if missing:
+        detail = f"{len(missing)} required item(s) missing: {_listed(missing)}."
+        return Item("compliance_complete", title, False, detail=detail)
+    required = sum(1 for i in register if i.required)
+    return Item("compliance_complete", title, True,
+                detail=f"{required} required item(s) recorded.")  # fmt: skip
+
+
+def _rollback_item(migration, signoffs) -> Item:
+    steps = list(RollbackStep.objects.filter(migration=migration).order_by("position", "pk"))
+    title = "Rollback plan verified"
+    problems = []
+    if not steps:
+        problems.append("No rollback step yet")
+    no_owner = [s for s in steps if s.owner_id is None]
+    if no_owner:
+        titles = _listed([s.title for s in no_owner], 2)
+        problems.append(f"{len(no_owner)} step(s) without an owner ({titles})")
+    consoles = signoffs.get(SignOff.Item.ROLLBACK_CONSOLES)
+    if not _signed(consoles):
+        problems.append("the rollback with console access is not signed off")
+    if problems:
+        detail = "; ".join(problems)
+        return Item("rollback_verified", title, False, detail=detail[0].upper() + detail[1:] + ".")
+    return Item("rollback_verified", title, True,
+                detail=f"{len(steps)} step(s), each with an owner; consoles verified.")  # fmt: skip
+
+
+# -- manual sign-offs ---------------------------------------------------------------------
+
+
+def _signed(row) -> bool:
+    return row is not None and (row.confirmed or row.deferred)
+
+
+def latest_signoffs(migration) -> dict:
+    """Item -> its latest SignOff row (or absent)."""
+    latest = {}
+    for row in (
+        SignOff.objects.filter(migration=migration)
+        .select_related("signed_by")
+        .order_by("-signed_at", "-pk")
+    ):
+        latest.setdefault(row.item, row)
+    return latest
+
+
+def _manual_item(code, row) -> Item:
+    title = SignOff.Item(code).label
+    if row is None:
+        return Item(code, title, False, detail="Not signed off.")
+    who = (row.signed_by.get_full_name() or row.signed_by.username) if row.signed_by else ""
+    if row.deferred:
+        detail = "Explicitly deferred"
+    elif row.confirmed:
+        detail = "Signed off"
+    else:
+        detail = "Sign-off withdrawn"
+    detail += f": {row.note}" if row.note else "."
+    return Item(code, title, _signed(row), detail=detail, who=who, when=row.signed_at,
+                evidence=row.note)  # fmt: skip
+
+
+# -- the whole --------------------------------------------------------------------------
+
+
+@dataclass
+class GoNoGo:
+    migration: object
+    computed: list = field(default_factory=list)
+    manual: list = field(default_factory=list)
+    signoffs: dict = field(default_factory=dict)
+
+    @property
+    def items(self) -> list:
+        return self.computed + self.manual
+
+    @property
+    def computed_ok(self) -> bool:
+        return all(i.ok for i in self.computed)
+
+    @property
+    def manual_ok(self) -> bool:
+        return all(i.ok for i in self.manual)
+
+    @property
+    def ok(self) -> bool:
+        return self.computed_ok and self.manual_ok
+
+    @property
+    def failing(self) -> list:
+        return [i for i in self.items if not i.ok]
+
+
+def go_no_go(migration) -> GoNoGo:
+    """Every item, computed then manual, in a fixed number of queries."""
+    signoffs = latest_signoffs(migration)
+    computed = [
+        _foc_item(migration),
+        _e911_item(migration),
+        _preflight_item(migration),
+        _network_item(migration),
+        _compliance_item(migration),
+        _rollback_item(migration, signoffs),
+    ]
+    manual = [_manual_item(code, signoffs.get(code)) for code in SignOff.Item.values]
+    return GoNoGo(migration=migration, computed=computed, manual=manual, signoffs=signoffs)
+
+
+def snapshot(result: GoNoGo) -> list[dict]:
+    rows = []
+    for kind, items in (("computed", result.computed), ("manual", result.manual)):
+        for item in items:
+            data = asdict(item)
+            rows.append({
+                "kind": kind, "code": data["code"], "title": data["title"], "ok": data["ok"],
+                "blocking": data["blocking"], "detail": data["detail"],
+                "evidence": data["evidence"], "who": data["who"],
+                "when": item.when.isoformat() if item.when else None,
+            })  # fmt: skip
+    return rows
+
+
+# -- writes -----------------------------------------------------------------------------
+
+
+def _role(migration, user):
+    membership = Membership.objects.filter(
+        user=user, organization_id=migration.organization_id
+    ).first()
+    return membership.role if membership else None
+
+
+@transaction.atomic
+def sign_off(migration, *, item, by, note="", deferred=False, confirmed=True) -> SignOff:
+    """Sign off (or explicitly defer, or withdraw with confirmed=False) one manual item.
+    Owners and project managers only."""
+    require_role(migration.organization_id, by, OWNER_PM, "Signing off a go/no-go item")
+    if item not in SignOff.Item.values:
+        raise ValidationError(f"Unknown go/no-go item {item!r}.")
+    note = (note or "").strip()
+    if deferred and item not in DEFERRABLE:
+        raise ValidationError(
+            f"“{SignOff.Item(item).label}” cannot be deferred: it is signed off or the date moves."
+        )
+    if deferred and not note:
+        raise ValidationError("Say what is deferred and until when.")
+    row = SignOff(
+        migration=migration, item=item, confirmed=bool(confirmed and not deferred),
+        deferred=bool(deferred), note=note, signed_by=by, signed_at=timezone.now(),
+    )  # fmt: skip
+    row.full_clean()
+    verb = "deferred" if deferred else ("signed off" if confirmed else "withdrawn")
+    return save_with_history(row, by=by, reason=f"go/no-go {item} {verb}")
+
+
+@transaction.atomic
+def decide(migration, *, decision, by, reason, override_reason="") -> GoNoGoDecision:
+    """Record go or no-go with the items as they stand. A "go" while an item fails is
+    refused (rule go_blocked, naming them) unless an owner gives an override reason."""
+    require_role(migration.organization_id, by, OWNER_PM, "Deciding go/no-go")
+    if decision not in GoNoGoDecision.Decision.values:
+        raise ValidationError(f"Unknown decision {decision!r}: go or no_go.")
+    reason = (reason or "").strip()
+    override_reason = (override_reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why (the decision is recorded with its reason).")
+    if override_reason and _role(migration, by) != Role.OWNER:
+        raise TransitionRefused("override_owner_only", "Only an owner can override go/no-go.")
+    result = go_no_go(migration)
+    failing = result.failing
+    if decision == GoNoGoDecision.Decision.GO and failing and not override_reason:
+        raise TransitionRefused(
+            "go_blocked",
+            f"Go refused: {len(failing)} item(s) not ready: "
+            + "; ".join(i.title for i in failing)
+            + ". Move the date or narrow the scope, or an owner overrides with a reason.",
+        )
+    if decision != GoNoGoDecision.Decision.GO or not failing:
+        override_reason = ""  # nothing was overridden
+    row = GoNoGoDecision(
+        migration=migration, decision=decision, reason=reason, override_reason=override_reason,
+        snapshot=snapshot(result), decided_by=by, decided_at=timezone.now(),
+    )  # fmt: skip
+    row.full_clean()
+    why = f"{row.get_decision_display()}: {reason}"
+    if override_reason:
+        why += f" (owner override: {override_reason})"
+    return save_with_history(row, by=by, reason=why[:200])
+
+
+def latest_decision(migration):
+    return (
+        GoNoGoDecision.objects.filter(migration=migration)
+        .select_related("decided_by")
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+
+
+def overridden_go(migration) -> GoNoGoDecision | None:
+    """The latest decision when it is a "go" an owner gave over failing items."""
+    row = latest_decision(migration)
+    if row and row.decision == GoNoGoDecision.Decision.GO and row.override_reason:
+        return row
+    return None
+
+
+# -- the porting rule -------------------------------------------------------------------
+
+
+def port_day_preflight_refusal(order) -> str | None:
+    """Rule `preflight_passed` on start_port_day: every endpoint behind the order's numbers
+    has passed its pre-flight, unless the migration's latest decision is an owner's
+    overriding "go". None when the order may go ahead."""
+    numbers = list(order.numbers.select_related("endpoint", "endpoint__preflight"))
+    untested = []
+    for number in numbers:
+        endpoint = number.endpoint
+        if endpoint is None:
+            continue
+        try:
+            status = endpoint.preflight.status
+        except Preflight.DoesNotExist:
+            status = Preflight.Status.NOT_STARTED
+        if status != Preflight.Status.PASSED:
+            label = Preflight.Status(status).label.lower()
+            untested.append(f"{number.display} on {endpoint} ({label})")
+    if not untested:
+        return None
+    if overridden_go(order.migration) is not None:
+        return None
+    return (
+        f"{len(untested)} number(s) ring phones whose pre-flight has not passed: "
+        f"{_listed(untested)}. Finish the pre-flight, or an owner records a “go” with an "
+        "override reason on the go/no-go page."
+    )

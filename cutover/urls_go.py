@@ -1,0 +1,21 @@
+"""The go/no-go page and the rollback page of a migration, under /o/<slug>/."""
+
+from django.urls import path
+
+from . import views_go as v
+
+urlpatterns = [
+    path("migrations/<uuid:migration_uuid>/go/", v.GoPage.as_view(), name="cutover-go"),
+    path("migrations/<uuid:migration_uuid>/go/sign-off/", v.SignOffAction.as_view(),
+         name="cutover-go-sign-off"),
+    path("migrations/<uuid:migration_uuid>/go/decide/", v.DecideAction.as_view(),
+         name="cutover-go-decide"),
+    path("migrations/<uuid:migration_uuid>/rollback/", v.RollbackPage.as_view(),
+         name="cutover-rollback"),
+    path("migrations/<uuid:migration_uuid>/rollback/default/", v.DefaultPlanAction.as_view(),
+         name="cutover-rollback-default"),
+    path("migrations/<uuid:migration_uuid>/rollback/add/", v.AddStepAction.as_view(),
+         name="cutover-rollback-add"),
+    path("migrations/<uuid:migration_uuid>/rollback/step/", v.StepAction.as_view(),
+         name="cutover-rollback-step"),
+]  # fmt: skip
