@@ -4,13 +4,12 @@ tests/test_query_counts.py checks for the other pages."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cutover.dashboard import _go_module, dashboard
+from cutover.dashboard import dashboard
 from cutover.models import GoNoGoDecision, Step, Wave
 from cutover.steps import ensure_plan
 from e911.models import RemoteWorker
@@ -105,14 +104,7 @@ def test_full_page_with_the_panel_runs_constant_queries(client, pm_a, world_a, o
     assert len(ctx.captured_queries) == small
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="cutover.go._network_item looks up the NetworkAssessment of each site that has "
-    "none (network_items(site, assessment=None) queries): one query per such site",
-)
 def test_with_cutover_go_the_panel_stays_constant(client, pm_a, world_a, org_a):
-    if _go_module() is None:
-        pytest.skip("cutover.go is not installed yet")
     login(client, pm_a)
     migration, site = world_a["migration"], world_a["site"]
     url = _panel_url(org_a, migration)

@@ -228,7 +228,7 @@ def test_go_without_override_when_every_item_is_ok(world_a, pm_a, monkeypatch):
 
     fine = [Item(code, code, True) for code in ("foc_confirmed", "e911_ready")]
     monkeypatch.setattr(go, "_foc_item", lambda m: fine[0])
-    monkeypatch.setattr(go, "_e911_item", lambda m: fine[1])
+    monkeypatch.setattr(go, "_e911_item", lambda m, report=None: fine[1])
     monkeypatch.setattr(go, "_preflight_item", lambda m: Item("preflight_passed", "p", True))
     monkeypatch.setattr(go, "_network_item", lambda m: Item("network_ready", "n", True))
     monkeypatch.setattr(go, "_compliance_item", lambda m: Item("compliance_complete", "c", True))
