@@ -13,12 +13,13 @@ from django.views.generic import TemplateView
 from porting.models import TransitionRefused
 from tenancy.models import Role
 from tenancy.views_base import OrgMixin
+from tenancy.views_base import form_error_text as _form_errors
+from tenancy.views_base import refusal_text as _refusal
 from tenancy.views_crud import ParentMigrationMixin
 
 from . import go, rollback
 from .forms_go import AddStepForm, DecisionForm, SignOffForm, StepActionForm
 from .models import GoNoGoDecision, RollbackStep, SignOff
-from .views_plan import _form_errors, _refusal
 
 
 def _go_url(view, migration):

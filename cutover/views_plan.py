@@ -13,7 +13,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from porting.models import TransitionRefused
 from sites.models import Endpoint, Site
-from tenancy.views_base import OrgMixin
+from tenancy.views_base import OrgMixin, form_error_text, refusal_text
 from tenancy.views_crud import ParentMigrationMixin
 
 from . import network, plans
@@ -29,22 +29,8 @@ from .forms_plan import (
 from .models import CutoverPlan, Forwarding, NetworkAssessment, Wave
 from .plan_rules import migration_seats, number_site, plan_warnings, site_zone
 
-
-def _form_errors(form) -> str:
-    return "; ".join(
-        " ".join(msgs) if field == "__all__"
-        else f"{form.fields[field].label or field}: {' '.join(msgs)}"
-        for field, msgs in form.errors.items()
-    )  # fmt: skip
-
-
-def _refusal(exc) -> str:
-    if isinstance(exc, TransitionRefused):
-        return f"Refused by rule “{exc.rule}”: {exc.message}"
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v)
-                         for k, v in exc.message_dict.items())  # fmt: skip
-    return " ".join(exc.messages)
+_form_errors = form_error_text
+_refusal = refusal_text
 
 
 # -- the plan ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.views.generic.detail import SingleObjectMixin
 from customers.models import Customer
 from porting.models import PhoneNumber, TransitionRefused
 from sites.models import Site
-from tenancy.views_base import OrgMixin
+from tenancy.views_base import OrgMixin, form_error_text, refusal_text
 
 from .compliance import (
     EVIDENCE_ITEMS,
@@ -55,18 +55,8 @@ def _compliance_url(organization, customer_id):
     return reverse("customer-compliance", args=[organization.slug, customer_id])
 
 
-def _form_errors(form) -> str:
-    return "; ".join(
-        f"{'' if field == '__all__' else form.fields[field].label or field}: {' '.join(msgs)}"
-        if field != "__all__" else " ".join(msgs)
-        for field, msgs in form.errors.items()
-    )  # fmt: skip
-
-
-def _refusal(exc) -> str:
-    if isinstance(exc, TransitionRefused):
-        return f"Refused by rule “{exc.rule}”: {exc.message}"
-    return " ".join(exc.messages)
+_form_errors = form_error_text
+_refusal = refusal_text
 
 
 class SiteE911Page(OrgMixin, DetailView):

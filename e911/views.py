@@ -14,7 +14,7 @@ from django.views.generic.detail import SingleObjectMixin
 from documents.render import render_pdf
 from porting.models import PhoneNumber, TransitionRefused
 from sites.models import Endpoint
-from tenancy.views_base import OrgMixin
+from tenancy.views_base import OrgMixin, form_error_text, refusal_text
 from tenancy.views_crud import ParentMigrationMixin
 
 from . import services
@@ -79,18 +79,12 @@ class _Action(OrgMixin, SingleObjectMixin, View):
         migration = self.migration_of(target)
         form = self.build_form(migration)
         if not form.is_valid():
-            errors = "; ".join(
-                f"{'' if field == '__all__' else field + ': '}{' '.join(msgs)}"
-                for field, msgs in form.errors.items()
-            )
-            messages.error(request, f"Nothing changed: {errors}")
+            messages.error(request, f"Nothing changed: {form_error_text(form)}")
         else:
             try:
                 messages.success(request, self.act(target, form.cleaned_data))
-            except TransitionRefused as exc:
-                messages.error(request, f"Refused by rule “{exc.rule}”: {exc.message}")
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+            except (TransitionRefused, ValidationError) as exc:
+                messages.error(request, refusal_text(exc))
         return HttpResponseRedirect(_e911_url(self, migration))
 
     def migration_of(self, target):
@@ -105,8 +99,7 @@ class AddLocation(ParentMigrationMixin, OrgMixin, View):
         migration = self.get_migration()
         form = LocationForm(request.POST, migration=migration)
         if not form.is_valid():
-            errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-            messages.error(request, f"Nothing changed: {errors}")
+            messages.error(request, f"Nothing changed: {form_error_text(form)}")
         else:
             data = dict(form.cleaned_data)
             reason = data.pop("reason")
@@ -115,7 +108,7 @@ class AddLocation(ParentMigrationMixin, OrgMixin, View):
                     migration=migration, by=request.user, reason=reason, **data
                 )
             except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, str(getattr(exc, "message", exc)))
+                messages.error(request, refusal_text(exc))
             else:
                 text = f"Location added: {location.get_validation_status_display()}."
                 if location.validation_message:

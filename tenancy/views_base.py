@@ -69,3 +69,25 @@ class OrgMixin(LoginRequiredMixin):
         context = super().get_context_data(**kwargs)
         context["can_write"] = self.membership.can_write(self.write_model or self.model)
         return context
+
+
+def form_error_text(form) -> str:
+    """A form's errors as one line for a message: 'Label: error; other error'."""
+    return "; ".join(
+        " ".join(msgs) if field == "__all__"
+        else f"{form.fields[field].label or field}: {' '.join(msgs)}"
+        for field, msgs in form.errors.items()
+    )  # fmt: skip
+
+
+def refusal_text(exc) -> str:
+    """A service's refusal as one line: a named rule (TransitionRefused and the like carry
+    `.rule`) says which rule refused; a ValidationError lists its messages by field."""
+    if hasattr(exc, "rule"):
+        return f"Refused by rule “{exc.rule}”: {exc.message}"
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            " ".join(v) if k == "__all__" else f"{k}: {' '.join(v)}"
+            for k, v in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
