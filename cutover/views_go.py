@@ -3,18 +3,13 @@ and the rollback page (ordered steps, owners, port-back countdowns). The service
 roles again; the pages only call them."""
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.views import View
 from django.views.generic import TemplateView
 
 from porting.models import TransitionRefused
 from tenancy.models import Role
-from tenancy.views_base import OrgMixin
-from tenancy.views_base import form_error_text as _form_errors
-from tenancy.views_base import refusal_text as _refusal
+from tenancy.views_base import OrgMixin, ServiceActionView
 from tenancy.views_crud import ParentMigrationMixin
 
 from . import go, rollback
@@ -56,24 +51,21 @@ class GoPage(ParentMigrationMixin, OrgMixin, TemplateView):
         return context
 
 
-class _Action(ParentMigrationMixin, OrgMixin, View):
-    http_method_names = ["post"]
+class _Action(ParentMigrationMixin, OrgMixin, ServiceActionView):
+    refused = (ValidationError, TransitionRefused)
     back = staticmethod(_go_url)
 
     def form(self, migration):
         raise NotImplementedError
 
-    def post(self, request, *args, **kwargs):
-        migration = self.get_migration()
-        form = self.form(migration)
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {_form_errors(form)}")
-        else:
-            try:
-                messages.success(request, self.act(migration, form.cleaned_data))
-            except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, f"Nothing changed: {_refusal(exc)}")
-        return HttpResponseRedirect(self.back(self, migration))
+    def target(self):
+        return self.get_migration()
+
+    def build_form(self, migration):
+        return self.form(migration)
+
+    def back_url(self, migration):
+        return self.back(self, migration)
 
 
 class SignOffAction(_Action):

@@ -5,15 +5,13 @@ services check roles again; the pages only call them."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from porting.models import TransitionRefused
 from sites.models import Endpoint, Site
-from tenancy.views_base import OrgMixin, form_error_text, refusal_text
+from tenancy.views_base import OrgMixin, ServiceActionView
 from tenancy.views_crud import ParentMigrationMixin
 
 from . import network, plans
@@ -28,10 +26,6 @@ from .forms_plan import (
 )
 from .models import CutoverPlan, Forwarding, NetworkAssessment, Wave
 from .plan_rules import migration_seats, number_site, plan_warnings, site_zone
-
-_form_errors = form_error_text
-_refusal = refusal_text
-
 
 # -- the plan ---------------------------------------------------------------------------
 
@@ -79,24 +73,17 @@ class PlanPage(ParentMigrationMixin, OrgMixin, TemplateView):
         return context
 
 
-class _PlanAction(ParentMigrationMixin, OrgMixin, View):
-    http_method_names = ["post"]
-    form_class = None
+class _PlanAction(ParentMigrationMixin, OrgMixin, ServiceActionView):
+    refused = (ValidationError, TransitionRefused)
+
+    def target(self):
+        return self.get_migration()
 
     def build_form(self, migration):
         return self.form_class(self.request.POST, migration=migration)
 
-    def post(self, request, *args, **kwargs):
-        migration = self.get_migration()
-        form = self.build_form(migration)
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {_form_errors(form)}")
-        else:
-            try:
-                messages.success(request, self.act(migration, form.cleaned_data))
-            except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, f"Nothing changed: {_refusal(exc)}")
-        return HttpResponseRedirect(_plan_url(self.organization, migration))
+    def back_url(self, migration):
+        return _plan_url(self.organization, migration)
 
 
 class SavePlan(_PlanAction):
@@ -183,26 +170,17 @@ class SiteNetworkPage(OrgMixin, DetailView):
         return context
 
 
-class _SiteAction(OrgMixin, SingleObjectMixin, View):
+class _SiteAction(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = Site
     write_model = NetworkAssessment
-    http_method_names = ["post"]
+    refused = (ValidationError, TransitionRefused)
 
-    def post(self, request, *args, **kwargs):
-        site = self.get_object()
-        form = self.build_form()
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {_form_errors(form)}")
-        else:
-            try:
-                messages.success(request, self.act(site, form.cleaned_data))
-            except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, f"Nothing changed: {_refusal(exc)}")
-        return HttpResponseRedirect(_network_url(self.organization, site))
+    def back_url(self, site):
+        return _network_url(self.organization, site)
 
 
 class SaveAssessment(_SiteAction):
-    def build_form(self):
+    def build_form(self, site):
         return AssessmentForm(self.request.POST)
 
     def act(self, site, data):
@@ -214,7 +192,7 @@ class SaveAssessment(_SiteAction):
 
 
 class ImportReadiness(_SiteAction):
-    def build_form(self):
+    def build_form(self, site):
         return ReadinessCsvForm(self.request.POST, self.request.FILES)
 
     def act(self, site, data):
@@ -235,7 +213,7 @@ class ImportReadiness(_SiteAction):
 
 
 class SignOff(_SiteAction):
-    def build_form(self):
+    def build_form(self, site):
         return SignOffForm(self.request.POST)
 
     def act(self, site, data):

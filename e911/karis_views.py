@@ -3,16 +3,14 @@ the customer compliance page, with their POST actions. Services check roles agai
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.views import View
 from django.views.generic import DetailView
 from django.views.generic.detail import SingleObjectMixin
 
 from customers.models import Customer
 from porting.models import PhoneNumber, TransitionRefused
 from sites.models import Site
-from tenancy.views_base import OrgMixin, form_error_text, refusal_text
+from tenancy.views_base import OrgMixin, ServiceActionView
 
 from .compliance import (
     EVIDENCE_ITEMS,
@@ -53,10 +51,6 @@ def _site_e911_url(organization, site):
 
 def _compliance_url(organization, customer_id):
     return reverse("customer-compliance", args=[organization.slug, customer_id])
-
-
-_form_errors = form_error_text
-_refusal = refusal_text
 
 
 class SiteE911Page(OrgMixin, DetailView):
@@ -102,22 +96,12 @@ class SiteE911Page(OrgMixin, DetailView):
         return context
 
 
-class _SiteAction(OrgMixin, SingleObjectMixin, View):
+class _SiteAction(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = Site
-    http_method_names = ["post"]
-    form_class = None
+    refused = (ValidationError, TransitionRefused)
 
-    def post(self, request, *args, **kwargs):
-        site = self.get_object()
-        form = self.form_class(request.POST)
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {_form_errors(form)}")
-        else:
-            try:
-                messages.success(request, self.act(site, form.cleaned_data))
-            except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, _refusal(exc))
-        return HttpResponseRedirect(_site_e911_url(self.organization, site))
+    def back_url(self, site):
+        return _site_e911_url(self.organization, site)
 
 
 class SiteDirectDial(_SiteAction):
@@ -185,53 +169,37 @@ class CustomerCompliancePage(OrgMixin, DetailView):
         return context
 
 
-class CustomerEvidence(OrgMixin, SingleObjectMixin, View):
+class CustomerEvidence(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = Customer
-    http_method_names = ["post"]
+    form_class = EvidenceForm
+    refused = (ValidationError, TransitionRefused)
 
-    def post(self, request, *args, **kwargs):
-        customer = self.get_object()
-        form = EvidenceForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {_form_errors(form)}")
-        else:
-            data = form.cleaned_data
-            try:
-                record_evidence(
-                    customer, item=data["item"], evidence=data["evidence"],
-                    document_date=data["document_date"], done=data["done"], by=request.user,
-                    reason=data["reason"],
-                )  # fmt: skip
-            except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, _refusal(exc))
-            else:
-                messages.success(request, "Evidence recorded.")
-        return HttpResponseRedirect(_compliance_url(self.organization, customer.pk))
+    def act(self, customer, data):
+        record_evidence(
+            customer, item=data["item"], evidence=data["evidence"],
+            document_date=data["document_date"], done=data["done"], by=self.request.user,
+            reason=data["reason"],
+        )  # fmt: skip
+        return "Evidence recorded."
+
+    def back_url(self, customer):
+        return _compliance_url(self.organization, customer.pk)
 
 
-class NumberAttestation(OrgMixin, SingleObjectMixin, View):
+class NumberAttestation(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = PhoneNumber
-    http_method_names = ["post"]
+    form_class = AttestationForm
+    refused = (ValidationError, TransitionRefused)
 
     def get_queryset(self):
         return super().get_queryset().select_related("migration")
 
-    def post(self, request, *args, **kwargs):
-        number = self.get_object()
-        form = AttestationForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {_form_errors(form)}")
-        else:
-            data = form.cleaned_data
-            try:
-                record_attestation(
-                    number, level=data["level"], seen_at=data["seen_at"],
-                    called_from=data["called_from"], by=request.user,
-                )  # fmt: skip
-            except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, _refusal(exc))
-            else:
-                messages.success(request, f"Attestation check recorded for {number.display}.")
-        return HttpResponseRedirect(
-            _compliance_url(self.organization, number.migration.customer_id)
-        )
+    def act(self, number, data):
+        record_attestation(
+            number, level=data["level"], seen_at=data["seen_at"],
+            called_from=data["called_from"], by=self.request.user,
+        )  # fmt: skip
+        return f"Attestation check recorded for {number.display}."
+
+    def back_url(self, number):
+        return _compliance_url(self.organization, number.migration.customer_id)

@@ -1,20 +1,18 @@
 """The PM's E911 pages: locations and coverage per migration, endpoint assignment,
 registrations, and the readiness report (page and PDF)."""
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from documents.render import render_pdf
 from porting.models import PhoneNumber, TransitionRefused
 from sites.models import Endpoint
-from tenancy.views_base import OrgMixin, form_error_text, refusal_text
+from tenancy.views_base import OrgMixin, ServiceActionView
 from tenancy.views_crud import ParentMigrationMixin
 
 from . import services
@@ -69,58 +67,50 @@ class MigrationE911(ParentMigrationMixin, OrgMixin, TemplateView):
         return context
 
 
-class _Action(OrgMixin, SingleObjectMixin, View):
-    """POST-only E911 actions; each redirects to the migration's E911 page."""
+class _Action(OrgMixin, SingleObjectMixin, ServiceActionView):
+    """POST-only E911 actions; each goes back to the migration's E911 page."""
 
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        target = self.get_object()
-        migration = self.migration_of(target)
-        form = self.build_form(migration)
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {form_error_text(form)}")
-        else:
-            try:
-                messages.success(request, self.act(target, form.cleaned_data))
-            except (TransitionRefused, ValidationError) as exc:
-                messages.error(request, refusal_text(exc))
-        return HttpResponseRedirect(_e911_url(self, migration))
+    refused = (ValidationError, TransitionRefused)
 
     def migration_of(self, target):
         return target.migration
 
+    def build_form(self, target):
+        return self.form_for(self.migration_of(target))
 
-class AddLocation(ParentMigrationMixin, OrgMixin, View):
+    def back_url(self, target):
+        return _e911_url(self, self.migration_of(target))
+
+
+class AddLocation(ParentMigrationMixin, OrgMixin, ServiceActionView):
     model = DispatchableLocation
-    http_method_names = ["post"]
+    refused = (ValidationError, TransitionRefused)
 
-    def post(self, request, *args, **kwargs):
-        migration = self.get_migration()
-        form = LocationForm(request.POST, migration=migration)
-        if not form.is_valid():
-            messages.error(request, f"Nothing changed: {form_error_text(form)}")
-        else:
-            data = dict(form.cleaned_data)
-            reason = data.pop("reason")
-            try:
-                location = services.create_location(
-                    migration=migration, by=request.user, reason=reason, **data
-                )
-            except (ValidationError, TransitionRefused) as exc:
-                messages.error(request, refusal_text(exc))
-            else:
-                text = f"Location added: {location.get_validation_status_display()}."
-                if location.validation_message:
-                    text += f" {location.validation_message}"
-                messages.success(request, text)
-        return HttpResponseRedirect(_e911_url(self, migration))
+    def target(self):
+        return self.get_migration()
+
+    def build_form(self, migration):
+        return LocationForm(self.request.POST, migration=migration)
+
+    def act(self, migration, data):
+        data = dict(data)
+        reason = data.pop("reason")
+        location = services.create_location(
+            migration=migration, by=self.request.user, reason=reason, **data
+        )
+        text = f"Location added: {location.get_validation_status_display()}."
+        if location.validation_message:
+            text += f" {location.validation_message}"
+        return text
+
+    def back_url(self, migration):
+        return _e911_url(self, migration)
 
 
 class ChangeLocation(_Action):
     model = DispatchableLocation
 
-    def build_form(self, migration):
+    def form_for(self, migration):
         return ChangeLocationForm(self.request.POST)
 
     def act(self, location, data):
@@ -135,7 +125,7 @@ class ChangeLocation(_Action):
 class AssignEndpoint(_Action):
     model = Endpoint
 
-    def build_form(self, migration):
+    def form_for(self, migration):
         return AssignEndpointForm(self.request.POST, migration=migration)
 
     def act(self, endpoint, data):
@@ -149,7 +139,7 @@ class AssignEndpoint(_Action):
 class SetRegistration(_Action):
     model = PhoneNumber
 
-    def build_form(self, migration):
+    def form_for(self, migration):
         return RegistrationForm(self.request.POST, migration=migration)
 
     def act(self, number, data):

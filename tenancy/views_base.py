@@ -1,7 +1,10 @@
 """The one view mixin every organization page uses."""
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.views import View
 
 from .scoping import scope_form_fields, scope_queryset
 from .selectors import membership_for
@@ -91,3 +94,37 @@ def refusal_text(exc) -> str:
             for k, v in exc.message_dict.items()
         )
     return " ".join(exc.messages)
+
+
+class ServiceActionView(View):
+    """A POST-only action on what the URL names: build the form, call the service in
+    `act()`, say what happened as a message, and go back to `back_url()`. A refusal
+    (a ValidationError, or a rule refusal listed in `refused`) changes nothing."""
+
+    http_method_names = ["post"]
+    form_class = None
+    refused: tuple = (ValidationError,)
+
+    def target(self):
+        return self.get_object()
+
+    def build_form(self, target):
+        return self.form_class(self.request.POST)
+
+    def act(self, target, data) -> str:
+        raise NotImplementedError
+
+    def back_url(self, target) -> str:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        target = self.target()
+        form = self.build_form(target)
+        if not form.is_valid():
+            messages.error(request, f"Nothing changed: {form_error_text(form)}")
+        else:
+            try:
+                messages.success(request, self.act(target, form.cleaned_data))
+            except self.refused as exc:
+                messages.error(request, f"Nothing changed: {refusal_text(exc)}")
+        return HttpResponseRedirect(self.back_url(target))
