@@ -9,8 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from esign.views import _plain
-from tenancy.portal import LinkState, rate_limited, request_meta
+from tenancy.portal import LinkState, portal_response, rate_limited, request_meta
 
 from . import remote
 from .forms_remote import LOCATION_FIELDS, HomeAddressForm
@@ -39,7 +38,7 @@ class HomeLocationPortal(View):
         return super().dispatch(request, token)
 
     def message(self, title, text, hint="", status=200):
-        return _plain(self.request, "e911/remote_message.html",
+        return portal_response(self.request, "esign/portal_message.html",
                       {"title": title, "text": text, "hint": hint}, status=status)  # fmt: skip
 
     def dead(self, state):
@@ -55,12 +54,12 @@ class HomeLocationPortal(View):
 
     def enter(self, form, *, status=200, notice=""):
         home = remote.current_home(self.worker)
-        return _plain(self.request, "e911/remote_enter.html",
+        return portal_response(self.request, "e911/remote_enter.html",
                       self.context(form=form, home=home, notice=notice), status=status)  # fmt: skip
 
     def check(self, form, location, *, status=200, notice=""):
         form = HomeAddressForm(initial={**form.location_fields(), "shown": location.one_line})
-        return _plain(self.request, "e911/remote_check.html",
+        return portal_response(self.request, "e911/remote_check.html",
                       self.context(form=form, location=location, notice=notice),
                       status=status)  # fmt: skip
 
@@ -89,7 +88,7 @@ class HomeLocationPortal(View):
                     self.link, fields=form.location_fields(), meta=meta,
                     shown=form.cleaned_data["shown"] or None,
                 )  # fmt: skip
-                return _plain(request, "e911/remote_done.html", self.context(done=done))
+                return portal_response(request, "e911/remote_done.html", self.context(done=done))
             location = remote.propose_home_location(
                 self.link, fields=form.location_fields(), meta=meta
             )

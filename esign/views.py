@@ -12,7 +12,7 @@ from django.views.generic import DetailView
 from django.views.generic.detail import SingleObjectMixin
 
 from porting.models import LetterOfAuthorization, PortOrder, TransitionRefused
-from tenancy.portal import LinkState, rate_limited, request_meta
+from tenancy.portal import LinkState, portal_response, rate_limited, request_meta
 from tenancy.views_base import OrgMixin
 
 from . import services
@@ -28,16 +28,6 @@ DEAD_LINK_TEXT = {
 }
 
 
-def _plain(request, template, context=None, status=200):
-    response = render(request, template, context or {}, status=status)
-    response["Cache-Control"] = "no-store"
-    # The token is in the URL: send only the origin onward. ("no-referrer" would make
-    # browsers send "Origin: null" on the form POST, which Django's CSRF check refuses.)
-    response["Referrer-Policy"] = "strict-origin"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 @method_decorator(never_cache, name="dispatch")
 class PortalView(View):
     """/sign/<token>/: read the LOA, confirm each field, consent, sign or send back."""
@@ -47,7 +37,7 @@ class PortalView(View):
     def dispatch(self, request, token):
         limit = settings.PORTAL_RATE_LIMIT_PER_MINUTE
         if rate_limited(request, "portal", limit):
-            return _plain(request, "esign/portal_message.html", {
+            return portal_response(request, "esign/portal_message.html", {
                 "title": "Too many requests",
                 "text": "Please wait a minute and try again.",
             }, status=429)  # fmt: skip
@@ -57,14 +47,14 @@ class PortalView(View):
         return super().dispatch(request, token)
 
     def dead(self, state):
-        return _plain(self.request, "esign/portal_message.html", {
+        return portal_response(self.request, "esign/portal_message.html", {
             "title": "Link no longer valid",
             "text": DEAD_LINK_TEXT[state],
             "hint": "If you still need to sign, ask the sender for a new link.",
         }, status=410)  # fmt: skip
 
     def page(self, shown, form, status=200, notice=""):
-        return _plain(self.request, "esign/portal.html", {
+        return portal_response(self.request, "esign/portal.html", {
             "shown": shown, "form": form, "doc": shown.doc, "notice": notice,
             "signing_request": self.signing_request,
             "disclosure_version": services.DISCLOSURE_VERSION,
@@ -98,7 +88,7 @@ class PortalView(View):
                     self.signing_request, wrong=wrong, name=data["typed_name"], meta=meta,
                     document_sha256=data["document_sha256"],
                 )  # fmt: skip
-                return _plain(request, "esign/portal_message.html", {
+                return portal_response(request, "esign/portal_message.html", {
                     "title": "Sent back for correction",
                     "text": "Thank you. The letter was not signed: we sent your corrections "
                     "to the sender, who will send you a corrected letter to sign.",
@@ -124,7 +114,7 @@ class PortalView(View):
             else:
                 form.add_error(None, exc.messages)
             return self.page(shown, form, status=400)
-        return _plain(request, "esign/portal_message.html", {
+        return portal_response(request, "esign/portal_message.html", {
             "title": "Signed",
             "text": f"Thank you, {signature.typed_name}. The letter is signed. A copy with "
             f"its audit certificate is on its way to {self.signing_request.email}.",

@@ -18,6 +18,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
+from django.shortcuts import render
 from django.utils import timezone
 
 TOKEN_BYTES = 32  # 256 bits; the issue asks for at least 128
@@ -122,3 +123,14 @@ def rate_limited(request, scope: str, limit: int, window_seconds: int = 60) -> b
         cache.add(key, 1, timeout=window_seconds + 5)
         return False
     return count > limit
+
+
+def portal_response(request, template, context=None, status=200):
+    """A portal page: never cached, not indexed, and the token in its URL not passed on.
+    ("no-referrer" would make browsers send "Origin: null" on the form POST, which
+    Django's CSRF check refuses; "strict-origin" sends only the origin.)"""
+    response = render(request, template, context or {}, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "strict-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
