@@ -138,18 +138,17 @@ def _registration_items(migration) -> list[ReadinessItem]:
     return items
 
 
-def _adapt(section, raw, prefix) -> ReadinessItem:
-    """Items from the Kari's Law and compliance modules, whatever their exact shape."""
-    ok = bool(getattr(raw, "ok", False))
-    required = getattr(raw, "required", True)
+def _adapt(section, item, prefix) -> ReadinessItem:
+    """An `e911.karis.Item` (Kari's Law, 933, compliance) as a readiness row; an item
+    that is not required counts as fine."""
     return ReadinessItem(
         section,
-        f"{prefix}:{getattr(raw, 'code', '')}",
-        getattr(raw, "title", str(raw)),
-        ok=ok or not required,
-        blocking=bool(getattr(raw, "blocking", True)),
-        detail=getattr(raw, "detail", "") or getattr(raw, "reason", ""),
-        evidence=str(getattr(raw, "evidence", "") or ""),
+        f"{prefix}:{item.code}",
+        item.title,
+        ok=item.ok or not item.required,
+        blocking=item.blocking,
+        detail=item.detail or item.reason,
+        evidence=item.evidence,
     )
 
 
