@@ -100,24 +100,29 @@ def _send(ids, kind):
             logger.exception("cutover step %s: the %s email could not be sent", step.pk, kind)
 
 
+def _claim_all(where, changes, now, reason, kind) -> int:
+    """Claim every matching step, a batch per transaction, and email each batch once its
+    claim has committed."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = _claim(where, changes, now, reason)
+            if ids:
+                transaction.on_commit(lambda ids=ids: _send(ids, kind))
+        total += len(ids)
+        if len(ids) < BATCH:
+            return total
+
+
 def mark_due(now=None) -> int:
     """Claim pending steps whose time has come: status due, `notified_due_at`, and one
     email to the step's owner (else the migration's owner)."""
     now = now or timezone.now()
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = _claim(
-                {"status": Step.Status.PENDING, "due_at__lte": now,
-                 "notified_due_at__isnull": True},
-                {"status": Step.Status.DUE, "notified_due_at": now},
-                now, "due: owner notified",
-            )  # fmt: skip
-            if ids:
-                transaction.on_commit(lambda ids=ids: _send(ids, "due"))
-        total += len(ids)
-        if len(ids) < BATCH:
-            return total
+    return _claim_all(
+        {"status": Step.Status.PENDING, "due_at__lte": now, "notified_due_at__isnull": True},
+        {"status": Step.Status.DUE, "notified_due_at": now},
+        now, "due: owner notified", "due",
+    )  # fmt: skip
 
 
 def escalate_overdue(now=None) -> int:
@@ -125,19 +130,11 @@ def escalate_overdue(now=None) -> int:
     email to the migration's owner."""
     now = now or timezone.now()
     late = now - timedelta(minutes=settings.STEP_ESCALATE_AFTER_MINUTES)
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = _claim(
-                {"status": Step.Status.DUE, "due_at__lte": late, "escalated_at__isnull": True},
-                {"status": Step.Status.OVERDUE, "escalated_at": now},
-                now, "overdue: escalated to the migration owner",
-            )  # fmt: skip
-            if ids:
-                transaction.on_commit(lambda ids=ids: _send(ids, "overdue"))
-        total += len(ids)
-        if len(ids) < BATCH:
-            return total
+    return _claim_all(
+        {"status": Step.Status.DUE, "due_at__lte": late, "escalated_at__isnull": True},
+        {"status": Step.Status.OVERDUE, "escalated_at": now},
+        now, "overdue: escalated to the migration owner", "overdue",
+    )  # fmt: skip
 
 
 @shared_task(name="cutover.tasks.run_due_steps")
