@@ -247,7 +247,7 @@ def dashboard(migration, *, now) -> Dashboard:
         porting=porting_board(migration, now=now),
         coverage=report.coverage,
         readiness=report,
-        preflight=preflight_summary(migration),
+        preflight=preflight_summary(migration, limit=0),  # the counts are shown
         go=go_state(migration, readiness=report),
         remote_overdue=remote_workers_overdue(migration, now=now),
     )

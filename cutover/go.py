@@ -33,9 +33,15 @@ MANUAL_ITEMS = tuple(SignOff.Item)
 DEFERRABLE = (SignOff.Item.PILOT_ISSUES,)
 
 
-def _listed(things, limit=4) -> str:
+LISTED = 4  # names shown in an item's detail before "(+N more)"
+
+
+def _listed(things, limit=LISTED, *, total=None) -> str:
+    """The first `limit` things and how many more (of `total`, when the caller only
+    loaded the first few)."""
     things = list(things)
-    more = f" (+{len(things) - limit} more)" if len(things) > limit else ""
+    total = len(things) if total is None else total
+    more = f" (+{total - limit} more)" if total > limit else ""
     return ", ".join(str(t) for t in things[:limit]) + more
 
 
@@ -82,7 +88,7 @@ def _e911_item(migration, report=None) -> Item:
 def _preflight_item(migration) -> Item:
     from .preflight import preflight_summary
 
-    summary = preflight_summary(migration)
+    summary = preflight_summary(migration, limit=LISTED)
     title = "Every endpoint's pre-flight passed"
     if summary.total == 0:
         return Item("preflight_passed", title, False, detail="No endpoint in this migration.")
@@ -90,7 +96,8 @@ def _preflight_item(migration) -> Item:
     detail = f"{passed} of {summary.total} passed."
     if summary.not_passed:
         detail += " Not passed: " + _listed(
-            f"{e} ({e.preflight_status_display.lower()})" for e in summary.not_passed
+            (f"{e} ({e.preflight_status_display.lower()})" for e in summary.not_passed),
+            total=summary.not_passed_count,
         ) + "."  # fmt: skip
     return Item("preflight_passed", title, summary.all_passed, detail=detail)
 
@@ -105,6 +112,7 @@ def _network_item(migration) -> Item:
     assessments = {a.site_id: a for a in NetworkAssessment.objects.filter(site__in=sites)}
     desk = set(
         Endpoint.objects.filter(site__in=sites, kind=Endpoint.Kind.DESK_PHONE)
+        .order_by()  # the default ordering would make DISTINCT return every endpoint
         .values_list("site_id", flat=True)
         .distinct()
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import segno
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
@@ -143,33 +143,43 @@ def _preflight_or_none(endpoint):
 class PreflightSummary:
     counts: dict  # status -> n, every status present
     total: int
-    not_passed: list = field(default_factory=list)  # endpoints, with .preflight_status
+    # Endpoints not passed (with .preflight_status), the first `limit` of them when the
+    # caller gave one; `not_passed_count` counts them all.
+    not_passed: list = field(default_factory=list)
+    not_passed_count: int = 0
 
     @property
     def all_passed(self) -> bool:
-        return self.total > 0 and not self.not_passed
+        return self.total > 0 and not self.not_passed_count
 
 
-def preflight_summary(migration, site=None) -> PreflightSummary:
-    """Counts by status and the endpoints not passed (for go/no-go), in one query."""
-    endpoints = migration.endpoints.select_related("site", "preflight").order_by(
-        "site__name", "extension", "pk"
-    )
+def preflight_summary(migration, site=None, *, limit: int | None = None) -> PreflightSummary:
+    """Counts by status (counted by the database) and the endpoints not passed: all of
+    them, or the first `limit` (0: none, one query in all). Two queries, whatever the
+    migration's size."""
+    endpoints = migration.endpoints.all()
     if site is not None:
         endpoints = endpoints.filter(site=site)
     counts = {value: 0 for value in Status.values}
+    for status, n in endpoints.values_list("preflight__status").annotate(n=Count("pk")):
+        counts[status or Status.NOT_STARTED] += n
+    total = sum(counts.values())
+    not_passed_count = total - counts[Status.PASSED]
     not_passed = []
-    total = 0
-    for endpoint in endpoints:
-        preflight = _preflight_or_none(endpoint)
-        status = preflight.status if preflight is not None else Status.NOT_STARTED
-        endpoint.preflight_status = status
-        endpoint.preflight_status_display = Status(status).label
-        counts[status] += 1
-        total += 1
-        if status != Status.PASSED:
+    if not_passed_count and limit != 0:
+        rows = (
+            endpoints.exclude(preflight__status=Status.PASSED)
+            .select_related("site", "preflight")
+            .defer("sip_password")
+            .order_by("site__name", "extension", "pk")
+        )
+        for endpoint in rows[:limit] if limit else rows:
+            status = status_of(endpoint)
+            endpoint.preflight_status = status
+            endpoint.preflight_status_display = Status(status).label
             not_passed.append(endpoint)
-    return PreflightSummary(counts=counts, total=total, not_passed=not_passed)
+    return PreflightSummary(counts=counts, total=total, not_passed=not_passed,
+                            not_passed_count=not_passed_count)  # fmt: skip
 
 
 def form_url(endpoint, base_url: str) -> str:
@@ -236,3 +246,40 @@ def checklist_page(endpoint, coverage_row, base_url: str) -> ChecklistPage:
         checks=[(check, recorded_checks.get(check.code, {})) for check in CHECKS],
         calls=calls,
     )
+
+
+PAGE_TEMPLATE = "cutover/preflight_pdf_page.html"
+DOCUMENT_TEMPLATE = "cutover/preflight_pdf.html"
+
+
+def checklist_sections(migration, endpoints, base_url: str, on_page=None) -> list[str]:
+    """One HTML section per endpoint (its checklist page). `on_page(index)` is called
+    after each, for progress."""
+    from django.template.loader import render_to_string
+
+    from e911.selectors import coverage
+
+    rows = {row.endpoint_id: row for row in coverage(migration, load="missing").rows}
+    sections = []
+    for index, endpoint in enumerate(endpoints, start=1):
+        page = checklist_page(endpoint, rows.get(endpoint.pk), base_url)
+        sections.append(render_to_string(PAGE_TEMPLATE, {"page": page}))
+        if on_page is not None:
+            on_page(index)
+    return sections
+
+
+def checklist_html(migration, site, sections: list[str], *, job=None) -> str:
+    """The whole printable document around `sections`: rendered as ONE WeasyPrint pass
+    however many pages it has (per-document cost is paid once; docs/performance.md)."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    return render_to_string(
+        DOCUMENT_TEMPLATE,
+        {
+            "job": job, "migration": migration, "site": site,
+            "pages": mark_safe("".join(sections)),  # noqa: S308 (rendered by templates)
+            "count": len(sections), "generated_at": timezone.now(),
+        },
+    )  # fmt: skip

@@ -15,9 +15,7 @@ import time
 
 from celery import shared_task
 from django.core.files.base import ContentFile
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from documents import render as pdf_render
 
@@ -37,11 +35,10 @@ def _update(job, **fields):
 def render_checklists(job_id: int, base_url: str | None = None) -> str:
     """Build one HTML page per endpoint, then render them all in one pass and store the
     PDF in the job. `base_url` is where the QR codes point (the requesting host)."""
-    from e911.selectors import coverage
     from esign.services import portal_base_url
 
     from .models import ChecklistJob
-    from .preflight import checklist_endpoints, checklist_page
+    from .preflight import checklist_endpoints, checklist_html, checklist_sections
 
     job = (
         ChecklistJob.objects.select_related("migration__customer", "site", "organization")
@@ -59,27 +56,20 @@ def render_checklists(job_id: int, base_url: str | None = None) -> str:
             job, status=ChecklistJob.Status.RUNNING, total=len(endpoints), done=0,
             message=f"Building {len(endpoints)} page(s)…",
         )  # fmt: skip
-        rows = {row.endpoint.pk: row for row in coverage(job.migration).rows}
-        sections = []
         last_write = time.monotonic()
-        for index, endpoint in enumerate(endpoints, start=1):
-            page = checklist_page(endpoint, rows.get(endpoint.pk), base_url)
-            sections.append(render_to_string("cutover/preflight_pdf_page.html", {"page": page}))
+
+        def progress(index):
+            nonlocal last_write
             if time.monotonic() - last_write >= PROGRESS_EVERY_SECONDS:
                 _update(job, done=index)
                 last_write = time.monotonic()
+
+        sections = checklist_sections(job.migration, endpoints, base_url, on_page=progress)
         _update(
             job, done=len(endpoints),
             message=f"Rendering the PDF ({len(endpoints)} page(s), one pass)…",
         )  # fmt: skip
-        html = render_to_string(
-            "cutover/preflight_pdf.html",
-            {
-                "job": job, "migration": job.migration, "site": job.site,
-                "pages": mark_safe("".join(sections)),  # noqa: S308 (rendered by templates)
-                "count": len(endpoints), "generated_at": timezone.now(),
-            },
-        )  # fmt: skip
+        html = checklist_html(job.migration, job.site, sections, job=job)
         pdf = pdf_render.render_pdf(html)
         scope = job.site.name if job.site else job.migration.name
         name = f"preflight-{job.pk}.pdf"

@@ -69,8 +69,8 @@ class EndpointPreflight(OrgMixin, DetailView):
         """The E911 location this endpoint's 911 calls carry (e911.selectors.coverage)."""
         from e911.selectors import coverage
 
-        for row in coverage(endpoint.migration).rows:
-            if row.endpoint.pk == endpoint.pk:
+        for row in coverage(endpoint.migration, load="missing").rows:
+            if row.endpoint_id == endpoint.pk:
                 return row
         return None
 

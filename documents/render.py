@@ -36,6 +36,7 @@ import math
 import mimetypes
 import os
 import re
+import resource
 import selectors
 import signal
 import struct
@@ -143,6 +144,11 @@ class RenderedPDF:
     pages: int
     fetch_log: FetchLog
     seconds: float
+    # The rendering child's memory: resident at its start (a copy of this process) and
+    # at its peak, in KiB (Linux; 0 where unknown). Their difference is what the layout
+    # of this document needed (docs/performance.md).
+    start_rss_kib: int = 0
+    peak_rss_kib: int = 0
 
 
 # --- URLs ---------------------------------------------------------------------------
@@ -430,7 +436,11 @@ def render(
         log = fetch_log
     if not header.get("ok"):
         raise RenderFailed(f"PDF rendering failed: {header.get('error', 'unknown error')}")
-    return RenderedPDF(pdf=pdf, pages=int(header.get("pages", 0)), fetch_log=log, seconds=seconds)
+    return RenderedPDF(
+        pdf=pdf, pages=int(header.get("pages", 0)), fetch_log=log, seconds=seconds,
+        start_rss_kib=int(header.get("start_rss_kib", 0)),
+        peak_rss_kib=int(header.get("peak_rss_kib", 0)),
+    )  # fmt: skip
 
 
 def render_pdf(
@@ -492,13 +502,25 @@ def _child_payload(job) -> bytes:
     JSON rather than pickle: the parent must not unpickle what a process that has just
     chewed on hostile input sends it."""
     pdf = b""
+    start_rss_kib = _resident_kib()
     try:
         pdf, pages, log = job()
         header = {"ok": True, "pages": pages, "fetch_log": log.to_dict()}
     except Exception as error:  # reported to the parent, which raises
         header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
+    header["start_rss_kib"] = start_rss_kib
+    header["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     encoded = json.dumps(header).encode()
     return _HEADER.pack(len(encoded)) + encoded + pdf
+
+
+def _resident_kib() -> int:
+    """This process's resident memory now, in KiB (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _write_all(fd: int, data: bytes) -> None:

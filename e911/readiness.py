@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from porting.models import PortOrder
 
 from .models import RemoteWorker
-from .selectors import coverage, registration_gaps
+from .selectors import coverage, registration_gaps_by_order
 
 
 @dataclass
@@ -75,10 +75,16 @@ class Readiness:
         }
 
 
-def _listed(things, limit=6) -> str:
+LISTED = 6  # things named in an item's detail before "(+N more)"
+
+
+def _listed(things, limit=LISTED, *, total=None) -> str:
+    """The first `limit` things and how many more (of `total`, when the caller only
+    loaded the first few)."""
     things = list(things)
+    total = len(things) if total is None else total
     shown = "; ".join(str(t).rstrip(".") for t in things[:limit])
-    return shown + (f" (+{len(things) - limit} more)" if len(things) > limit else "")
+    return shown + (f" (+{total - limit} more)" if total > limit else "")
 
 
 def _coverage_items(report) -> list[ReadinessItem]:
@@ -113,26 +119,23 @@ def _remote_worker_items(migration) -> list[ReadinessItem]:
 
 
 def _registration_items(migration) -> list[ReadinessItem]:
-    items = []
-    orders = (
+    orders = list(
         PortOrder.objects.filter(migration=migration)
         .exclude(state__in=[PortOrder.State.CANCELLED])
-        .prefetch_related("numbers")
         .select_related("carrier_account")
         .order_by("pk")
     )
-    all_numbers = [(order, n) for order in orders for n in order.numbers.all()]
-    gaps = dict(
-        (n.pk, why) for n, why in registration_gaps(n for _order, n in all_numbers)
-    )  # one query for every order's numbers
+    gaps = registration_gaps_by_order([o.pk for o in orders], limit=LISTED)
+    items = []
     for order in orders:
-        missing = [(n, gaps[n.pk]) for n in order.numbers.all() if n.pk in gaps]
+        count, shown = gaps.get(order.pk, (0, []))
         items.append(
             ReadinessItem(
                 "Registrations", f"registrations:{order.pk}",
                 f"Order #{order.pk} ({order.carrier_account.carrier_name}): E911 registered at "
                 "the winning carrier for every number",
-                ok=not missing, detail=_listed(f"{n.display}: {why}" for n, why in missing),
+                ok=not count,
+                detail=_listed((f"{n.display}: {why}" for n, why in shown), total=count),
             )
         )  # fmt: skip
     return items
@@ -176,7 +179,7 @@ def _compliance_items(migration) -> list[ReadinessItem]:
 
 
 def readiness(migration) -> Readiness:
-    report = coverage(migration)
+    report = coverage(migration, load="missing")  # counts, and the rows it names
     result = Readiness(migration=migration, coverage=report)
     result.items += _coverage_items(report)
     result.items += _remote_worker_items(migration)

@@ -13,13 +13,20 @@ NINE_ONE_ONE_CAPABLE = frozenset(
 )
 
 
+# The endpoint fields a coverage row's readers use (its label, link, kind and site).
+COVERAGE_FIELDS = ("id", "organization", "migration", "site", "kind", "extension",
+                   "display_name", "is_remote_worker", "mac_address")  # fmt: skip
+
+
 @dataclass
 class EndpointCoverage:
-    endpoint: object
+    endpoint: object  # the Endpoint; None when coverage(load="missing") and covered
     location: DispatchableLocation | None
     source: str  # "own" | "site default" | "home" | "exempt" | ""
     covered: bool
     problem: str = ""
+    endpoint_id: int = 0
+    site: object = None
 
 
 @dataclass
@@ -52,14 +59,23 @@ def _location_problem(location: DispatchableLocation | None, what: str) -> str:
     return ""
 
 
-def coverage(migration) -> CoverageReport:
+def coverage(migration, *, load: str = "all") -> CoverageReport:
     """Every endpoint of the migration and the location its 911 calls carry, in a fixed
     number of queries. Office endpoints use their own location, else their site's
     default; an endpoint used by a remote worker needs that worker's confirmed home (the
-    office address never counts for it); non-dialing fax/paging lines are exempt."""
-    endpoints = list(
-        migration.endpoints.select_related("site").order_by("site__name", "extension", "pk")
+    office address never counts for it); non-dialing fax/paging lines are exempt.
+
+    The rule reads three columns per endpoint. `load="all"` also attaches each row's
+    Endpoint (the E911 page lists them all); `load="missing"` only those of the rows not
+    covered, which is all the readiness report, the dashboard and port day name: a
+    5,000-seat migration then builds a handful of objects, not 5,000
+    (docs/performance.md). The SIP password is never loaded."""
+    if load not in ("all", "missing"):
+        raise ValueError(f"load must be 'all' or 'missing', not {load!r}")
+    seats = migration.endpoints.order_by("site__name", "extension", "pk").values_list(
+        "pk", "site_id", "is_remote_worker"
     )
+    sites = {site.pk: site for site in migration.sites.all()}
     assignments = {
         a.endpoint_id: a
         for a in EndpointE911.objects.filter(endpoint__migration=migration).select_related(
@@ -72,7 +88,7 @@ def coverage(migration) -> CoverageReport:
             migration=migration, is_site_default=True, is_current=True
         )
     }
-    workers = list(RemoteWorker.objects.filter(migration=migration).prefetch_related("endpoints"))
+    workers = {w.pk: w for w in RemoteWorker.objects.filter(migration=migration)}
     homes = {
         loc.remote_worker_id: loc
         for loc in DispatchableLocation.objects.filter(
@@ -80,44 +96,45 @@ def coverage(migration) -> CoverageReport:
         )
     }
     worker_of = {}
-    for worker in workers:
-        for endpoint in worker.endpoints.all():
-            worker_of.setdefault(endpoint.pk, worker)
+    links = RemoteWorker.endpoints.through.objects.filter(remoteworker__migration=migration)
+    pairs = links.order_by("pk").values_list("endpoint_id", "remoteworker_id")
+    for endpoint_id, worker_id in pairs:
+        worker_of.setdefault(endpoint_id, workers[worker_id])
 
     rows = []
-    for endpoint in endpoints:
-        assignment = assignments.get(endpoint.pk)
-        worker = worker_of.get(endpoint.pk)
+    for pk, site_id, is_remote_worker in seats:
+        assignment = assignments.get(pk)
+        worker = worker_of.get(pk)
         if assignment is not None and assignment.non_dialing:
-            rows.append(EndpointCoverage(endpoint, None, "exempt", True, assignment.exempt_reason))
-            continue
-        if worker is not None or endpoint.is_remote_worker:
+            row = EndpointCoverage(None, None, "exempt", True, assignment.exempt_reason)
+        elif worker is not None or is_remote_worker:
             if worker is None:
                 problem = "Used from home, but no remote worker is linked to it."
-                row = EndpointCoverage(endpoint, None, "home", False, problem)
+                row = EndpointCoverage(None, None, "home", False, problem)
             else:
                 home = homes.get(worker.pk)
                 problem = _location_problem(home, f"home location for {worker.name}")
                 if not problem and worker.confirmed_at is None:
                     problem = f"{worker.name} has not confirmed the home location."
-                row = EndpointCoverage(endpoint, home, "home", not problem, problem)
-            rows.append(row)
-            continue
-        if assignment is not None and assignment.location is not None:
-            location, source, what = assignment.location, "own", "location of its own"
+                row = EndpointCoverage(None, home, "home", not problem, problem)
         else:
-            location, source, what = (
-                defaults.get(endpoint.site_id),
-                "site default",
-                ("default location at the site"),
-            )
-        problem = _location_problem(location, what)
-        rows.append(EndpointCoverage(endpoint, location, source, not problem, problem))
+            if assignment is not None and assignment.location is not None:
+                location, source, what = assignment.location, "own", "location of its own"
+            else:
+                location, source = defaults.get(site_id), "site default"
+                what = "default location at the site"
+            problem = _location_problem(location, what)
+            row = EndpointCoverage(None, location, source, not problem, problem)
+        row.endpoint_id, row.site = pk, sites[site_id]
+        rows.append(row)
+    if load == "all":
+        _attach_endpoints(migration, rows, every=True)
+    else:
+        _attach_endpoints(migration, [r for r in rows if not r.covered], every=False)
 
     report = CoverageReport(rows=rows)
     for row in rows:
-        site = row.endpoint.site
-        entry = report.by_site.setdefault(site, {"covered": 0, "total": 0, "missing": []})
+        entry = report.by_site.setdefault(row.site, {"covered": 0, "total": 0, "missing": []})
         if row.source == "exempt":
             continue
         entry["total"] += 1
@@ -126,6 +143,34 @@ def coverage(migration) -> CoverageReport:
         else:
             entry["missing"].append(row)
     return report
+
+
+def _attach_endpoints(migration, rows, *, every: bool):
+    """Each row's Endpoint (only the fields a row's readers use), sharing the Site and
+    Organization objects already loaded."""
+    if not rows:
+        return
+    queryset = migration.endpoints.only(*COVERAGE_FIELDS)
+    if not every:
+        queryset = queryset.filter(pk__in=[row.endpoint_id for row in rows])
+    by_pk = {e.pk: e for e in queryset}
+    organization = migration.organization
+    for row in rows:
+        endpoint = by_pk[row.endpoint_id]
+        endpoint.site = row.site
+        endpoint.organization = row.site.organization = organization
+        row.endpoint = endpoint
+
+
+def _gap(registration) -> str | None:
+    """Why a number with this registration (or None) is not registered, or None."""
+    if registration is None:
+        return "not registered at the winning carrier"
+    if registration.status != Registration.Status.ACTIVE:
+        why = registration.get_status_display().lower()
+        detail = f": {registration.message}" if registration.message else ""
+        return f"registration {why}{detail}"
+    return None
 
 
 def registration_gaps(numbers) -> list[tuple[object, str]]:
@@ -137,14 +182,48 @@ def registration_gaps(numbers) -> list[tuple[object, str]]:
     }
     gaps = []
     for number in numbers:
-        registration = registrations.get(number.pk)
-        if registration is None:
-            gaps.append((number, "not registered at the winning carrier"))
-        elif registration.status != Registration.Status.ACTIVE:
-            why = registration.get_status_display().lower()
-            detail = f": {registration.message}" if registration.message else ""
-            gaps.append((number, f"registration {why}{detail}"))
+        why = _gap(registrations.get(number.pk))
+        if why:
+            gaps.append((number, why))
     return gaps
+
+
+def registration_gaps_by_order(order_ids, *, limit: int) -> dict[int, tuple[int, list]]:
+    """order id -> (how many of its numbers lack an active registration, the first
+    `limit` of them as (number, why)), counted and ranked by the database: two queries
+    whatever the number of orders and numbers. Orders without a gap are left out."""
+    from django.db.models import Count, F, Window
+    from django.db.models.functions import RowNumber
+
+    from porting.models import PortOrder
+
+    gaps = PortOrder.numbers.through.objects.filter(portorder_id__in=list(order_ids)).exclude(
+        phonenumber__e911_registration__status=Registration.Status.ACTIVE
+    )
+    counts = dict(
+        gaps.order_by()
+        .values_list("portorder_id")
+        .annotate(n=Count("pk"))
+        .values_list("portorder_id", "n")
+    )
+    if not counts:
+        return {}
+    shown = {order_id: [] for order_id in counts}
+    ranked = (
+        gaps.select_related("phonenumber__e911_registration")
+        .annotate(rank=Window(RowNumber(), partition_by=F("portorder_id"),
+                              order_by=F("phonenumber__number").asc()))
+        .filter(rank__lte=limit)
+        .order_by("portorder_id", "rank")
+    )  # fmt: skip
+    for link in ranked:
+        number = link.phonenumber
+        try:
+            registration = number.e911_registration
+        except Registration.DoesNotExist:
+            registration = None
+        shown[link.portorder_id].append((number, _gap(registration)))
+    return {order_id: (n, shown[order_id]) for order_id, n in counts.items()}
 
 
 def port_day_e911_refusal(order) -> str | None:
@@ -154,9 +233,9 @@ def port_day_e911_refusal(order) -> str | None:
     problems = [f"{n.display}: {why}" for n, why in registration_gaps(numbers)]
     endpoint_ids = {n.endpoint_id for n in numbers if n.endpoint_id}
     if endpoint_ids:
-        report = coverage(order.migration)
+        report = coverage(order.migration, load="missing")
         for row in report.rows:
-            if row.endpoint.pk in endpoint_ids and not row.covered:
+            if row.endpoint_id in endpoint_ids and not row.covered:
                 problems.append(f"{row.endpoint}: {row.problem}")
     if not problems:
         return None

@@ -180,10 +180,17 @@ def test_summary_counts_by_status_and_lists_not_passed(world_a, tech_a):
     )
     with CaptureQueriesContext(connection) as queries:
         summary = pf.preflight_summary(migration)
-    assert len(queries) == 1
+    assert len(queries) == 2  # the counts (by the database), then the endpoints not passed
     assert summary.counts == {"not_started": 1, "in_progress": 0, "passed": 1, "failed": 1}
     assert {e.pk for e in summary.not_passed} == {failed.pk, untouched.pk}
+    assert summary.not_passed_count == 2
     assert not summary.all_passed
+    # The dashboard wants the counts only; go/no-go names the first few.
+    with CaptureQueriesContext(connection) as queries:
+        counts_only = pf.preflight_summary(migration, limit=0)
+    assert len(queries) == 1
+    assert (counts_only.not_passed, counts_only.not_passed_count) == ([], 2)
+    assert len(pf.preflight_summary(migration, limit=1).not_passed) == 1
 
 
 @pytest.mark.django_db
