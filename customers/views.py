@@ -1,3 +1,6 @@
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.urls import reverse
 
 from tenancy.views_crud import (
@@ -97,6 +100,24 @@ class MigrationDetail(MigrationViews, OrgDetailView):
             return [self.panel_template]
         return super().get_template_names()
 
+    def get(self, request, *args, **kwargs):
+        """The htmx panel is cached per migration for DASHBOARD_CACHE_SECONDS under the
+        organization's data version, so any change made meanwhile is shown at once
+        (tenancy/freshness.py; docs/cutover-dashboard.md). Access is checked first."""
+        if not (self.wants_panel() and getattr(request, "htmx", False)):
+            return super().get(request, *args, **kwargs)
+        self.object = self.get_object()
+        key = panel_cache_key(self.object)
+        if key is not None:
+            html = cache.get(key)
+            if html is not None:
+                return HttpResponse(html)
+        response = self.render_to_response(self.get_context_data(object=self.object))
+        response.render()
+        if key is not None and response.status_code == 200:
+            cache.set(key, response.content.decode(), settings.DASHBOARD_CACHE_SECONDS)
+        return response
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.wants_panel():
@@ -110,6 +131,19 @@ class MigrationDetail(MigrationViews, OrgDetailView):
                 return context
         context["dashboard"] = migration_dashboard(self.object)
         return context
+
+
+def panel_cache_key(migration) -> str | None:
+    """None when the panel is not to be cached (turned off, or no cache answers)."""
+    from tenancy import freshness
+
+    if settings.DASHBOARD_CACHE_SECONDS <= 0:
+        return None
+    data_version = freshness.version(migration.organization_id)
+    if data_version < 0:
+        return None
+    # The UUID, not the pk: a key can outlive a test database whose pks start over.
+    return f"dashboard-panel:{migration.uuid}:{data_version}"
 
 
 def go_page_url(org_slug, migration_uuid):

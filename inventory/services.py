@@ -25,6 +25,7 @@ from porting.models import PhoneNumber
 from porting.numbers import e164, parse_nanp
 from sites.models import Endpoint, Site
 from sites.validators import normalize_mac, valid_timezones, validate_extension
+from tenancy import freshness
 from tenancy.history import bulk_create_with_reason
 from tenancy.models import DEFAULT_WRITE_ROLES, Membership
 
@@ -748,6 +749,8 @@ def import_inventory(
             if not report.ok or dry_run:
                 return report
             _write(validator, by=by, reason=reason or DEFAULT_REASON, report=report)
+            # Bulk inserts send no post_save: cached pages must still see the new rows.
+            freshness.bump_after_change(organization.pk)
     except IntegrityError:
         # A concurrent change (another import, an edit) took a MAC or number between the
         # checks and the insert. Nothing was written.

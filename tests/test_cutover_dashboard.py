@@ -2,6 +2,7 @@
 zone, and a constant number of queries whatever the migration's size, as
 tests/test_query_counts.py checks for the other pages."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
@@ -68,7 +69,9 @@ def _without_go(monkeypatch):
     monkeypatch.setattr("cutover.dashboard._go_module", lambda: None)
 
 
-def test_dashboard_panel_runs_constant_queries(client, pm_a, world_a, org_a, monkeypatch):
+def test_dashboard_panel_runs_constant_queries(client, pm_a, world_a, org_a, monkeypatch,
+                                               settings):  # fmt: skip
+    settings.DASHBOARD_CACHE_SECONDS = 0  # the computation's queries, not the cache's
     _without_go(monkeypatch)
     login(client, pm_a)
     migration, site = world_a["migration"], world_a["site"]
@@ -104,7 +107,8 @@ def test_full_page_with_the_panel_runs_constant_queries(client, pm_a, world_a, o
     assert len(ctx.captured_queries) == small
 
 
-def test_with_cutover_go_the_panel_stays_constant(client, pm_a, world_a, org_a):
+def test_with_cutover_go_the_panel_stays_constant(client, pm_a, world_a, org_a, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 0  # the computation's queries, not the cache's
     login(client, pm_a)
     migration, site = world_a["migration"], world_a["site"]
     url = _panel_url(org_a, migration)
@@ -181,3 +185,67 @@ def test_empty_migration(client, pm_a, org_a):
     migration = f.MigrationFactory(customer=f.CustomerFactory(organization=org_a))
     body = client.get(_panel_url(org_a, migration), **HX).content.decode()
     assert "No waves yet" in body and "No port orders yet" in body and "Nothing is overdue" in body
+
+
+# -- the panel's cache (docs/cutover-dashboard.md#caching) ---------------------------------
+
+
+def _stat(body, testid):
+    match = re.search(rf'data-testid="{testid}">\s*<div[^>]*>([^<]*)<', body)
+    assert match, body
+    return match.group(1).strip()
+
+
+def test_the_panel_is_cached_and_any_change_shows_at_once(client, pm_a, tech_a, world_a, org_a):
+    from cutover.preflight import record_preflight
+
+    login(client, pm_a)
+    migration = world_a["migration"]
+    url = _panel_url(org_a, migration)
+    first, response = _count_panel(client, url)
+    assert _stat(response.content.decode(), "dash-preflight") == "0/1"
+    hit, again = _count_panel(client, url)
+    assert again.content == response.content
+    assert hit < first and hit <= 4  # session, user, membership, migration: no computation
+    # A change through the services (signals) drops the cached panel at once.
+    checks = {code: {"ok": True, "note": ""} for code in ("mac", "registration", "firmware",
+                                                          "e911", "poe", "voicemail")}  # fmt: skip
+    calls = [{"line": f"+1214555{i:04d}", "result": "pass"} for i in range(3)]
+    record_preflight(world_a["endpoint"], by=tech_a, checks=checks, test_calls=calls, sign=True)
+    _count, after = _count_panel(client, url)
+    assert _stat(after.content.decode(), "dash-preflight") == "1/1"
+
+
+def test_an_inventory_import_drops_the_cached_panel(client, pm_a, world_a, org_a):
+    """Bulk inserts send no signals: the import bumps the organization's version itself."""
+    from inventory.services import import_inventory
+
+    login(client, pm_a)
+    migration = world_a["migration"]
+    url = _panel_url(org_a, migration)
+    body = client.get(url, **HX).content.decode()
+    assert _stat(body, "dash-preflight") == "0/1"
+    report = import_inventory(
+        migration, by=pm_a,
+        endpoints="site,extension\nDallas HQ,7001\nDallas HQ,7002\n",
+    )  # fmt: skip
+    assert report.ok, report.summary()
+    assert _stat(client.get(url, **HX).content.decode(), "dash-preflight") == "0/3"
+
+
+def test_a_cached_panel_is_never_served_across_organizations(client, pm_a, pm_b, world_a,
+                                                             org_a):  # fmt: skip
+    login(client, pm_a)
+    url = _panel_url(org_a, world_a["migration"])
+    assert client.get(url, **HX).status_code == 200  # now cached
+    login(client, pm_b)
+    assert client.get(url, **HX).status_code == 404
+
+
+def test_zero_seconds_turns_the_cache_off(client, pm_a, world_a, org_a, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    login(client, pm_a)
+    url = _panel_url(org_a, world_a["migration"])
+    first, _ = _count_panel(client, url)
+    second, _ = _count_panel(client, url)
+    assert second == first

@@ -164,6 +164,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Minutes after a cutover step fell due before it is escalated to the migration's owner.
 STEP_ESCALATE_AFTER_MINUTES = env.int("STEP_ESCALATE_AFTER_MINUTES", default=30)
+# The migration page's cutover panel is cached this long (0: never), and dropped at once
+# by any change in the organization (tenancy/freshness.py, docs/cutover-dashboard.md).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=10)
 
 # Secrets at rest (SIP passwords, later carrier PINs) are Fernet-encrypted. The first key
 # encrypts; all keys decrypt, so keys can be rotated. Without FIELD_ENCRYPTION_KEYS a key
