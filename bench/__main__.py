@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.bench"
     media = tempfile.TemporaryDirectory(prefix="bench-media-")
     os.environ["MEDIA_ROOT"] = media.name
     import django

@@ -63,7 +63,7 @@ FULL = Scale(
     load_seconds=10,
     load_connections=8,
     scheduler_steps=10_000,
-    scheduler_baseline_steps=10_000,
+    scheduler_baseline_steps=1_000,
     seal_loas=5,
 )
 

@@ -19,12 +19,12 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tenancy.history import save_with_history
+from tenancy import freshness
 
 from .models import Step
 from .steps import display_zones, local_due
@@ -36,17 +36,27 @@ BATCH = 200
 
 def _claim(filters, update, now, reason):
     """Lock a batch of matching steps (skipping rows another worker holds), apply
-    `update`, and return their ids. Runs inside the caller's transaction."""
+    `update`, and return their ids. Runs inside the caller's transaction.
+
+    One UPDATE and one history INSERT per batch, not a save() per step: every claimed
+    step takes the same values, and its history row says why (docs/performance.md)."""
     steps = list(
         Step.objects.select_for_update(skip_locked=True)
         .filter(**filters)
         .order_by("due_at", "pk")[:BATCH]
     )
+    if not steps:
+        return []
+    ids = [s.pk for s in steps]
+    Step.objects.filter(pk__in=ids).update(**update)
     for step in steps:
         for name, value in update.items():
             setattr(step, name, value)
-        save_with_history(step, reason=reason, update_fields=list(update))
-    return [s.pk for s in steps]
+    Step.history.bulk_history_create(steps, update=True, default_change_reason=reason,
+                                     default_date=now)  # fmt: skip
+    for organization_id in {s.organization_id for s in steps}:  # update() sends no signal
+        freshness.bump_after_change(organization_id)
+    return ids
 
 
 def _steps_url(step) -> str:
@@ -55,49 +65,71 @@ def _steps_url(step) -> str:
     return (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/") + path
 
 
+def _message(step, kind, zone) -> EmailMessage | None:
+    migration = step.plan.migration
+    if kind == "due":
+        person = step.owner or migration.owner
+        subject = f"[Cutover step due] {migration.name}: {step.title}"
+    else:
+        person = migration.owner
+        subject = f"[Cutover step overdue] {migration.name}: {step.title}"
+    if person is None or not person.email:
+        logger.warning("cutover step %s: nobody to email (%s)", step.pk, kind)
+        return None
+    lines = [
+        f"Step #{step.pk}: {step.title}",
+        f"Due {local_due(step, zone)} ({step.due_at:%Y-%m-%d %H:%M} UTC).",
+    ]
+    if step.port_order_id:
+        lines.append(f"Port order #{step.port_order_id}.")
+    if kind == "overdue":
+        minutes = settings.STEP_ESCALATE_AFTER_MINUTES
+        owner = step.owner.get_full_name() or step.owner.username if step.owner else "nobody"
+        lines.append(
+            f"Still not done {minutes} minutes after it was due (owner: {owner}). "
+            "Check it is in hand, or skip it with the reason."
+        )
+    lines.append(f"Mark it done or skipped: {_steps_url(step)}")
+    return EmailMessage(subject=subject, body="\n".join(lines) + "\n",
+                        from_email=settings.DEFAULT_FROM_EMAIL, to=[person.email])  # fmt: skip
+
+
 def _send(ids, kind):
-    """Email each claimed step (after the claim committed). One failed email is logged
-    and does not stop the others; it is not retried (at most once)."""
+    """Email each claimed step (after the claim committed), over one mail-server
+    connection per batch rather than one per email (docs/performance.md). One failed
+    email is logged and does not stop the others; it is not retried (at most once)."""
     steps = list(
         Step.objects.filter(pk__in=ids).select_related(
             "organization", "owner", "site", "port_order", "plan__migration__owner"
         )
     )
-    for step in steps:
-        migration = step.plan.migration
-        if kind == "due":
-            person = step.owner or migration.owner
-            subject = f"[Cutover step due] {migration.name}: {step.title}"
-        else:
-            person = migration.owner
-            minutes = settings.STEP_ESCALATE_AFTER_MINUTES
-            subject = f"[Cutover step overdue] {migration.name}: {step.title}"
-        if person is None or not person.email:
-            logger.warning("cutover step %s: nobody to email (%s)", step.pk, kind)
-            continue
-        zone = display_zones([step], migration)[step.pk]
-        lines = [
-            f"Step #{step.pk}: {step.title}",
-            f"Due {local_due(step, zone)} ({step.due_at:%Y-%m-%d %H:%M} UTC).",
-        ]
-        if step.port_order_id:
-            lines.append(f"Port order #{step.port_order_id}.")
-        if kind == "overdue":
-            owner = step.owner.get_full_name() or step.owner.username if step.owner else "nobody"
-            lines.append(
-                f"Still not done {minutes} minutes after it was due (owner: {owner}). "
-                "Check it is in hand, or skip it with the reason."
-            )
-        lines.append(f"Mark it done or skipped: {_steps_url(step)}")
-        try:
-            send_mail(
-                subject=subject,
-                message="\n".join(lines) + "\n",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[person.email],
-            )
-        except Exception:  # the claim stands: never sent twice, logged for a person
-            logger.exception("cutover step %s: the %s email could not be sent", step.pk, kind)
+    zones = {}
+    for migration_id in {step.plan.migration_id for step in steps}:  # 2 queries each
+        mine = [step for step in steps if step.plan.migration_id == migration_id]
+        zones.update(display_zones(mine, mine[0].plan.migration))
+    messages = [(step.pk, _message(step, kind, zones[step.pk])) for step in steps]
+    connection = get_connection()
+    _open(connection)  # opened here, the backend keeps it open between messages
+    try:
+        for pk, message in messages:
+            if message is None:
+                continue
+            message.connection = connection
+            try:
+                message.send()
+            except Exception:  # the claim stands: never sent twice, logged for a person
+                logger.exception("cutover step %s: the %s email could not be sent", pk, kind)
+                connection.close()
+                _open(connection)  # a fresh connection for the rest
+    finally:
+        connection.close()
+
+
+def _open(connection):
+    try:
+        connection.open()
+    except Exception:  # each message then tries (and logs) on its own
+        logger.exception("cutover steps: the mail server does not answer")
 
 
 def _claim_all(where, changes, now, reason, kind) -> int:

@@ -234,6 +234,9 @@ def test_beat_task_claims_each_due_step_once(
     assert "2026-11-28 00:00 CST" in mail.body
     step = _by_code(order)["platform_ready"]
     assert step.status == "due" and step.notified_due_at == now
+    claimed = step.history.first()  # the batch claim writes each step's history row
+    assert (claimed.status, claimed.history_type) == ("due", "~")
+    assert claimed.history_change_reason == "due: owner notified"
     # Later: the next ones fall due, each once.
     later = FOC + 16 * M
     with django_capture_on_commit_callbacks(execute=True):
@@ -275,12 +278,13 @@ def test_escalation_once(order, pm_a, owner_a, mailoutbox, settings,
 def test_no_email_when_the_claim_rolls_back(order, pm_a, mailoutbox, monkeypatch):
     """Emails go out on commit: a failing claim sends nothing and the step stays pending."""
     svc.generate_steps(order, by=pm_a)
-    from cutover import tasks
+    from simple_history.manager import HistoryManager
 
     def boom(*args, **kwargs):
         raise RuntimeError("crash")
 
-    monkeypatch.setattr(tasks, "save_with_history", boom)
+    # The claim's history rows fail after its UPDATE: the whole batch rolls back.
+    monkeypatch.setattr(HistoryManager, "bulk_history_create", boom)
     with pytest.raises(RuntimeError):
         run_due_steps((FOC + M).isoformat())
     assert mailoutbox == []
