@@ -15,13 +15,15 @@ STAMP := $(VENV)/.installed-pyproject
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo demo-dirs demo-db demo-data test lint check-migrations check-deploy pytest
+.PHONY: help venv demo demo-dirs demo-db demo-data test lint check-migrations check-deploy pytest \
+	bench bench-tools
 
 help:
 	@echo "make demo   set up .venv and SQLite, load demo data, run web + Celery worker + beat"
 	@echo "            on http://127.0.0.1:$(PORT)/ (PORT=... to change; DATABASE_URL / REDIS_URL"
 	@echo "            switch to PostgreSQL / Redis)"
 	@echo "make test   ruff, migrations check, deploy check with production settings, pytest"
+	@echo "make bench  the benchmarks on PostgreSQL and Redis (docs/performance.md; about 8 min)"
 
 venv:
 	@if [ ! -x "$(PY)" ]; then
@@ -99,3 +101,23 @@ pytest: venv
 	"$(PY)" -m pytest $(PYTEST_ARGS)
 
 test: lint check-migrations check-deploy pytest
+
+# Benchmarks (docs/performance.md). Not part of `make test` (tests/test_bench_smoke.py runs
+# each case at a tiny size there). PostgreSQL and Redis are required; the defaults are the
+# local servers, and the run uses a database of its own (test_<name>), dropped at the end.
+BENCH_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/voipmigrate_bench)
+BENCH_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/1)
+BENCH_ARGS ?=
+
+# wrk (the load generator of the throughput case) from Debian's packages.
+bench-tools:
+	@if ! command -v wrk >/dev/null; then
+	  echo "==> Installing Debian's wrk"
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+	fi
+
+bench: venv bench-tools
+	@DATABASE_URL="$(BENCH_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" \
+	  "$(PY)" -m bench $(BENCH_ARGS)

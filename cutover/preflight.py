@@ -249,6 +249,18 @@ def checklist_page(endpoint, coverage_row, base_url: str) -> ChecklistPage:
 
 
 PAGE_TEMPLATE = "cutover/preflight_pdf_page.html"
+# The render's time limit grows with the document: PDF_RENDER_TIMEOUT_SECONDS plus this
+# much per page (a page takes about 0.15 s here: docs/performance.md), so that a whole
+# migration's checklists are not killed at the single-document limit.
+SECONDS_PER_PAGE = 1.0
+
+
+def checklist_timeout(pages: int) -> float:
+    from django.conf import settings
+
+    return float(settings.PDF_RENDER_TIMEOUT_SECONDS) + SECONDS_PER_PAGE * pages
+
+
 DOCUMENT_TEMPLATE = "cutover/preflight_pdf.html"
 
 

@@ -38,7 +38,12 @@ def render_checklists(job_id: int, base_url: str | None = None) -> str:
     from esign.services import portal_base_url
 
     from .models import ChecklistJob
-    from .preflight import checklist_endpoints, checklist_html, checklist_sections
+    from .preflight import (
+        checklist_endpoints,
+        checklist_html,
+        checklist_sections,
+        checklist_timeout,
+    )
 
     job = (
         ChecklistJob.objects.select_related("migration__customer", "site", "organization")
@@ -70,7 +75,7 @@ def render_checklists(job_id: int, base_url: str | None = None) -> str:
             message=f"Rendering the PDF ({len(endpoints)} page(s), one pass)…",
         )  # fmt: skip
         html = checklist_html(job.migration, job.site, sections, job=job)
-        pdf = pdf_render.render_pdf(html)
+        pdf = pdf_render.render_pdf(html, timeout_seconds=checklist_timeout(len(endpoints)))
         scope = job.site.name if job.site else job.migration.name
         name = f"preflight-{job.pk}.pdf"
         job.pdf.save(name, ContentFile(pdf), save=False)

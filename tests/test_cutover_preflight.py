@@ -8,6 +8,7 @@ from unittest import mock
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
@@ -275,6 +276,10 @@ def test_job_renders_all_endpoints_in_one_pass_and_never_the_sip_password(
         assert render_checklists(job.pk, base) == "done"
     assert spy.call_count == 1  # one WeasyPrint pass for all three pages
     html = spy.call_args.args[0]
+    # The time limit grows with the pages: 500 endpoints must not die at the 30 s limit.
+    assert spy.call_args.kwargs["timeout_seconds"] == pytest.approx(
+        settings.PDF_RENDER_TIMEOUT_SECONDS + 3 * pf.SECONDS_PER_PAGE
+    )
     assert html.count('<section class="document"') == 3
 
     job.refresh_from_db()

@@ -15,7 +15,12 @@ def _mib(kib: int) -> str:
 
 
 def run(scale, fixtures) -> list[Result]:
-    from cutover.preflight import checklist_endpoints, checklist_html, checklist_sections
+    from cutover.preflight import (
+        checklist_endpoints,
+        checklist_html,
+        checklist_sections,
+        checklist_timeout,
+    )
 
     migration, _owner = fixtures.migration(scale.checklist_endpoints)
     base_url = "https://voip.example"
@@ -23,7 +28,10 @@ def run(scale, fixtures) -> list[Result]:
     sections = checklist_sections(migration, endpoints, base_url)
 
     with stopwatch() as one_elapsed:
-        one = render(checklist_html(migration, None, sections))
+        one = render(
+            checklist_html(migration, None, sections),
+            timeout_seconds=checklist_timeout(len(sections)),
+        )
     one_seconds = one_elapsed()
 
     sample = sections[: scale.checklist_baseline_endpoints]

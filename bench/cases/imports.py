@@ -99,6 +99,8 @@ def run(scale, fixtures) -> list[Result]:
                 "naive_seconds": naive_seconds,
                 "rows": rows,
                 "naive_rows_timed": sample,
+                "created": created,
+                "history": history,
             },
         )
     ]
