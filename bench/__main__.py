@@ -10,6 +10,7 @@ import platform
 import sys
 import tempfile
 import time
+import warnings
 from datetime import UTC, datetime
 
 
@@ -42,6 +43,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.bench"
+    # Static files are not collected for a benchmark (pytest ignores the same warning).
+    warnings.filterwarnings("ignore", message="No directory at")
     media = tempfile.TemporaryDirectory(prefix="bench-media-")
     os.environ["MEDIA_ROOT"] = media.name
     import django
