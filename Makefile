@@ -23,7 +23,7 @@ help:
 	@echo "            on http://127.0.0.1:$(PORT)/ (PORT=... to change; DATABASE_URL / REDIS_URL"
 	@echo "            switch to PostgreSQL / Redis)"
 	@echo "make test   ruff, migrations check, deploy check with production settings, pytest"
-	@echo "make bench  the benchmarks on PostgreSQL and Redis (docs/performance.md; about 8 min)"
+	@echo "make bench  the benchmarks on PostgreSQL and Redis (docs/performance.md; about 6 min)"
 
 venv:
 	@if [ ! -x "$(PY)" ]; then
