@@ -15,6 +15,7 @@ computed from the data before the commit is not kept under the new version."""
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -38,8 +39,10 @@ def bump(organization_id) -> None:
     try:
         try:
             cache.incr(key)
-        except ValueError:  # not set yet (or evicted): any new value differs from a miss
-            cache.set(key, 1, timeout=None)
+        except ValueError:
+            # Not set yet, or evicted: start from the clock, so that the new version is
+            # none that a page still in the cache was stored under.
+            cache.set(key, time.time_ns(), timeout=None)
     except Exception:
         logger.exception("data version: the cache does not answer")
 

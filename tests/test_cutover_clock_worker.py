@@ -170,7 +170,7 @@ class Clock:
 
     def send_run(self):
         """A run_due_steps message through the broker (as beat sends it)."""
-        probe = Celery("probe", broker=self.url)
+        probe = Celery("probe", broker=self.url, set_as_current=False)
         try:
             probe.send_task("cutover.tasks.run_due_steps")
         finally:

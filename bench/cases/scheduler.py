@@ -88,7 +88,9 @@ def run(scale, fixtures) -> list[Result]:
     now = timezone.now()
     ids = due_steps(n, "clock", now - timedelta(seconds=30))
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    broker = Celery("bench", broker=settings.REDIS_URL)
+    # Not the current app: that would re-point every shared task of this process (and
+    # a test run) at this broker-only app.
+    broker = Celery("bench", broker=settings.REDIS_URL, set_as_current=False)
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp, MailSink() as sink:
         log = Path(tmp) / "worker.log"
         worker = _worker(queue, sink, log)
