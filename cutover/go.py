@@ -22,6 +22,7 @@ from porting.services import OWNER_PM, require_role
 from sites.models import Endpoint
 from tenancy.history import save_with_history
 from tenancy.models import Membership, Role
+from tenancy.text import listed
 
 from .models import GoNoGoDecision, NetworkAssessment, Preflight, RollbackStep, SignOff
 
@@ -37,12 +38,7 @@ LISTED = 4  # names shown in an item's detail before "(+N more)"
 
 
 def _listed(things, limit=LISTED, *, total=None) -> str:
-    """The first `limit` things and how many more (of `total`, when the caller only
-    loaded the first few)."""
-    things = list(things)
-    total = len(things) if total is None else total
-    more = f" (+{total - limit} more)" if total > limit else ""
-    return ", ".join(str(t) for t in things[:limit]) + more
+    return listed(things, limit, separator=", ", total=total)
 
 
 # -- computed items -----------------------------------------------------------------------

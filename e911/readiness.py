@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from porting.models import PortOrder
+from tenancy.text import listed
 
 from .models import RemoteWorker
 from .selectors import coverage, registration_gaps_by_order
@@ -79,12 +80,7 @@ LISTED = 6  # things named in an item's detail before "(+N more)"
 
 
 def _listed(things, limit=LISTED, *, total=None) -> str:
-    """The first `limit` things and how many more (of `total`, when the caller only
-    loaded the first few)."""
-    things = list(things)
-    total = len(things) if total is None else total
-    shown = "; ".join(str(t).rstrip(".") for t in things[:limit])
-    return shown + (f" (+{total - limit} more)" if total > limit else "")
+    return listed(things, limit, separator="; ", total=total)
 
 
 def _coverage_items(report) -> list[ReadinessItem]:

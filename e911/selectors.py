@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tenancy.text import listed
+
 from .models import DispatchableLocation, EndpointE911, Registration, RemoteWorker
 
 # What may dial 911. Fax, paging and "other" lines can be exempted as non-dialing.
@@ -239,6 +241,5 @@ def port_day_e911_refusal(order) -> str | None:
                 problems.append(f"{row.endpoint}: {row.problem}")
     if not problems:
         return None
-    more = f" (+{len(problems) - 4} more)" if len(problems) > 4 else ""
-    shown = "; ".join(p.rstrip(".") for p in problems[:4]) + more
+    shown = listed(problems, 4)
     return f"E911 is not ready for these numbers ({len(problems)}): {shown}."
