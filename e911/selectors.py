@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sites.models import Site
 from tenancy.text import listed
 
 from .models import DispatchableLocation, EndpointE911, Registration, RemoteWorker
@@ -74,10 +75,16 @@ def coverage(migration, *, load: str = "all") -> CoverageReport:
     (docs/performance.md). The SIP password is never loaded."""
     if load not in ("all", "missing"):
         raise ValueError(f"load must be 'all' or 'missing', not {load!r}")
-    seats = migration.endpoints.order_by("site__name", "extension", "pk").values_list(
-        "pk", "site_id", "is_remote_worker"
+    # Each read below may see a commit made after the one before it (READ COMMITTED):
+    # what a later read depends on is read after it, and a row that vanished in between
+    # is left out rather than looked up blindly.
+    seats = list(
+        migration.endpoints.order_by("site__name", "extension", "pk").values_list(
+            "pk", "site_id", "is_remote_worker"
+        )
     )
-    sites = {site.pk: site for site in migration.sites.all()}
+    # Sites after their endpoints: an endpoint's site cannot be deleted (PROTECT).
+    sites = {site.pk: site for site in Site.objects.filter(pk__in={s[1] for s in seats})}
     assignments = {
         a.endpoint_id: a
         for a in EndpointE911.objects.filter(endpoint__migration=migration).select_related(
@@ -90,18 +97,25 @@ def coverage(migration, *, load: str = "all") -> CoverageReport:
             migration=migration, is_site_default=True, is_current=True
         )
     }
-    workers = {w.pk: w for w in RemoteWorker.objects.filter(migration=migration)}
     homes = {
         loc.remote_worker_id: loc
         for loc in DispatchableLocation.objects.filter(
             migration=migration, remote_worker__isnull=False, is_current=True
         )
     }
-    worker_of = {}
+    # An endpoint linked to several workers is judged on the first by name (the
+    # workers' own ordering), as it always was.
     links = RemoteWorker.endpoints.through.objects.filter(remoteworker__migration=migration)
-    pairs = links.order_by("pk").values_list("endpoint_id", "remoteworker_id")
+    pairs = list(
+        links.order_by("remoteworker__name", "remoteworker_id", "pk").values_list(
+            "endpoint_id", "remoteworker_id"
+        )
+    )
+    workers = {w.pk: w for w in RemoteWorker.objects.filter(migration=migration)}
+    worker_of = {}
     for endpoint_id, worker_id in pairs:
-        worker_of.setdefault(endpoint_id, workers[worker_id])
+        if worker_id in workers:
+            worker_of.setdefault(endpoint_id, workers[worker_id])
 
     rows = []
     for pk, site_id, is_remote_worker in seats:
@@ -130,9 +144,11 @@ def coverage(migration, *, load: str = "all") -> CoverageReport:
         row.endpoint_id, row.site = pk, sites[site_id]
         rows.append(row)
     if load == "all":
-        _attach_endpoints(migration, rows, every=True)
+        gone = _attach_endpoints(migration, rows, every=True)
     else:
-        _attach_endpoints(migration, [r for r in rows if not r.covered], every=False)
+        gone = _attach_endpoints(migration, [r for r in rows if not r.covered], every=False)
+    if gone:
+        rows = [row for row in rows if row.endpoint_id not in gone]
 
     report = CoverageReport(rows=rows)
     for row in rows:
@@ -147,21 +163,27 @@ def coverage(migration, *, load: str = "all") -> CoverageReport:
     return report
 
 
-def _attach_endpoints(migration, rows, *, every: bool):
+def _attach_endpoints(migration, rows, *, every: bool) -> set[int]:
     """Each row's Endpoint (only the fields a row's readers use), sharing the Site and
-    Organization objects already loaded."""
+    Organization objects already loaded. Returns the ids of endpoints deleted since the
+    rule read them (their rows are dropped)."""
     if not rows:
-        return
+        return set()
     queryset = migration.endpoints.only(*COVERAGE_FIELDS)
     if not every:
         queryset = queryset.filter(pk__in=[row.endpoint_id for row in rows])
     by_pk = {e.pk: e for e in queryset}
     organization = migration.organization
+    gone = set()
     for row in rows:
-        endpoint = by_pk[row.endpoint_id]
+        endpoint = by_pk.get(row.endpoint_id)
+        if endpoint is None:
+            gone.add(row.endpoint_id)
+            continue
         endpoint.site = row.site
         endpoint.organization = row.site.organization = organization
         row.endpoint = endpoint
+    return gone
 
 
 def _gap(registration) -> str | None:

@@ -196,9 +196,11 @@ def _stat(body, testid):
     return match.group(1).strip()
 
 
-def test_the_panel_is_cached_and_any_change_shows_at_once(client, pm_a, tech_a, world_a, org_a):
+def test_the_panel_is_cached_and_any_change_shows_at_once(client, pm_a, tech_a, world_a, org_a,
+                                                          settings):  # fmt: skip
     from cutover.preflight import record_preflight
 
+    settings.DASHBOARD_CACHE_SECONDS = 10
     login(client, pm_a)
     migration = world_a["migration"]
     url = _panel_url(org_a, migration)
@@ -216,10 +218,11 @@ def test_the_panel_is_cached_and_any_change_shows_at_once(client, pm_a, tech_a, 
     assert _stat(after.content.decode(), "dash-preflight") == "1/1"
 
 
-def test_an_inventory_import_drops_the_cached_panel(client, pm_a, world_a, org_a):
+def test_an_inventory_import_drops_the_cached_panel(client, pm_a, world_a, org_a, settings):
     """Bulk inserts send no signals: the import bumps the organization's version itself."""
     from inventory.services import import_inventory
 
+    settings.DASHBOARD_CACHE_SECONDS = 10
     login(client, pm_a)
     migration = world_a["migration"]
     url = _panel_url(org_a, migration)
@@ -234,7 +237,8 @@ def test_an_inventory_import_drops_the_cached_panel(client, pm_a, world_a, org_a
 
 
 def test_a_cached_panel_is_never_served_across_organizations(client, pm_a, pm_b, world_a,
-                                                             org_a):  # fmt: skip
+                                                             org_a, settings):  # fmt: skip
+    settings.DASHBOARD_CACHE_SECONDS = 10
     login(client, pm_a)
     url = _panel_url(org_a, world_a["migration"])
     assert client.get(url, **HX).status_code == 200  # now cached
@@ -249,3 +253,21 @@ def test_zero_seconds_turns_the_cache_off(client, pm_a, world_a, org_a, settings
     first, _ = _count_panel(client, url)
     second, _ = _count_panel(client, url)
     assert second == first
+
+
+def test_the_panel_is_cached_by_default_only_with_redis():
+    import importlib
+    import os
+    from unittest import mock
+
+    import config.settings.base as base
+
+    try:
+        with mock.patch.dict(os.environ, {"REDIS_URL": ""}):
+            os.environ.pop("DASHBOARD_CACHE_SECONDS", None)
+            assert importlib.reload(base).DASHBOARD_CACHE_SECONDS == 0
+        with mock.patch.dict(os.environ, {"REDIS_URL": "redis://127.0.0.1:6379/0"}):
+            os.environ.pop("DASHBOARD_CACHE_SECONDS", None)
+            assert importlib.reload(base).DASHBOARD_CACHE_SECONDS == 10
+    finally:
+        importlib.reload(base)

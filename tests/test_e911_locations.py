@@ -189,6 +189,46 @@ def test_twenty_two_remote_workers_on_the_office_address_are_all_uncovered(offic
     assert report.by_site[office]["total"] == 22 and report.by_site[office]["covered"] == 0
 
 
+def test_a_phone_shared_by_two_workers_is_judged_on_the_first_by_name(office, pm_a):
+    """Whichever worker was linked first, the rule reads the workers in name order."""
+    from django.utils import timezone
+
+    migration = office.migration
+    phone = f.EndpointFactory(site=office, kind="softphone", is_remote_worker=True)
+    zoe = RemoteWorker.objects.create(migration=migration, name="Zoe", email="z@acme.example",
+                                      confirmed_at=timezone.now())  # fmt: skip
+    create_location(migration=migration, by=pm_a, remote_worker=zoe, **ADDRESS)
+    zoe.endpoints.add(phone)  # linked first, home confirmed
+    adam = RemoteWorker.objects.create(migration=migration, name="Adam", email="a@acme.example")
+    adam.endpoints.add(phone)  # linked later, not confirmed
+    for load in ("all", "missing"):
+        (row,) = [r for r in coverage(migration, load=load).rows if r.endpoint_id == phone.pk]
+        assert not row.covered and row.problem == "No home location for Adam."
+        assert row.endpoint == phone  # an uncovered row always carries its endpoint
+
+
+def test_an_endpoint_deleted_while_coverage_reads_is_left_out(office, pm_a, monkeypatch):
+    """The reads are separate queries: a row whose endpoint is gone by the time the
+    objects are loaded is dropped, not looked up blindly (a 500 on the dashboard)."""
+    from e911 import selectors
+
+    migration = office.migration
+    kept = f.EndpointFactory(site=office)
+    doomed = f.EndpointFactory(site=office)
+    real = selectors._attach_endpoints
+
+    def delete_first(*args, **kwargs):
+        doomed.delete()
+        return real(*args, **kwargs)
+
+    doomed_pk = doomed.pk
+    monkeypatch.setattr(selectors, "_attach_endpoints", delete_first)
+    report = coverage(migration)
+    ids = [row.endpoint_id for row in report.rows]
+    assert kept.pk in ids and doomed_pk not in ids
+    assert report.by_site[office]["total"] == 1
+
+
 def test_coverage_runs_a_fixed_number_of_queries(office, pm_a):
     migration = office.migration
     create_location(migration=migration, by=pm_a, site=office, is_site_default=True, **ADDRESS)

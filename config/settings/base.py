@@ -166,7 +166,8 @@ CELERY_BEAT_SCHEDULE = {
 STEP_ESCALATE_AFTER_MINUTES = env.int("STEP_ESCALATE_AFTER_MINUTES", default=30)
 # The migration page's cutover panel is cached this long (0: never), and dropped at once
 # by any change in the organization (tenancy/freshness.py, docs/cutover-dashboard.md).
-DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=10)
+# Only with Redis by default: a per-process cache would keep other processes' panels.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=10 if REDIS_URL else 0)
 
 # Secrets at rest (SIP passwords, later carrier PINs) are Fernet-encrypted. The first key
 # encrypts; all keys decrypt, so keys can be rotated. Without FIELD_ENCRYPTION_KEYS a key
