@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import reverse
 
+from tenancy import freshness
 from tenancy.views_crud import (
     OrgCreateView,
     OrgDeleteView,
@@ -135,8 +136,6 @@ class MigrationDetail(MigrationViews, OrgDetailView):
 
 def panel_cache_key(migration) -> str | None:
     """None when the panel is not to be cached (turned off, or no cache answers)."""
-    from tenancy import freshness
-
     if settings.DASHBOARD_CACHE_SECONDS <= 0:
         return None
     data_version = freshness.version(migration.organization_id)

@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import segno
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from e911.selectors import coverage
 from porting.models import TEST_CALLS_REQUIRED, PhoneNumber
 from tenancy.history import save_with_history
 
@@ -248,7 +252,10 @@ def checklist_page(endpoint, coverage_row, base_url: str) -> ChecklistPage:
     )
 
 
+# -- the printed checklists -------------------------------------------------------------
+
 PAGE_TEMPLATE = "cutover/preflight_pdf_page.html"
+DOCUMENT_TEMPLATE = "cutover/preflight_pdf.html"
 # The render's time limit grows with the document: PDF_RENDER_TIMEOUT_SECONDS plus this
 # much per page (a page takes about 0.15 s here: docs/performance.md), so that a whole
 # migration's checklists are not killed at the single-document limit.
@@ -256,21 +263,12 @@ SECONDS_PER_PAGE = 1.0
 
 
 def checklist_timeout(pages: int) -> float:
-    from django.conf import settings
-
     return float(settings.PDF_RENDER_TIMEOUT_SECONDS) + SECONDS_PER_PAGE * pages
-
-
-DOCUMENT_TEMPLATE = "cutover/preflight_pdf.html"
 
 
 def checklist_sections(migration, endpoints, base_url: str, on_page=None) -> list[str]:
     """One HTML section per endpoint (its checklist page). `on_page(index)` is called
     after each, for progress."""
-    from django.template.loader import render_to_string
-
-    from e911.selectors import coverage
-
     rows = {row.endpoint_id: row for row in coverage(migration, load="missing").rows}
     sections = []
     for index, endpoint in enumerate(endpoints, start=1):
@@ -284,9 +282,6 @@ def checklist_sections(migration, endpoints, base_url: str, on_page=None) -> lis
 def checklist_html(migration, site, sections: list[str], *, job=None) -> str:
     """The whole printable document around `sections`: rendered as ONE WeasyPrint pass
     however many pages it has (per-document cost is paid once; docs/performance.md)."""
-    from django.template.loader import render_to_string
-    from django.utils.safestring import mark_safe
-
     return render_to_string(
         DOCUMENT_TEMPLATE,
         {

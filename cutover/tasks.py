@@ -103,9 +103,11 @@ def _send(ids, kind):
             "organization", "owner", "site", "port_order", "plan__migration__owner"
         )
     )
+    by_migration = {}
+    for step in steps:
+        by_migration.setdefault(step.plan.migration_id, []).append(step)
     zones = {}
-    for migration_id in {step.plan.migration_id for step in steps}:  # 2 queries each
-        mine = [step for step in steps if step.plan.migration_id == migration_id]
+    for mine in by_migration.values():  # 2 queries per migration
         zones.update(display_zones(mine, mine[0].plan.migration))
     messages = [(step.pk, _message(step, kind, zones[step.pk])) for step in steps]
     connection = get_connection()

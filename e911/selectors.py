@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+
+from porting.models import PortOrder
 from sites.models import Site
 from tenancy.text import listed
 
@@ -216,11 +220,6 @@ def registration_gaps_by_order(order_ids, *, limit: int) -> dict[int, tuple[int,
     """order id -> (how many of its numbers lack an active registration, the first
     `limit` of them as (number, why)), counted and ranked by the database: two queries
     whatever the number of orders and numbers. Orders without a gap are left out."""
-    from django.db.models import Count, F, Window
-    from django.db.models.functions import RowNumber
-
-    from porting.models import PortOrder
-
     gaps = PortOrder.numbers.through.objects.filter(portorder_id__in=list(order_ids)).exclude(
         phonenumber__e911_registration__status=Registration.Status.ACTIVE
     )

@@ -4,9 +4,9 @@ Every save or delete of an organization's row (any `OrgScopedModel`), and every 
 to one of its many-to-many sets, bumps its organization's version in the shared cache;
 a page cached under a key that carries the version is therefore never served after a
 change made through the models. Writes that bypass the signals (bulk inserts, queryset
-updates) call `bump()` themselves where a page shows them (the inventory import) and are
-otherwise bounded by the cache's own timeout (DASHBOARD_CACHE_SECONDS: see
-docs/cutover-dashboard.md).
+updates) call `bump_after_change()` themselves where a page shows them (the inventory
+import, the step clock's batch claim) and are otherwise bounded by the cache's own
+timeout (DASHBOARD_CACHE_SECONDS: see docs/cutover-dashboard.md).
 
 Each change bumps the version at once, so that the writer's own reads miss, and a
 transaction's changes bump it once more when it commits, so that a page another request
