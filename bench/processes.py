@@ -60,7 +60,8 @@ def stop(process: subprocess.Popen | None, timeout: float = 20) -> None:
         process.wait(timeout=10)
 
 
-def tail(path: Path, limit: int = 3000) -> str:
+def tail(path: Path, limit: int = 4000) -> str:
+    """The end of a process's log, for an error message."""
     try:
         return path.read_text(errors="replace")[-limit:]
     except OSError:

@@ -6,11 +6,12 @@ it): then it fails, so that a CI whose services went missing cannot pass by skip
 
 import os
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from bench.core import database_url
 
 
 def services_required() -> bool:
@@ -48,13 +49,7 @@ def shared_database_url_or_unavailable() -> str:
     """DATABASE_URL for another process to reach the same test database as this one."""
     if connection.vendor != "postgresql":
         unavailable(f"the test database is {connection.vendor}, not PostgreSQL")
-    sd = connection.settings_dict
-    user = quote(sd.get("USER") or "", safe="")
-    password = quote(sd.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = sd.get("HOST") or "127.0.0.1"
-    port = sd.get("PORT") or "5432"
-    return f"postgres://{auth}{host}:{port}/{quote(sd['NAME'], safe='')}"
+    return database_url(connection.settings_dict)
 
 
 def require_services() -> Services:

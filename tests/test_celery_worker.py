@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from bench.processes import tail
 from config.celery import app
 from tenancy.models import SchedulerHeartbeat
 
@@ -25,13 +26,6 @@ READY_TIMEOUT = 60
 TASK_TIMEOUT = 60
 
 
-def _tail(path: Path, limit: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-limit:]
-    except OSError:
-        return "(no worker output)"
-
-
 def _wait_until(predicate, timeout: float, proc, log: Path, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -39,11 +33,11 @@ def _wait_until(predicate, timeout: float, proc, log: Path, what: str):
             return
         if proc.poll() is not None:
             pytest.fail(
-                f"The worker exited with {proc.returncode} before {what}:\n{_tail(log)}",
+                f"The worker exited with {proc.returncode} before {what}:\n{tail(log)}",
                 pytrace=False,
             )
         time.sleep(0.25)
-    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{_tail(log)}", pytrace=False)
+    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{tail(log)}", pytrace=False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,7 +72,7 @@ def test_real_worker_consumes_heartbeat_task_from_redis(tmp_path):
             start_new_session=True,
         )
     try:
-        _wait_until(lambda: " ready." in _tail(log, 100_000), READY_TIMEOUT, proc, log,
+        _wait_until(lambda: " ready." in tail(log, 100_000), READY_TIMEOUT, proc, log,
                     "the worker to be ready")  # fmt: skip
         # send_task is never eager, whatever the test settings say.
         app.send_task("tenancy.tasks.record_heartbeat", args=[heartbeat_name], queue=queue)
@@ -88,7 +82,7 @@ def test_real_worker_consumes_heartbeat_task_from_redis(tmp_path):
         )  # fmt: skip
         # The row is written before the worker logs the result: wait for that line too.
         _wait_until(
-            lambda: "tenancy.tasks.record_heartbeat" in (out := _tail(log, 100_000))
+            lambda: "tenancy.tasks.record_heartbeat" in (out := tail(log, 100_000))
             and "succeeded" in out,
             10, proc, log, "the worker to log the task as succeeded",
         )  # fmt: skip

@@ -16,8 +16,6 @@ through `django_db(transaction=True)` like tests/test_celery_worker.py."""
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ from celery import Celery
 from django.conf import settings
 from django.utils import timezone
 
+from bench.processes import free_port, stop, tail
 from cutover.models import Step
 from cutover.steps import ensure_plan
 
@@ -44,41 +43,14 @@ READY_TIMEOUT = 60
 PICKUP_LIMIT = 90  # a step due at T is claimed by T + 90 s
 
 
-def _tail(path: Path, limit: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-limit:]
-    except OSError:
-        return "(no output)"
-
-
 def _wait(predicate, timeout, what, log=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.25)
-    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{_tail(log) if log else ''}",
+    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{tail(log) if log else ''}",
                 pytrace=False)  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc, timeout=20):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 class Clock:
@@ -88,7 +60,7 @@ class Clock:
         if not shutil.which("redis-server"):
             unavailable("redis-server is not installed")
         self.tmp = tmp_path
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.mail = tmp_path / "mail"
         self.mail.mkdir()
@@ -137,7 +109,7 @@ class Clock:
         _wait(answers, 15, "the private redis-server", self.tmp / "redis.log")
 
     def stop_redis(self):
-        _stop(self.redis)
+        stop(self.redis)
 
     def start_worker(self):
         self.starts += 1
@@ -156,13 +128,13 @@ class Clock:
 
         def ready():
             if self.worker.poll() is not None:
-                pytest.fail(f"The worker exited:\n{_tail(self.log)}", pytrace=False)
-            return " ready." in _tail(self.log, 1_000_000).split(marker)[-1]
+                pytest.fail(f"The worker exited:\n{tail(self.log)}", pytrace=False)
+            return " ready." in tail(self.log, 1_000_000).split(marker)[-1]
 
         _wait(ready, READY_TIMEOUT, "the worker to be ready", self.log)
 
     def stop_worker(self):
-        _stop(self.worker)
+        stop(self.worker)
 
     def close(self):
         self.stop_worker()
@@ -228,7 +200,7 @@ def _assert_once(clock, steps):
     clock.send_run()
     time.sleep(BEAT_SECONDS * 3)
     counts = clock.due_mails()
-    assert {s.pk: counts[s.pk] for s in steps} == {s.pk: 1 for s in steps}, _tail(clock.log)
+    assert {s.pk: counts[s.pk] for s in steps} == {s.pk: 1 for s in steps}, tail(clock.log)
     assert set(counts) == {s.pk for s in steps}
 
 

@@ -10,7 +10,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
 
+from bench.processes import free_port
 from customers.models import Customer, Migration
 from porting.models import PhoneNumber
 from porting.numbers import parse_nanp
@@ -119,12 +119,6 @@ def test_load_demo_is_idempotent_and_never_prints_sip_passwords():
 # -- make demo, end to end --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _processes_with_marker(marker: str) -> list[int]:
     """Pids of the processes this test started (they inherit the marker variable)."""
     needle = f"VOIPMIGRATE_DEMO_SMOKE={marker}".encode()
@@ -180,7 +174,7 @@ def _file_state(path: Path):
 
 @pytest.mark.slow
 def test_make_demo_serves_the_login_page_and_runs_worker_and_beat(tmp_path):
-    port = _free_port()
+    port = free_port()
     marker = uuid.uuid4().hex
     password = "smoke-" + uuid.uuid4().hex[:10]
     db_file = tmp_path / "demo.sqlite3"
