@@ -6,18 +6,22 @@ Never the SIP password: nothing here reads `Endpoint.sip_password`."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from documents import fixed_form
+from documents import render as pdf_render
+from documents.render import RenderedPDF
 from e911.selectors import coverage
 from porting.models import TEST_CALLS_REQUIRED, PhoneNumber
 from tenancy.history import save_with_history
@@ -192,9 +196,11 @@ def form_url(endpoint, base_url: str) -> str:
 
 
 def qr_data_uri(url: str) -> str:
-    """The QR code of `url` as an SVG data: URI (the only kind of image the PDF renderer
-    accepts besides static files)."""
-    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
+    """The QR code of `url` as a PNG data: URI, one pixel per module (the renderer takes
+    data: URIs and static files only). Printed with `image-rendering: pixelated`, so the
+    modules stay sharp at any size; a PNG costs WeasyPrint far less than the SVG path it
+    replaced (docs/performance.md)."""
+    return segno.make(url, error="m", micro=False).png_data_uri(scale=1, border=2)
 
 
 @dataclass
@@ -256,32 +262,58 @@ def checklist_page(endpoint, coverage_row, base_url: str) -> ChecklistPage:
 
 PAGE_TEMPLATE = "cutover/preflight_pdf_page.html"
 DOCUMENT_TEMPLATE = "cutover/preflight_pdf.html"
+FORM_TEMPLATE = "cutover/checklist_form.html"
+VALUES_TEMPLATE = "cutover/checklist_values.html"
+VALUES_DOCUMENT_TEMPLATE = "cutover/checklist_values_document.html"
+SLOT_CSS_MARKER = "/* slot rules */"
 # The render's time limit grows with the document: PDF_RENDER_TIMEOUT_SECONDS plus this
-# much per page (a page takes about 0.15 s here: docs/performance.md), so that a whole
-# migration's checklists are not killed at the single-document limit.
+# much per page (a page takes well under 0.1 s on the form, about 0.25 s on the flowing
+# layout: docs/performance.md), so that a whole migration's checklists are not killed at
+# the single-document limit.
 SECONDS_PER_PAGE = 1.0
+# The HTML size limit grows the same way (a flowing page is about 7 KB of HTML, a value
+# page about 2 KB; their fields are bounded by the models), else a migration of more than
+# about 700 endpoints would be refused at the single-document PDF_MAX_HTML_BYTES.
+HTML_BYTES_PER_PAGE = 16 * 1024
 
 
 def checklist_timeout(pages: int) -> float:
     return float(settings.PDF_RENDER_TIMEOUT_SECONDS) + SECONDS_PER_PAGE * pages
 
 
-def checklist_sections(migration, endpoints, base_url: str, on_page=None) -> list[str]:
-    """One HTML section per endpoint (its checklist page). `on_page(index)` is called
-    after each, for progress."""
+def checklist_max_html_bytes(pages: int) -> int:
+    return int(settings.PDF_MAX_HTML_BYTES) + HTML_BYTES_PER_PAGE * pages
+
+
+def checklist_scope(migration, site=None) -> str:
+    return site.name if site is not None else migration.name
+
+
+def checklist_pages(migration, endpoints, base_url: str, on_page=None) -> list[ChecklistPage]:
+    """What each endpoint's checklist page prints. `on_page(index)` is called after each,
+    for progress."""
     rows = {row.endpoint_id: row for row in coverage(migration, load="missing").rows}
-    sections = []
+    pages = []
     for index, endpoint in enumerate(endpoints, start=1):
-        page = checklist_page(endpoint, rows.get(endpoint.pk), base_url)
-        sections.append(render_to_string(PAGE_TEMPLATE, {"page": page}))
+        pages.append(checklist_page(endpoint, rows.get(endpoint.pk), base_url))
         if on_page is not None:
             on_page(index)
-    return sections
+    return pages
+
+
+def checklist_sections(pages: list[ChecklistPage], scope: str, numbers=None) -> list[str]:
+    """The flowing layout's HTML section of each page (all, or the 1-based `numbers`):
+    the page grows to fit whatever it holds."""
+    numbers = range(1, len(pages) + 1) if numbers is None else numbers
+    context = {"count": len(pages), "scope": scope}
+    return [
+        render_to_string(PAGE_TEMPLATE, {**context, "page": pages[n - 1], "index": n})
+        for n in numbers
+    ]
 
 
 def checklist_html(migration, site, sections: list[str], *, job=None) -> str:
-    """The whole printable document around `sections`: rendered as ONE WeasyPrint pass
-    however many pages it has (per-document cost is paid once; docs/performance.md)."""
+    """The flowing layout's whole document around `sections`, one WeasyPrint pass."""
     return render_to_string(
         DOCUMENT_TEMPLATE,
         {
@@ -290,3 +322,94 @@ def checklist_html(migration, site, sections: list[str], *, job=None) -> str:
             "count": len(sections), "generated_at": timezone.now(),
         },
     )  # fmt: skip
+
+
+def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> RenderedPDF:
+    """The checklists of `pages` as ONE PDF: the fixed form laid out once, each endpoint's
+    values on a page of their own over it (documents/fixed_form.py). A page whose values
+    do not fit the form's slots is printed on the flowing layout instead, whole. Its
+    `info` says how many pages went which way (docs/cutover-preflight.md)."""
+    scope = checklist_scope(migration, site)
+    count = len(pages)
+    context = {"count": count, "scope": scope}
+    timeout = checklist_timeout(count)
+    if not count:
+        return pdf_render.render(checklist_html(migration, site, [], job=job),
+                                 timeout_seconds=timeout)  # fmt: skip
+    form_html = render_to_string(
+        FORM_TEMPLATE,
+        {"scope": scope, "checks": CHECKS, "calls": range(1, CALLS + 1),
+         "generated_at": timezone.now()},
+    )  # fmt: skip
+    sheets = "".join(
+        render_to_string(VALUES_TEMPLATE, {**context, "page": page, "index": n})
+        for n, page in enumerate(pages, start=1)
+    )
+    values_html = render_to_string(
+        VALUES_DOCUMENT_TEMPLATE,
+        {"scope": scope, "sheets": mark_safe(sheets)},  # noqa: S308 (rendered by templates)
+    )
+    if SLOT_CSS_MARKER not in values_html:
+        raise pdf_render.RenderFailed(f"{VALUES_DOCUMENT_TEMPLATE} lost {SLOT_CSS_MARKER!r}")
+
+    max_html_bytes = checklist_max_html_bytes(count)
+
+    def compose(layout):
+        def lay_out(html):
+            return layout(html, max_html_bytes=max_html_bytes)
+
+        form = lay_out(form_html)
+        if len(form.pages) != 1:
+            raise pdf_render.RenderFailed("the checklist form does not fit on one page")
+        slots = fixed_form.slots(form.pages[0])
+        values = lay_out(values_html.replace(SLOT_CSS_MARKER, fixed_form.slot_css(slots), 1))
+        if len(values.pages) != count:
+            raise pdf_render.RenderFailed(f"{len(values.pages)} value pages for {count} checklists")
+        too_big = [
+            n for n, page in enumerate(values.pages, start=1)
+            if fixed_form.overflowing(page, slots, f"v{n}-")
+        ]  # fmt: skip
+        flowing = _flowing_pages(lay_out, migration, site, pages, scope, too_big, job)
+        out, onto = [form.pages[0]], []
+        for n, page in enumerate(values.pages, start=1):
+            if n in flowing:
+                out.extend(flowing[n])
+            else:
+                onto.append(len(out))
+                out.append(page)
+        info = {
+            "on_form": len(onto),
+            "flowing": [pages[n - 1].endpoint.pk for n in too_big],
+            "flowing_pages": sum(len(p) for p in flowing.values()),
+        }
+        return form.copy(out), fixed_form.underlay(0, onto), info
+
+    return pdf_render.render_composed(compose, timeout_seconds=timeout)
+
+
+def _flowing_pages(layout, migration, site, pages, scope, numbers, job) -> dict[int, list]:
+    """Lay out the checklists `numbers` on the flowing layout; their pages, by number.
+    Runs in the rendering child: the pages' data is loaded already, and the database is
+    refused (a query from a forked child would share the parent's connection)."""
+    if not numbers:
+        return {}
+    with _no_database():
+        html = checklist_html(migration, site, checklist_sections(pages, scope, numbers), job=job)
+    by_number, current = {}, None
+    for page in layout(html).pages:
+        starts = [a for a in page.anchors if a.startswith("checklist-")]
+        if starts:
+            current = int(starts[0].removeprefix("checklist-"))
+        by_number.setdefault(current, []).append(page)
+    return by_number
+
+
+@contextmanager
+def _no_database():
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("no database access while rendering a PDF (forked child)")
+
+    with ExitStack() as stack:
+        for connection in connections.all(initialized_only=True):
+            stack.enter_context(connection.execute_wrapper(refuse))
+        yield

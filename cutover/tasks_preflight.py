@@ -1,8 +1,9 @@
 """The Celery job that renders pre-flight checklists (a site or a whole migration) as ONE
-PDF in ONE WeasyPrint pass (docs/cutover-preflight.md).
+PDF: the fixed form laid out once, every endpoint's values over it
+(`cutover.preflight.checklist_pdf`, docs/cutover-preflight.md).
 
 Progress on the ChecklistJob row: `total` endpoints; `done` counts the endpoint pages
-built as HTML; then the message says the PDF is being rendered (one pass, no per-page
+prepared; then the message says the PDF is being rendered (one render, no per-page
 progress is possible); then `done`/`failed`.
 
 Celery's autodiscovery imports `cutover.tasks` only: that module must import this one
@@ -16,8 +17,6 @@ import time
 from celery import shared_task
 from django.core.files.base import ContentFile
 from django.utils import timezone
-
-from documents import render as pdf_render
 
 logger = logging.getLogger(__name__)
 
@@ -33,17 +32,12 @@ def _update(job, **fields):
 
 @shared_task(name="cutover.tasks_preflight.render_checklists")
 def render_checklists(job_id: int, base_url: str | None = None) -> str:
-    """Build one HTML page per endpoint, then render them all in one pass and store the
-    PDF in the job. `base_url` is where the QR codes point (the requesting host)."""
+    """Prepare each endpoint's page, then render them all as one PDF and store it in the
+    job. `base_url` is where the QR codes point (the requesting host)."""
     from esign.services import portal_base_url
 
     from .models import ChecklistJob
-    from .preflight import (
-        checklist_endpoints,
-        checklist_html,
-        checklist_sections,
-        checklist_timeout,
-    )
+    from .preflight import checklist_endpoints, checklist_pages, checklist_pdf
 
     job = (
         ChecklistJob.objects.select_related("migration__customer", "site", "organization")
@@ -69,19 +63,21 @@ def render_checklists(job_id: int, base_url: str | None = None) -> str:
                 _update(job, done=index)
                 last_write = time.monotonic()
 
-        sections = checklist_sections(job.migration, endpoints, base_url, on_page=progress)
+        pages = checklist_pages(job.migration, endpoints, base_url, on_page=progress)
         _update(
             job, done=len(endpoints),
-            message=f"Rendering the PDF ({len(endpoints)} page(s), one pass)…",
+            message=f"Rendering the PDF ({len(endpoints)} checklist(s), one document)…",
         )  # fmt: skip
-        html = checklist_html(job.migration, job.site, sections, job=job)
-        pdf = pdf_render.render_pdf(html, timeout_seconds=checklist_timeout(len(endpoints)))
+        rendered = checklist_pdf(job.migration, job.site, pages, job=job)
         scope = job.site.name if job.site else job.migration.name
         name = f"preflight-{job.pk}.pdf"
-        job.pdf.save(name, ContentFile(pdf), save=False)
+        job.pdf.save(name, ContentFile(rendered.pdf), save=False)
+        flowing = len(rendered.info.get("flowing", []))
+        longer = f" {flowing} of them on the longer layout (values too long for the form)." \
+            if flowing else ""  # fmt: skip
         _update(
             job, pdf=job.pdf.name, status=ChecklistJob.Status.DONE, finished_at=timezone.now(),
-            message=f"{len(endpoints)} checklist(s) for {scope}."[:500],
+            message=f"{len(endpoints)} checklist(s) for {scope}.{longer}"[:500],
         )  # fmt: skip
         return "done"
     except Exception as exc:

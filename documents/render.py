@@ -149,6 +149,8 @@ class RenderedPDF:
     # of this document needed (docs/performance.md).
     start_rss_kib: int = 0
     peak_rss_kib: int = 0
+    # What a composed render reports about itself (`render_composed`).
+    info: dict = field(default_factory=dict)
 
 
 # --- URLs ---------------------------------------------------------------------------
@@ -374,12 +376,14 @@ def render_in_process(
     stylesheet_urls=(),
     fetch_log: FetchLog | None = None,
     max_data_uri_bytes: int | None = None,
+    font_config: FontConfiguration | None = None,
 ):
     """Lay out `html` here, with the safe fetcher but with NO time limit; returns
     WeasyPrint's `Document`. For the child process and for tests that inspect the layout;
-    everything else calls `render_pdf`."""
+    everything else calls `render_pdf`. Layouts whose pages end up in one PDF share a
+    `font_config`."""
     fetcher = SafeURLFetcher(fetch_log, max_data_uri_bytes=max_data_uri_bytes)
-    font_config = FontConfiguration()
+    font_config = font_config or FontConfiguration()
     css = [CSS(url=url, url_fetcher=fetcher, font_config=font_config) for url in stylesheet_urls]
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
     return document.render(font_config=font_config, stylesheets=css)
@@ -403,26 +407,72 @@ def render(
     file), `RenderTimeout` (killed at the time limit) or `RenderFailed`."""
     if not isinstance(html, str):
         raise TypeError("render_pdf takes the HTML as a str")
-    max_html_bytes = int(_setting("PDF_MAX_HTML_BYTES", DEFAULT_MAX_HTML_BYTES))
+    _check_size(html)
+    stylesheet_urls = _stylesheet_urls(stylesheets, base_url)
+
+    def compose(layout):
+        return layout(html, stylesheet_urls=stylesheet_urls), None, {}
+
+    return render_composed(
+        compose, base_url=base_url, timeout_seconds=timeout_seconds, fetch_log=fetch_log
+    )
+
+
+def _check_size(html: str, max_html_bytes: int | None = None) -> None:
+    if max_html_bytes is None:
+        max_html_bytes = int(_setting("PDF_MAX_HTML_BYTES", DEFAULT_MAX_HTML_BYTES))
     if len(html) > max_html_bytes or len(html.encode("utf-8")) > max_html_bytes:
         raise RenderRefused(
             f"the HTML is over the {max_html_bytes}-byte limit (PDF_MAX_HTML_BYTES); "
             "shorten the values put into the template"
         )
+
+
+def render_composed(
+    compose,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    timeout_seconds: float | None = None,
+    fetch_log: FetchLog | None = None,
+) -> RenderedPDF:
+    """Render a PDF that is put together from more than one layout pass (a fixed form
+    laid out once under many pages: documents/fixed_form.py), in the child process under
+    the same rules and time limit as `render`.
+
+    `compose(layout)` runs in the child. `layout(html, stylesheet_urls=(),
+    max_html_bytes=None)` lays out one HTML document (safe fetcher; refused over
+    `max_html_bytes`, by default PDF_MAX_HTML_BYTES: a many-page document may raise it,
+    as its time limit grows) and returns WeasyPrint's `Document`.
+    `compose` returns `(document, finisher, info)`: the document is written with
+    `write_pdf(finisher=finisher)`, and `info` (JSON-able) comes back as
+    `RenderedPDF.info`. `compose` must not touch the database: it runs in a fork."""
     timeout = _timeout(timeout_seconds)
-    stylesheet_urls = _stylesheet_urls(stylesheets, base_url)
     max_data_uri_bytes = int(_setting("PDF_MAX_DATA_URI_BYTES", DEFAULT_MAX_DATA_URI_BYTES))
 
     def job():
         log = FetchLog()
-        document = render_in_process(
-            html,
-            base_url=base_url,
-            stylesheet_urls=stylesheet_urls,
-            fetch_log=log,
-            max_data_uri_bytes=max_data_uri_bytes,
-        )
-        return document.write_pdf(), len(document.pages), log
+        font_config = FontConfiguration()
+
+        def layout(html, *, stylesheet_urls=(), max_html_bytes=None):
+            _check_size(html, max_html_bytes)
+            return render_in_process(
+                html,
+                base_url=base_url,
+                stylesheet_urls=stylesheet_urls,
+                fetch_log=log,
+                max_data_uri_bytes=max_data_uri_bytes,
+                font_config=font_config,
+            )
+
+        document, finisher, info = compose(layout)
+        written = {}
+
+        def finish(document, pdf):
+            if finisher is not None:
+                finisher(document, pdf)
+            written["pages"] = pdf.pages["Count"]  # what the PDF holds, after the finisher
+
+        return document.write_pdf(finisher=finish), written["pages"], log, info
 
     _warm_up()
     started = time.monotonic()
@@ -440,6 +490,7 @@ def render(
         pdf=pdf, pages=int(header.get("pages", 0)), fetch_log=log, seconds=seconds,
         start_rss_kib=int(header.get("start_rss_kib", 0)),
         peak_rss_kib=int(header.get("peak_rss_kib", 0)),
+        info=header.get("info") or {},
     )  # fmt: skip
 
 
@@ -504,8 +555,8 @@ def _child_payload(job) -> bytes:
     pdf = b""
     start_rss_kib = _resident_kib()
     try:
-        pdf, pages, log = job()
-        header = {"ok": True, "pages": pages, "fetch_log": log.to_dict()}
+        pdf, pages, log, info = job()
+        header = {"ok": True, "pages": pages, "fetch_log": log.to_dict(), "info": info}
     except Exception as error:  # reported to the parent, which raises
         header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
     header["start_rss_kib"] = start_rss_kib

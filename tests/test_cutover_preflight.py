@@ -1,11 +1,14 @@
 """Per-endpoint pre-flight checklists: the rollup, three calls from different lines, the
 sign-off, the technician's form, the summary for go/no-go, and the checklist PDF job (one
-WeasyPrint pass, a QR code per page, never the SIP password)."""
+document on a fixed form, a QR code per page, never the SIP password)."""
 
+import io
+import re
 import shutil
 import subprocess
+from html import unescape
 from unittest import mock
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -266,37 +269,154 @@ def three_endpoints(world_a, pm_a):
     return [world_a["endpoint"], *others]
 
 
+def _pages_text(data: bytes, tmp_path) -> list[str]:
+    """The text of each page (pdftotext -layout), in page order."""
+    return [page for page in _pdftotext(data, tmp_path).split("\f") if page.strip()]
+
+
+def _qr_codes(data: bytes, tmp_path) -> list[list[str]]:
+    """What the QR codes on each page say, read back from the printed pages (150 dpi)."""
+    import zxingcpp
+    from PIL import Image
+
+    path = tmp_path / "qr.pdf"
+    path.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(path), str(tmp_path / "qr")],
+                   check=True)  # fmt: skip
+    return [
+        [code.text for code in zxingcpp.read_barcodes(Image.open(png))]
+        for png in sorted(tmp_path.glob("qr-*.png"))
+    ]
+
+
+def _form_url(base, endpoint):
+    return base.rstrip("/") + reverse("endpoint-preflight", args=["northwind", endpoint.pk])
+
+
 @pytest.mark.django_db
-def test_job_renders_all_endpoints_in_one_pass_and_never_the_sip_password(
+def test_job_renders_all_endpoints_as_one_document_on_the_fixed_form_and_never_the_sip_password(
     world_a, three_endpoints, pm_a, tmp_path
 ):
     job = ChecklistJob.objects.create(migration=world_a["migration"], requested_by=pm_a)
     base = "https://voip.example.com/"
-    with mock.patch.object(pdf_render, "render_pdf", wraps=pdf_render.render_pdf) as spy:
+    spy = mock.patch.object(pdf_render, "render_composed", wraps=pdf_render.render_composed)
+    with spy as render:
         assert render_checklists(job.pk, base) == "done"
-    assert spy.call_count == 1  # one WeasyPrint pass for all three pages
-    html = spy.call_args.args[0]
+    assert render.call_count == 1  # one document for all three checklists
     # The time limit grows with the pages: 500 endpoints must not die at the 30 s limit.
-    assert spy.call_args.kwargs["timeout_seconds"] == pytest.approx(
+    assert render.call_args.kwargs["timeout_seconds"] == pytest.approx(
         settings.PDF_RENDER_TIMEOUT_SECONDS + 3 * pf.SECONDS_PER_PAGE
     )
-    assert html.count('<section class="document"') == 3
 
     job.refresh_from_db()
     assert job.status == ChecklistJob.Status.DONE
     assert (job.total, job.done) == (3, 3)
-    assert job.finished_at is not None and "3 checklist(s)" in job.message
+    assert job.finished_at is not None and job.message == "3 checklist(s) for Acme phones."
     data = job.pdf.read()
     assert data.startswith(b"%PDF")
-    text = _pdftotext(data, tmp_path)
-    assert text.count("\f") >= 3 and len([p for p in text.split("\f") if p.strip()]) == 3
-    assert SIP_PASSWORD not in text and SIP_PASSWORD not in html
-    for endpoint in three_endpoints:
-        assert endpoint.mac_address in text
-        assert endpoint.sip_username not in text
-    assert "(214) 555-0100" in text  # the DID
-    assert "123 MAIN ST" in text.upper()  # the E911 location from e911.selectors.coverage
-    assert "Technician signature" in text and "Line called from" in text
+    pages = _pages_text(data, tmp_path)
+    assert len(pages) == 3
+    for number, (endpoint, text) in enumerate(zip(three_endpoints, pages, strict=True), 1):
+        # Each page: the form's printed part (drawn from the one copy) and its own values.
+        assert "Technician signature" in text and "Line called from" in text
+        assert "MAC address" in text and "Firmware matches the target" in text
+        assert endpoint.mac_address in text and endpoint.extension in text
+        assert f"Checklist {number} of 3 · Acme phones" in text
+        assert endpoint.sip_username not in text and SIP_PASSWORD not in text
+    assert "(214) 555-0100" in pages[0]  # the DID
+    assert "123 MAIN ST" in pages[0].upper()  # the E911 location from e911.selectors.coverage
+
+
+@pytest.mark.django_db
+def test_the_form_is_stored_once_and_drawn_under_every_page(world_a, three_endpoints, pm_a):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    pages = pf.checklist_pages(world_a["migration"], pf.checklist_endpoints(world_a["migration"]),
+                               "https://voip.example.com/")  # fmt: skip
+    rendered = pf.checklist_pdf(world_a["migration"], None, pages)
+    assert rendered.pages == 3
+    assert rendered.info == {"on_form": 3, "flowing": [], "flowing_pages": 0}
+    reader = PdfFileReader(io.BytesIO(rendered.pdf))
+    assert reader.root["/Pages"]["/Count"] == 3
+    contents = [reader.root["/Pages"]["/Kids"][i]["/Contents"] for i in range(3)]
+    # Each page: "draw the form" (the same stream on every page), then its values.
+    assert all(len(c) == 2 for c in contents)
+    assert len({c.raw_get(0).idnum for c in contents}) == 1
+    assert contents[0][0].data.split() == [b"q", b"/FixedForm", b"Do", b"Q"]
+    form = reader.root["/Pages"]["/Kids"][0]["/Resources"]["/XObject"]["/FixedForm"]
+    assert form["/Subtype"] == "/Form"
+    # No named destinations: the slot ids are not links anyone follows.
+    assert "/Dests" not in reader.root.get("/Names", {})
+
+
+@pytest.mark.django_db
+def test_values_sit_in_their_form_slots(world_a, three_endpoints, pm_a, tmp_path):
+    endpoint = three_endpoints[0]
+    pf.record_preflight(endpoint, by=pm_a, checks={"mac": {"ok": True, "note": "Re-labelled"},
+                     "poe": {"ok": False, "note": ""}},
+                     test_calls=_calls(["+13035550199"]), sign=False)  # fmt: skip
+    pages = pf.checklist_pages(world_a["migration"], [endpoint], "https://voip.example.com/")
+    data = pf.checklist_pdf(world_a["migration"], None, pages).pdf
+    path = tmp_path / "one.pdf"
+    path.write_bytes(data)
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    words = [
+        (float(m[1]), float(m[2]), float(m[3]), float(m[4]), unescape(m[5]))
+        for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+            html,
+        )
+    ]
+
+    def word(text, after=None):
+        found = [w for w in words if w[4] == text and (after is None or w[1] > after[1] - 1)]
+        assert found, f"{text!r} is not on the page"
+        return found[0]
+
+    def same_line(a, b):
+        return abs(a[3] - b[3]) < 2.5  # baselines within 2.5 pt
+
+    mac_label, mac_value = word("MAC"), word(endpoint.mac_address)
+    assert same_line(mac_label, mac_value) and mac_value[0] > mac_label[2]
+    firmware_label = word("firmware")
+    assert same_line(firmware_label, word(endpoint.firmware or "—", after=firmware_label))
+    # The recorded marks sit in their boxes, before "Pass" / "Fail" of their own row.
+    mac_row = word("label", after=word("matches"))
+    tick = word("✓")
+    assert same_line(tick, mac_row) and tick[2] < word("Pass", after=mac_row)[0]
+    poe_row = word("PoE")
+    cross = word("✗")
+    assert same_line(cross, poe_row)
+    fail = next(w for w in words if w[4] == "Fail" and same_line(w, poe_row))
+    assert cross[2] < fail[0] and cross[0] > fail[0] - 20
+    assert same_line(word("Re-labelled"), mac_row)
+    assert same_line(word("+13035550199"), word("1", after=word("called")))
+
+
+@pytest.mark.django_db
+def test_values_too_long_for_the_form_print_on_the_flowing_layout_whole(
+    world_a, three_endpoints, pm_a, tmp_path
+):
+    long_name = ("Reception and front desk shared handset " * 5)[:200]  # the field's limit
+    three_endpoints[1].display_name = long_name
+    three_endpoints[1].save()
+    migration = world_a["migration"]
+    pages = pf.checklist_pages(migration, pf.checklist_endpoints(migration),
+                               "https://voip.example.com/")  # fmt: skip
+    rendered = pf.checklist_pdf(migration, None, pages)
+    assert rendered.info["flowing"] == [three_endpoints[1].pk]
+    assert rendered.info["on_form"] == 2 and rendered.pages == 2 + rendered.info["flowing_pages"]
+    texts = _pages_text(rendered.pdf, tmp_path)
+    flowing = " ".join(" ".join(texts[1 : 1 + rendered.info["flowing_pages"]]).split())
+    assert long_name.strip() in flowing  # nothing cut off
+    assert "Checklist 2 of 3 · Acme phones" in flowing and "Technician signature" in flowing
+    assert "Checklist 3 of 3" in texts[-1]  # the order holds
+
+    job = ChecklistJob.objects.create(migration=migration, requested_by=pm_a)
+    assert render_checklists(job.pk, "https://voip.example.com/") == "done"
+    job.refresh_from_db()
+    assert "1 of them on the longer layout" in job.message
 
 
 @pytest.mark.django_db
@@ -305,32 +425,43 @@ def test_each_page_has_a_qr_code_for_its_checklist_form(world_a, three_endpoints
         migration=world_a["migration"], site=world_a["site"], requested_by=pm_a
     )
     base = portal_base_url(None)
-    with mock.patch.object(pdf_render, "render_pdf", wraps=pdf_render.render_pdf) as spy:
-        render_checklists(job.pk, base)
-    html = spy.call_args.args[0]
+    render_checklists(job.pk, base)
     job.refresh_from_db()
     data = job.pdf.read()
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "preflight-checklists.pdf").write_bytes(data)  # to look at (pdftoppm)
-    text = _pdftotext(data, tmp_path, "-raw")
-    for endpoint in three_endpoints:
-        url = base.rstrip("/") + reverse("endpoint-preflight", args=["northwind", endpoint.pk])
+    text = _pdftotext(data, tmp_path, "-raw").replace("\n", "")
+    codes = _qr_codes(data, tmp_path)
+    assert len(codes) == 3
+    for endpoint, on_page in zip(three_endpoints, codes, strict=True):
+        url = _form_url(base, endpoint)
         match = resolve(urlsplit(url).path)
         assert match.url_name == "endpoint-preflight" and match.kwargs["pk"] == endpoint.pk
-        qr = pf.qr_data_uri(url)
-        assert qr.startswith("data:image/svg+xml")
-        assert f'src="{qr}"' in html.replace("&amp;", "&")  # embedded as a data: URI
-        assert url in text.replace("\n", "")  # printed under the code
-    # The QR payload is the form URL (segno's encoding of exactly that text).
-    svg = unquote(pf.qr_data_uri("https://a.example/x").split(",", 1)[1])
-    assert svg.startswith("<?xml") or "<svg" in svg
+        assert on_page == [url]  # the printed code reads back as this endpoint's form
+        assert url in text  # and the address is printed under it
+    assert pf.qr_data_uri("https://a.example/x").startswith("data:image/png;base64,")
+
+
+@pytest.mark.django_db
+def test_html_size_limit_grows_with_the_pages(world_a, three_endpoints, pm_a, settings):
+    settings.PDF_MAX_HTML_BYTES = 4000  # below one value page document of 3 checklists
+    migration = world_a["migration"]
+    pages = pf.checklist_pages(migration, pf.checklist_endpoints(migration), "https://x.example/")
+    assert pf.checklist_pdf(migration, None, pages).pages == 3
+    assert pf.checklist_max_html_bytes(3) == 4000 + 3 * pf.HTML_BYTES_PER_PAGE
+
+
+@pytest.mark.django_db
+def test_the_rendering_child_may_not_query_the_database(world_a):
+    with pytest.raises(RuntimeError, match="no database access"), pf._no_database():
+        list(Preflight.objects.all())
 
 
 @pytest.mark.django_db
 def test_failed_render_marks_the_job_failed(world_a, pm_a):
     job = ChecklistJob.objects.create(migration=world_a["migration"], requested_by=pm_a)
     boom = pdf_render.RenderTimeout("too slow", timeout_seconds=1, pid=1)
-    with mock.patch.object(pdf_render, "render_pdf", side_effect=boom):
+    with mock.patch.object(pdf_render, "render_composed", side_effect=boom):
         assert render_checklists(job.pk) == "failed"
     job.refresh_from_db()
     assert job.status == ChecklistJob.Status.FAILED and "too slow" in job.message

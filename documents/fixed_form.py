@@ -1,0 +1,127 @@
+"""Fixed forms: a page whose printed part is laid out ONCE and drawn under many pages of
+values (the technicians' pre-flight checklists: 500 pages of the same form).
+
+WeasyPrint's cost is per page laid out, not per document, so printing the same headings,
+labels, instructions and boxes on every page costs as much as the values that differ.
+Here the form is an ordinary HTML page laid out once, in the same PDF as the values:
+
+1. The form marks where each value goes with an empty element whose id is `slot-<name>`,
+   sized to hold the value (`Slot`: WeasyPrint reports where it placed it, `slots`).
+2. The value pages hold only the values, absolutely positioned over those slots
+   (`slot_css`), on pages with no margin, so page coordinates are slot coordinates.
+3. `overflowing` says which values came out taller than their slot: the caller prints
+   those pages another way (the checklists fall back to their flowing layout). A value
+   is never cut off.
+4. `underlay` (a WeasyPrint `write_pdf` finisher) turns the form's page into a PDF form
+   XObject, draws it under each value page, and takes the form's own page out. The PDF
+   holds the form once; each page's content is its values and one "draw the form" call.
+
+All of it runs inside `documents.render.render_composed`, in the rendering child, under
+the usual time limit and URL fetcher. docs/pdf-rendering.md has the why and the numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pydyf
+
+SLOT_ID_PREFIX = "slot-"
+# A value may be this much taller than its slot (CSS px: a quarter of a point) before it
+# counts as not fitting; layout rounding is far smaller, a wrapped line far bigger.
+OVERFLOW_TOLERANCE_PX = 0.35
+FORM_XOBJECT_NAME = "FixedForm"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a value goes: CSS px from the top-left corner of the page."""
+
+    name: str
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+def slots(page) -> dict[str, Slot]:
+    """The slots of a laid-out form page (a WeasyPrint `Page`), by name."""
+    found = {}
+    for anchor, (left, top, right, bottom) in page.anchors.items():
+        if anchor.startswith(SLOT_ID_PREFIX):
+            name = anchor[len(SLOT_ID_PREFIX) :]
+            found[name] = Slot(name, left, top, right - left, bottom - top)
+    return found
+
+
+def slot_css(form_slots: dict[str, Slot]) -> str:
+    """One rule per slot, `.at-<name>`, placing a value at its slot (with its width, so it
+    wraps where the slot would). Slot names are the form template's ids: [a-z0-9-]."""
+    return "".join(
+        f".at-{slot.name}{{left:{slot.left:.3f}px;top:{slot.top:.3f}px;width:{slot.width:.3f}px}}"
+        for slot in form_slots.values()
+    )
+
+
+def overflowing(page, form_slots: dict[str, Slot], id_prefix: str) -> list[str]:
+    """The names of the values on a laid-out value page that are taller than their slot.
+    Each value element has the id `<id_prefix><slot name>`; a value that names no slot
+    counts as not fitting (it would be drawn nowhere sensible)."""
+    problems = []
+    for anchor, (_left, top, _right, bottom) in page.anchors.items():
+        if not anchor.startswith(id_prefix):
+            continue
+        name = anchor[len(id_prefix) :]
+        slot = form_slots.get(name)
+        if slot is None or bottom - top > slot.height + OVERFLOW_TOLERANCE_PX:
+            problems.append(name)
+    return problems
+
+
+def _object(pdf, reference):
+    """The pydyf object a reference (b"12 0 R") points at."""
+    return pdf.objects[int(reference.split()[0])]
+
+
+def underlay(form_index: int, onto: Iterable[int]):
+    """A `write_pdf` finisher: draw page `form_index` under each page in `onto` (indexes
+    into the written document's pages), then remove page `form_index` from the page tree.
+
+    WeasyPrint writes every page with one shared resource dictionary (fonts, images), so
+    the form's content stream becomes a form XObject using those same resources. Named
+    destinations are dropped: they are the slot and value ids, which nothing links to."""
+    onto = list(onto)
+
+    def finish(_document, pdf):
+        kids = pdf.pages["Kids"]
+        numbers = list(kids[::3])
+        form_page = pdf.objects[numbers[form_index]]
+        content = _object(pdf, form_page["Contents"])
+        resources = _object(pdf, form_page["Resources"])
+        content.extra.update(
+            {
+                "Type": "/XObject",
+                "Subtype": "/Form",
+                "BBox": form_page["MediaBox"],
+                "Resources": form_page["Resources"],
+            }
+        )
+        resources["XObject"][FORM_XOBJECT_NAME] = content.reference
+        draw_form = pydyf.Stream(compress=content.compress)
+        draw_form.push_state()
+        draw_form.draw_x_object(FORM_XOBJECT_NAME)
+        draw_form.pop_state()
+        pdf.add_object(draw_form)
+        for index in onto:
+            page = pdf.objects[numbers[index]]
+            page["Contents"] = pydyf.Array([draw_form.reference, page["Contents"]])
+        del kids[3 * form_index : 3 * form_index + 3]
+        pdf.pages["Count"] -= 1
+        # The form's page object stays in the file (object numbers are positions), out of
+        # the page tree and emptied.
+        form_page.clear()
+        names = pdf.catalog.get("Names")
+        if names is not None:
+            names.pop("Dests", None)
+
+    return finish
