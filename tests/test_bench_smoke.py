@@ -31,7 +31,7 @@ def test_each_case_runs_and_its_checks_hold(name):
         assert r.ratio is None or r.ratio > 0
     numbers = [r.numbers for r in results]
     if name == "checklists":
-        assert numbers[0]["pages"] == SMOKE.checklist_endpoints
+        assert numbers[0]["pages"] == numbers[0]["on_form"] == SMOKE.checklist_endpoints
         assert numbers[0]["peak_rss_kib"] > numbers[0]["start_rss_kib"] > 0
     elif name == "import":
         rows = SMOKE.import_endpoints + SMOKE.import_numbers
