@@ -347,6 +347,16 @@ def test_the_form_is_stored_once_and_drawn_under_every_page(world_a, three_endpo
     assert form["/Subtype"] == "/Form"
     # No named destinations: the slot ids are not links anyone follows.
     assert "/Dests" not in reader.root.get("/Names", {})
+    # A bookmark per checklist, on its own page (the form's page is not in the tree).
+    kids = reader.root["/Pages"]["/Kids"]
+    bookmark, targets = reader.root["/Outlines"]["/First"], []
+    while True:
+        targets.append((str(bookmark["/Title"]), bookmark["/Dest"].raw_get(0).idnum))
+        if "/Next" not in bookmark:
+            break
+        bookmark = bookmark["/Next"]
+    assert [page for _title, page in targets] == [kids.raw_get(i).idnum for i in range(3)]
+    assert all(title.startswith("Pre-flight checklist: ") for title, _page in targets)
 
 
 @pytest.mark.django_db
