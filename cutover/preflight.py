@@ -265,7 +265,8 @@ DOCUMENT_TEMPLATE = "cutover/preflight_pdf.html"
 FORM_TEMPLATE = "cutover/checklist_form.html"
 VALUES_TEMPLATE = "cutover/checklist_values.html"
 VALUES_DOCUMENT_TEMPLATE = "cutover/checklist_values_document.html"
-SLOT_CSS_MARKER = "/* slot rules */"
+SHEETS_PLACEHOLDER = "<!-- the sheets -->"
+STYLE_END = "</style>"
 # The render's time limit grows with the document: PDF_RENDER_TIMEOUT_SECONDS plus this
 # much per page (a page takes well under 0.1 s on the form, about 0.25 s on the flowing
 # layout: docs/performance.md), so that a whole migration's checklists are not killed at
@@ -312,26 +313,26 @@ def checklist_sections(pages: list[ChecklistPage], scope: str, numbers=None) -> 
     ]
 
 
-def checklist_html(migration, site, sections: list[str], *, job=None) -> str:
+def checklist_html(migration, site, sections: list[str], *, job=None, generated_at=None) -> str:
     """The flowing layout's whole document around `sections`, one WeasyPrint pass."""
     return render_to_string(
         DOCUMENT_TEMPLATE,
         {
             "job": job, "migration": migration, "site": site,
             "pages": mark_safe("".join(sections)),  # noqa: S308 (rendered by templates)
-            "count": len(sections), "generated_at": timezone.now(),
+            "count": len(sections), "generated_at": generated_at or timezone.now(),
         },
     )  # fmt: skip
 
 
 def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> RenderedPDF:
     """The checklists of `pages` as ONE PDF: the fixed form laid out once, each endpoint's
-    values on a page of their own over it (documents/fixed_form.py). A page whose values
-    do not fit the form's slots is printed on the flowing layout instead, whole. Its
-    `info` says how many pages went which way (docs/cutover-preflight.md)."""
+    values on a page of their own over it (documents/fixed_form.py). An endpoint whose
+    values do not fit the form's slots is printed on the flowing layout instead, whole,
+    in its place. Its `info` says how many went which way (docs/cutover-preflight.md)."""
     scope = checklist_scope(migration, site)
     count = len(pages)
-    context = {"count": count, "scope": scope}
+    generated_at = timezone.now()
     timeout = checklist_timeout(count)
     if not count:
         return pdf_render.render(checklist_html(migration, site, [], job=job),
@@ -339,19 +340,20 @@ def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> R
     form_html = render_to_string(
         FORM_TEMPLATE,
         {"scope": scope, "checks": CHECKS, "calls": range(1, CALLS + 1),
-         "generated_at": timezone.now()},
+         "generated_at": generated_at},
     )  # fmt: skip
-    sheets = "".join(
+    context = {"count": count, "scope": scope}
+    sheets = [
         render_to_string(VALUES_TEMPLATE, {**context, "page": page, "index": n})
         for n, page in enumerate(pages, start=1)
+    ]
+    # The document around the sheets, split where they go; the slot rules go before the
+    # first "</style>", which no value can produce (autoescaping turns "<" into "&lt;").
+    head, _, tail = render_to_string(VALUES_DOCUMENT_TEMPLATE, {"scope": scope}).partition(
+        SHEETS_PLACEHOLDER
     )
-    values_html = render_to_string(
-        VALUES_DOCUMENT_TEMPLATE,
-        {"scope": scope, "sheets": mark_safe(sheets)},  # noqa: S308 (rendered by templates)
-    )
-    if SLOT_CSS_MARKER not in values_html:
-        raise pdf_render.RenderFailed(f"{VALUES_DOCUMENT_TEMPLATE} lost {SLOT_CSS_MARKER!r}")
-
+    if STYLE_END not in head or not tail:
+        raise pdf_render.RenderFailed(f"{VALUES_DOCUMENT_TEMPLATE}: no <style> or sheets")
     max_html_bytes = checklist_max_html_bytes(count)
 
     def compose(layout):
@@ -359,42 +361,59 @@ def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> R
             return layout(html, max_html_bytes=max_html_bytes)
 
         form = lay_out(form_html)
-        if len(form.pages) != 1:
-            raise pdf_render.RenderFailed("the checklist form does not fit on one page")
-        slots = fixed_form.slots(form.pages[0])
-        values = lay_out(values_html.replace(SLOT_CSS_MARKER, fixed_form.slot_css(slots), 1))
-        if len(values.pages) != count:
-            raise pdf_render.RenderFailed(f"{len(values.pages)} value pages for {count} checklists")
-        too_big = [
-            n for n, page in enumerate(values.pages, start=1)
-            if fixed_form.overflowing(page, slots, f"v{n}-")
-        ]  # fmt: skip
-        flowing = _flowing_pages(lay_out, migration, site, pages, scope, too_big, job)
-        out, onto = [form.pages[0]], []
-        for n, page in enumerate(values.pages, start=1):
-            if n in flowing:
+        form_page = form.pages[0]
+        if len(form.pages) != 1 or form_page.bookmarks or form_page.links:
+            raise pdf_render.RenderFailed(
+                "the checklist form must be one page with no bookmarks or links"
+            )
+        slots = fixed_form.slots(form_page)
+        styled_head = head.replace(STYLE_END, fixed_form.slot_css(slots) + STYLE_END, 1)
+
+        def lay_out_values(numbers):
+            html = styled_head + "".join(sheets[n - 1] for n in numbers) + tail
+            return fixed_form.place(lay_out(html).pages, slots)
+
+        everyone = range(1, count + 1)
+        placement = lay_out_values(everyone)
+        too_big, spilled = placement.misfits, not placement.clean
+        if spilled:
+            # A value ran off the bottom of its page onto the next sheet: lay the sheets
+            # out again without the ones that do not fit.
+            placement = lay_out_values([n for n in everyone if n not in too_big])
+            if not placement.clean or placement.misfits:
+                raise pdf_render.RenderFailed("checklist values spilled between pages twice")
+        if set(placement.pages) | too_big != set(everyone):
+            raise pdf_render.RenderFailed("checklist sheets missing from the value pages")
+        flowing = _flowing_pages(
+            lay_out, migration, site, pages, scope, sorted(too_big), job, generated_at
+        )
+        out, onto = [form_page], []
+        for n in everyone:
+            if n in too_big:
                 out.extend(flowing[n])
             else:
                 onto.append(len(out))
-                out.append(page)
+                out.append(placement.pages[n])
         info = {
             "on_form": len(onto),
-            "flowing": [pages[n - 1].endpoint.pk for n in too_big],
+            "flowing": [pages[n - 1].endpoint.pk for n in sorted(too_big)],
             "flowing_pages": sum(len(p) for p in flowing.values()),
+            "laid_out_again": spilled,
         }
         return form.copy(out), fixed_form.underlay(0, onto), info
 
     return pdf_render.render_composed(compose, timeout_seconds=timeout)
 
 
-def _flowing_pages(layout, migration, site, pages, scope, numbers, job) -> dict[int, list]:
+def _flowing_pages(layout, migration, site, pages, scope, numbers, job, generated_at):
     """Lay out the checklists `numbers` on the flowing layout; their pages, by number.
     Runs in the rendering child: the pages' data is loaded already, and the database is
     refused (a query from a forked child would share the parent's connection)."""
     if not numbers:
         return {}
     with _no_database():
-        html = checklist_html(migration, site, checklist_sections(pages, scope, numbers), job=job)
+        sections = checklist_sections(pages, scope, numbers)
+        html = checklist_html(migration, site, sections, job=job, generated_at=generated_at)
     by_number, current = {}, None
     for page in layout(html).pages:
         starts = [a for a in page.anchors if a.startswith("checklist-")]

@@ -9,9 +9,9 @@ Here the form is an ordinary HTML page laid out once, in the same PDF as the val
    sized to hold the value (`Slot`: WeasyPrint reports where it placed it, `slots`).
 2. The value pages hold only the values, absolutely positioned over those slots
    (`slot_css`), on pages with no margin, so page coordinates are slot coordinates.
-3. `overflowing` says which values came out taller than their slot: the caller prints
-   those pages another way (the checklists fall back to their flowing layout). A value
-   is never cut off.
+3. `place` says which sheets have a value that is not where its slot is, or is wider
+   or taller than it: the caller prints those another way (the checklists fall back to
+   their flowing layout). A value is never cut off.
 4. `underlay` (a WeasyPrint `write_pdf` finisher) turns the form's page into a PDF form
    XObject, draws it under each value page, and takes the form's own page out. The PDF
    holds the form once; each page's content is its values and one "draw the form" call.
@@ -21,6 +21,7 @@ the usual time limit and URL fetcher. docs/pdf-rendering.md has the why and the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ import pydyf
 SLOT_ID_PREFIX = "slot-"
 # A value may be this much taller than its slot (CSS px: a quarter of a point) before it
 # counts as not fitting; layout rounding is far smaller, a wrapped line far bigger.
-OVERFLOW_TOLERANCE_PX = 0.35
+PLACEMENT_TOLERANCE_PX = 0.35
 FORM_XOBJECT_NAME = "FixedForm"
 
 
@@ -63,19 +64,62 @@ def slot_css(form_slots: dict[str, Slot]) -> str:
     )
 
 
-def overflowing(page, form_slots: dict[str, Slot], id_prefix: str) -> list[str]:
-    """The names of the values on a laid-out value page that are taller than their slot.
-    Each value element has the id `<id_prefix><slot name>`; a value that names no slot
-    counts as not fitting (it would be drawn nowhere sensible)."""
-    problems = []
-    for anchor, (_left, top, _right, bottom) in page.anchors.items():
-        if not anchor.startswith(id_prefix):
-            continue
-        name = anchor[len(id_prefix) :]
-        slot = form_slots.get(name)
-        if slot is None or bottom - top > slot.height + OVERFLOW_TOLERANCE_PX:
-            problems.append(name)
-    return problems
+VALUE_ID = re.compile(r"^v(\d+)-([a-z0-9-]+)$")
+SHEET_ID = re.compile(r"^sheet-(\d+)$")
+
+
+def misfits(box, slot: Slot | None) -> bool:
+    """Whether a laid-out value (its anchor box: left, top, right, bottom) is not where
+    its slot is, or is wider or taller than the slot. A value for a slot the form lacks
+    does not fit either: it would be drawn nowhere sensible."""
+    if slot is None:
+        return True
+    left, top, right, bottom = box
+    tolerance = PLACEMENT_TOLERANCE_PX
+    return (
+        abs(left - slot.left) > tolerance
+        or abs(top - slot.top) > tolerance
+        or right - left > slot.width + tolerance
+        or bottom - top > slot.height + tolerance
+    )
+
+
+@dataclass
+class Placement:
+    """Where the sheets of a value document landed (`place`)."""
+
+    pages: dict  # sheet number -> its page
+    misfits: set  # sheets with a value that does not fit its slot
+    # Every page is one sheet and nothing ran from one page onto another. When False, lay
+    # the document out again without the misfits: a value that reached the bottom of its
+    # page was continued on the next, over another sheet's values.
+    clean: bool
+
+
+def place(pages, form_slots: dict[str, Slot]) -> Placement:
+    """Check a laid-out value document. Each sheet (one page of values) carries the id
+    `sheet-<n>`; each value the id `v<n>-<slot name>`, n its sheet's number."""
+    by_sheet, bad, clean = {}, set(), True
+    for page in pages:
+        sheets = [int(m[1]) for anchor in page.anchors if (m := SHEET_ID.match(anchor))]
+        own = sheets[0] if len(sheets) == 1 else None
+        if own is None:
+            clean = False
+        else:
+            by_sheet[own] = page
+        for anchor, box in page.anchors.items():
+            match = VALUE_ID.match(anchor)
+            if match is None:
+                continue
+            number, name = int(match[1]), match[2]
+            if number != own:
+                bad.add(number)
+                clean = False
+            elif misfits(box, form_slots.get(name)):
+                bad.add(number)
+                if box[3] >= page.height - 1:  # reached the page's bottom: it may go on
+                    clean = False
+    return Placement(by_sheet, bad, clean)
 
 
 def _object(pdf, reference):
@@ -98,12 +142,18 @@ def underlay(form_index: int, onto: Iterable[int]):
         form_page = pdf.objects[numbers[form_index]]
         content = _object(pdf, form_page["Contents"])
         resources = _object(pdf, form_page["Resources"])
+        # The form's resources: the document's, as they are before the form joins them
+        # (so that the form does not list itself).
+        form_resources = pydyf.Dictionary(
+            {**resources, "XObject": pydyf.Dictionary(resources["XObject"])}
+        )
+        pdf.add_object(form_resources)
         content.extra.update(
             {
                 "Type": "/XObject",
                 "Subtype": "/Form",
                 "BBox": form_page["MediaBox"],
-                "Resources": form_page["Resources"],
+                "Resources": form_resources.reference,
             }
         )
         resources["XObject"][FORM_XOBJECT_NAME] = content.reference

@@ -442,7 +442,8 @@ def render_composed(
     `compose(layout)` runs in the child. `layout(html, stylesheet_urls=(),
     max_html_bytes=None)` lays out one HTML document (safe fetcher; refused over
     `max_html_bytes`, by default PDF_MAX_HTML_BYTES: a many-page document may raise it,
-    as its time limit grows) and returns WeasyPrint's `Document`.
+    as its time limit grows; raised as `RenderRefused`) and returns WeasyPrint's
+    `Document`.
     `compose` returns `(document, finisher, info)`: the document is written with
     `write_pdf(finisher=finisher)`, and `info` (JSON-able) comes back as
     `RenderedPDF.info`. `compose` must not touch the database: it runs in a fork."""
@@ -485,6 +486,8 @@ def render_composed(
         fetch_log.extend(log)
         log = fetch_log
     if not header.get("ok"):
+        if header.get("refused"):  # a layout of render_composed over its size limit
+            raise RenderRefused(f"PDF rendering refused: {header.get('error')}")
         raise RenderFailed(f"PDF rendering failed: {header.get('error', 'unknown error')}")
     return RenderedPDF(
         pdf=pdf, pages=int(header.get("pages", 0)), fetch_log=log, seconds=seconds,
@@ -558,7 +561,8 @@ def _child_payload(job) -> bytes:
         pdf, pages, log, info = job()
         header = {"ok": True, "pages": pages, "fetch_log": log.to_dict(), "info": info}
     except Exception as error:  # reported to the parent, which raises
-        header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
+        header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500],
+                  "refused": isinstance(error, RenderRefused)}  # fmt: skip
     header["start_rss_kib"] = start_rss_kib
     header["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     encoded = json.dumps(header).encode()

@@ -321,7 +321,7 @@ def test_job_renders_all_endpoints_as_one_document_on_the_fixed_form_and_never_t
         assert "Technician signature" in text and "Line called from" in text
         assert "MAC address" in text and "Firmware matches the target" in text
         assert endpoint.mac_address in text and endpoint.extension in text
-        assert f"Checklist {number} of 3 · Acme phones" in text
+        assert f"Checklist {number} of 3" in text and "Acme phones" in text
         assert endpoint.sip_username not in text and SIP_PASSWORD not in text
     assert "(214) 555-0100" in pages[0]  # the DID
     assert "123 MAIN ST" in pages[0].upper()  # the E911 location from e911.selectors.coverage
@@ -335,7 +335,9 @@ def test_the_form_is_stored_once_and_drawn_under_every_page(world_a, three_endpo
                                "https://voip.example.com/")  # fmt: skip
     rendered = pf.checklist_pdf(world_a["migration"], None, pages)
     assert rendered.pages == 3
-    assert rendered.info == {"on_form": 3, "flowing": [], "flowing_pages": 0}
+    assert rendered.info == {
+        "on_form": 3, "flowing": [], "flowing_pages": 0, "laid_out_again": False
+    }  # fmt: skip
     reader = PdfFileReader(io.BytesIO(rendered.pdf))
     assert reader.root["/Pages"]["/Count"] == 3
     contents = [reader.root["/Pages"]["/Kids"][i]["/Contents"] for i in range(3)]
@@ -365,8 +367,13 @@ def test_values_sit_in_their_form_slots(world_a, three_endpoints, pm_a, tmp_path
     pf.record_preflight(endpoint, by=pm_a, checks={"mac": {"ok": True, "note": "Re-labelled"},
                      "poe": {"ok": False, "note": ""}},
                      test_calls=_calls(["+13035550199"]), sign=False)  # fmt: skip
-    pages = pf.checklist_pages(world_a["migration"], [endpoint], "https://voip.example.com/")
-    data = pf.checklist_pdf(world_a["migration"], None, pages).pdf
+    migration = world_a["migration"]
+    # A name that looks like the document's own markup changes nothing (it is escaped).
+    migration.name = "</style><b>Acme</b> /* slot rules */ <!-- the sheets -->"
+    pages = pf.checklist_pages(migration, [endpoint], "https://voip.example.com/")
+    rendered = pf.checklist_pdf(migration, None, pages)
+    assert rendered.info["on_form"] == 1
+    data = rendered.pdf
     path = tmp_path / "one.pdf"
     path.write_bytes(data)
     html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
@@ -430,6 +437,28 @@ def test_values_too_long_for_the_form_print_on_the_flowing_layout_whole(
 
 
 @pytest.mark.django_db
+def test_a_value_running_off_the_bottom_of_its_page_never_lands_on_the_next(
+    world_a, three_endpoints, pm_a, tmp_path
+):
+    migration = world_a["migration"]
+    pages = pf.checklist_pages(migration, pf.checklist_endpoints(migration),
+                               "https://voip.example.com/")  # fmt: skip
+    # The last call's line is the lowest value on the page: long enough, it runs past the
+    # bottom, and WeasyPrint would carry the rest onto the next checklist's page.
+    pages[0].calls[2] = {"line": "7" * 1500, "result": ""}
+    rendered = pf.checklist_pdf(migration, None, pages)
+    assert rendered.info["flowing"] == [pages[0].endpoint.pk]
+    assert rendered.info["on_form"] == 2 and rendered.info["laid_out_again"]
+    texts = _pages_text(rendered.pdf, tmp_path)
+    assert len(texts) == rendered.pages == 2 + rendered.info["flowing_pages"]
+    first = texts[: rendered.info["flowing_pages"]]
+    assert "".join(first).count("7" * 40) >= 30 and "".join(first).count("7") >= 1500
+    for text in texts[rendered.info["flowing_pages"] :]:
+        assert "7777" not in text  # nothing of it on the other checklists' pages
+    assert "Checklist 2 of 3" in texts[-2] and "Checklist 3 of 3" in texts[-1]
+
+
+@pytest.mark.django_db
 def test_each_page_has_a_qr_code_for_its_checklist_form(world_a, three_endpoints, pm_a, tmp_path):
     job = ChecklistJob.objects.create(
         migration=world_a["migration"], site=world_a["site"], requested_by=pm_a
@@ -462,7 +491,8 @@ def test_html_size_limit_grows_with_the_pages(world_a, three_endpoints, pm_a, se
 
 
 @pytest.mark.django_db
-def test_the_rendering_child_may_not_query_the_database(world_a):
+def test_the_guard_used_in_the_rendering_child_refuses_queries(world_a):
+    # (The flowing-layout tests above run it in the child itself.)
     with pytest.raises(RuntimeError, match="no database access"), pf._no_database():
         list(Preflight.objects.all())
 
