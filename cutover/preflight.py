@@ -175,19 +175,34 @@ def preflight_summary(migration, site=None, *, limit: int | None = None) -> Pref
     not_passed_count = total - counts[Status.PASSED]
     not_passed = []
     if not_passed_count and limit != 0:
-        rows = (
-            endpoints.exclude(preflight__status=Status.PASSED)
-            .select_related("site", "preflight")
-            .defer("sip_password")
-            .order_by("site__name", "extension", "pk")
-        )
-        for endpoint in rows[:limit] if limit else rows:
-            status = status_of(endpoint)
-            endpoint.preflight_status = status
-            endpoint.preflight_status_display = Status(status).label
-            not_passed.append(endpoint)
+        rows = not_passed_endpoints(migration, site)
+        not_passed = with_status(rows[:limit] if limit else rows)
     return PreflightSummary(counts=counts, total=total, not_passed=not_passed,
                             not_passed_count=not_passed_count)  # fmt: skip
+
+
+def not_passed_endpoints(migration, site=None):
+    """The endpoints whose checklist has not passed, in print order (site, extension),
+    with their site and checklist; never the SIP password."""
+    endpoints = migration.endpoints.exclude(preflight__status=Status.PASSED)
+    if site is not None:
+        endpoints = endpoints.filter(site=site)
+    return (
+        endpoints.select_related("site", "preflight")
+        .defer("sip_password")
+        .order_by("site__name", "extension", "pk")
+    )
+
+
+def with_status(endpoints) -> list:
+    """`endpoints` as a list, each with `.preflight_status` and its display."""
+    listed = []
+    for endpoint in endpoints:
+        status = status_of(endpoint)
+        endpoint.preflight_status = status
+        endpoint.preflight_status_display = Status(status).label
+        listed.append(endpoint)
+    return listed
 
 
 def form_url(endpoint, base_url: str) -> str:

@@ -4,6 +4,7 @@ htmx every 2 s) and the PDF download (docs/cutover-preflight.md)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -19,10 +20,14 @@ from .models import ChecklistJob, Preflight
 from .preflight import (
     CALLS,
     call_problem,
+    not_passed_endpoints,
     passing_lines,
     preflight_summary,
     record_preflight,
+    with_status,
 )
+
+NOT_PASSED_PER_PAGE = 50  # like every list (tenancy.views_crud.OrgListView)
 
 
 class EndpointPreflight(OrgMixin, DetailView):
@@ -104,9 +109,17 @@ class MigrationChecklists(ParentMigrationMixin, OrgMixin, TemplateView):
     def get_context_data(self, form=None, **kwargs):
         context = super().get_context_data(**kwargs)
         migration = self.get_migration()
+        summary = preflight_summary(migration, limit=0)  # the counts; the list is paged
+        page = Paginator(not_passed_endpoints(migration), NOT_PASSED_PER_PAGE).get_page(
+            self.request.GET.get("page")
+        )
         context.update(
             migration=migration,
-            summary=preflight_summary(migration),
+            summary=summary,
+            not_passed=with_status(page.object_list),
+            page_obj=page,
+            paginator=page.paginator,
+            is_paginated=page.has_other_pages(),
             statuses=Preflight.Status.choices,
             form=form or PrintChecklistsForm(migration=migration),
             jobs=list(

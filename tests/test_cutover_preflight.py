@@ -218,6 +218,26 @@ def test_summary_page_queries_do_not_grow_with_endpoints(client, world_a, pm_a, 
 
 
 @pytest.mark.django_db
+def test_summary_page_lists_the_endpoints_not_passed_50_a_page(client, world_a, pm_a, org_a):
+    migration, site = world_a["migration"], world_a["site"]
+    f.EndpointFactory.create_batch(54, site=site)  # with world_a's endpoint: 55 not passed
+    url = reverse("migration-preflight", args=[org_a.slug, migration.uuid])
+    login(client, pm_a)
+    first = client.get(url)
+    assert first.context["summary"].not_passed_count == 55
+    assert len(first.context["not_passed"]) == 50
+    assert "Page 1 of 2" in first.content.decode() and "page=2" in first.content.decode()
+    second = client.get(url, {"page": 2})
+    assert len(second.context["not_passed"]) == 5
+    listed = {e.pk for e in first.context["not_passed"]} | {
+        e.pk for e in second.context["not_passed"]
+    }
+    assert len(listed) == 55
+    assert all(e.preflight_status_display == "Not started" for e in second.context["not_passed"])
+    assert len(client.get(url, {"page": 99}).context["not_passed"]) == 5  # the last page
+
+
+@pytest.mark.django_db
 def test_form_page_queries_do_not_grow_with_numbers_or_results(client, world_a, tech_a, org_a):
     endpoint, migration = world_a["endpoint"], world_a["migration"]
     url = reverse("endpoint-preflight", args=[org_a.slug, endpoint.pk])
