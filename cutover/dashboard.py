@@ -9,9 +9,7 @@ cutover.preflight, cutover.steps); nothing here decides a rule of its own.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import inspect
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -19,9 +17,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Min, Q
 
+from .go import GoNoGo, go_no_go
 from .models import GoNoGoDecision, Step, Wave
 from .preflight import preflight_summary
 from .steps import display_zones
+
+logger = logging.getLogger(__name__)
 
 UPCOMING_STEPS = 10
 
@@ -48,34 +49,16 @@ class DashboardWave:
 @dataclass
 class GoState:
     latest: GoNoGoDecision | None = None
-    computed: object = None  # cutover.go.go_no_go(migration), when that module exists
+    computed: GoNoGo | None = None  # cutover.go.go_no_go(migration), now
     computed_error: str = ""
-    available: bool = False  # cutover.go is installed
 
     @property
-    def computed_ready(self):
-        value = self.computed
-        for name in ("go", "ready", "ok", "can_go"):
-            attr = getattr(value, name, None)
-            if isinstance(attr, bool):
-                return attr
-            if isinstance(value, dict) and isinstance(value.get(name), bool):
-                return value[name]
-        return None
+    def computed_ready(self) -> bool | None:
+        return None if self.computed is None else self.computed.ok
 
     @property
-    def computed_blocking(self):
-        value = self.computed
-        blocking = None
-        for name in ("blocking", "failing"):
-            blocking = getattr(value, name, None)
-            if blocking is None and isinstance(value, dict):
-                blocking = value.get(name)
-            if blocking is not None:
-                break
-        if blocking is None:
-            return None
-        return blocking if isinstance(blocking, int) else len(list(blocking))
+    def computed_blocking(self) -> int | None:
+        return None if self.computed is None else len(self.computed.failing)
 
 
 @dataclass
@@ -194,40 +177,19 @@ def remote_workers_overdue(migration, *, now) -> list:
     )
 
 
-def _go_module():
-    """`cutover.go` when it is installed (another part of the cutover builds it)."""
-    try:
-        if importlib.util.find_spec("cutover.go") is None:
-            return None
-        return importlib.import_module("cutover.go")
-    except ImportError:
-        return None
-
-
 def go_state(migration, *, readiness=None) -> GoState:
-    """The latest recorded decision (from the model) and, when `cutover.go` exists, the
-    computed go/no-go; the readiness already computed is passed on when it accepts it."""
+    """The latest recorded decision and the go/no-go computed now (with the readiness
+    report the dashboard computed already)."""
     state = GoState(
         latest=GoNoGoDecision.objects.filter(migration=migration)
         .select_related("decided_by")
         .order_by("-decided_at", "-pk")
         .first()
     )
-    module = _go_module()
-    compute = getattr(module, "go_no_go", None)
-    if compute is None:
-        return state
-    state.available = True
-    kwargs = {}
     try:
-        params = inspect.signature(compute).parameters
-    except (TypeError, ValueError):
-        params = {}
-    if readiness is not None and "readiness" in params:
-        kwargs["readiness"] = readiness
-    try:
-        state.computed = compute(migration, **kwargs)
-    except Exception as exc:  # a module being built must not break the page
+        state.computed = go_no_go(migration, readiness=readiness)
+    except Exception as exc:  # the rest of the port-day page must still show; logged
+        logger.exception("go/no-go failed for migration %s", migration.pk)
         state.computed_error = f"{type(exc).__name__}: {exc}"
     return state
 

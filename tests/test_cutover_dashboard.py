@@ -64,15 +64,8 @@ def _add_cutover(migration, site, user, count, start):
                                       decided_by=user)  # fmt: skip
 
 
-def _without_go(monkeypatch):
-    """The panel's own queries: cutover.go (built separately) is measured on its own."""
-    monkeypatch.setattr("cutover.dashboard._go_module", lambda: None)
-
-
-def test_dashboard_panel_runs_constant_queries(client, pm_a, world_a, org_a, monkeypatch,
-                                               settings):  # fmt: skip
+def test_dashboard_panel_runs_constant_queries(client, pm_a, world_a, org_a, settings):
     settings.DASHBOARD_CACHE_SECONDS = 0  # the computation's queries, not the cache's
-    _without_go(monkeypatch)
     login(client, pm_a)
     migration, site = world_a["migration"], world_a["site"]
     url = _panel_url(org_a, migration)
@@ -88,10 +81,8 @@ def test_dashboard_panel_runs_constant_queries(client, pm_a, world_a, org_a, mon
     assert b"Wave 124" in response.content
 
 
-def test_full_page_with_the_panel_runs_constant_queries(client, pm_a, world_a, org_a,
-                                                         monkeypatch):  # fmt: skip
+def test_full_page_with_the_panel_runs_constant_queries(client, pm_a, world_a, org_a):
     """Without htmx, `?panel=cutover` renders the whole page with the dashboard in place."""
-    _without_go(monkeypatch)
     login(client, pm_a)
     migration, site = world_a["migration"], world_a["site"]
     url = _panel_url(org_a, migration)
@@ -119,6 +110,23 @@ def test_with_cutover_go_the_panel_stays_constant(client, pm_a, world_a, org_a, 
     large, response = _count_panel(client, url)
     assert b"dash-go-computed" in response.content
     assert small == large, f"{small} queries for a small migration, {large} for a large one"
+
+
+def test_a_failing_go_no_go_is_shown_and_logged_not_a_broken_page(
+    client, pm_a, world_a, org_a, settings, monkeypatch, caplog
+):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+    def broken(migration, *, readiness=None):
+        raise RuntimeError("rule table missing")
+
+    monkeypatch.setattr("cutover.dashboard.go_no_go", broken)
+    login(client, pm_a)
+    _count, response = _count_panel(client, _panel_url(org_a, world_a["migration"]))
+    page = response.content.decode()
+    assert "Computed go/no-go unavailable: RuntimeError: rule table missing" in page
+    assert "dash-go-computed" not in page and "dash-go-decision" in page
+    assert any("go/no-go failed" in r.getMessage() for r in caplog.records)
 
 
 def test_the_page_loads_the_panel_with_htmx(client, pm_a, world_a, org_a):
