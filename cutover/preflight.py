@@ -394,7 +394,9 @@ def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> R
         if spilled:
             # A value ran off the bottom of its page onto the next sheet: lay the sheets
             # out again without the ones that do not fit.
-            placement = lay_out_values([n for n in everyone if n not in too_big])
+            fitting = [n for n in everyone if n not in too_big]
+            nothing = fixed_form.Placement(pages={}, misfits=set(), clean=True)
+            placement = lay_out_values(fitting) if fitting else nothing
             if not placement.clean or placement.misfits:
                 raise pdf_render.RenderFailed("checklist values spilled between pages twice")
         if set(placement.pages) | too_big != set(everyone):

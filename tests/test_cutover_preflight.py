@@ -476,6 +476,10 @@ def test_a_value_running_off_the_bottom_of_its_page_never_lands_on_the_next(
     for text in texts[rendered.info["flowing_pages"] :]:
         assert "7777" not in text  # nothing of it on the other checklists' pages
     assert "Checklist 2 of 3" in texts[-2] and "Checklist 3 of 3" in texts[-1]
+    # Alone in its document (one phone's checklist), it prints on the flowing layout too.
+    alone = pf.checklist_pdf(migration, None, pages[:1])
+    assert alone.info["on_form"] == 0 and alone.info["laid_out_again"]
+    assert alone.pages == alone.info["flowing_pages"] >= 1
 
 
 @pytest.mark.django_db
