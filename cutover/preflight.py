@@ -376,8 +376,8 @@ def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> R
             return layout(html, max_html_bytes=max_html_bytes)
 
         form = lay_out(form_html)
-        form_page = form.pages[0]
-        if len(form.pages) != 1 or form_page.bookmarks or form_page.links:
+        form_page = form.pages[0] if len(form.pages) == 1 else None
+        if form_page is None or form_page.bookmarks or form_page.links:
             raise pdf_render.RenderFailed(
                 "the checklist form must be one page with no bookmarks or links"
             )
@@ -398,7 +398,9 @@ def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> R
             nothing = fixed_form.Placement(pages={}, misfits=set(), clean=True)
             placement = lay_out_values(fitting) if fitting else nothing
             if not placement.clean or placement.misfits:
-                raise pdf_render.RenderFailed("checklist values spilled between pages twice")
+                raise pdf_render.RenderFailed(
+                    "checklist value pages did not come out one page per checklist, twice"
+                )
         if set(placement.pages) | too_big != set(everyone):
             raise pdf_render.RenderFailed("checklist sheets missing from the value pages")
         flowing = _flowing_pages(

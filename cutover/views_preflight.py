@@ -110,9 +110,9 @@ class MigrationChecklists(ParentMigrationMixin, OrgMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         migration = self.get_migration()
         summary = preflight_summary(migration, limit=0)  # the counts; the list is paged
-        page = Paginator(not_passed_endpoints(migration), NOT_PASSED_PER_PAGE).get_page(
-            self.request.GET.get("page")
-        )
+        paginator = Paginator(not_passed_endpoints(migration), NOT_PASSED_PER_PAGE)
+        paginator.count = summary.not_passed_count  # counted already: no second COUNT
+        page = paginator.get_page(self.request.GET.get("page"))
         context.update(
             migration=migration,
             summary=summary,

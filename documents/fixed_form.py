@@ -103,10 +103,10 @@ def place(pages, form_slots: dict[str, Slot]) -> Placement:
     for page in pages:
         sheets = [int(m[1]) for anchor in page.anchors if (m := SHEET_ID.match(anchor))]
         own = sheets[0] if len(sheets) == 1 else None
-        if own is None:
+        if own is None or own in by_sheet:  # a page of no sheet, or of two, or a sheet twice
             clean = False
-        else:
-            by_sheet[own] = page
+        if own is not None:
+            by_sheet.setdefault(own, page)
         for anchor, box in page.anchors.items():
             match = VALUE_ID.match(anchor)
             if match is None:

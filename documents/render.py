@@ -486,8 +486,8 @@ def render_composed(
         fetch_log.extend(log)
         log = fetch_log
     if not header.get("ok"):
-        if header.get("refused"):  # a layout of render_composed over its size limit
-            raise RenderRefused(f"PDF rendering refused: {header.get('error')}")
+        if header.get("refused"):
+            raise RenderRefused(header.get("error", "refused"))
         raise RenderFailed(f"PDF rendering failed: {header.get('error', 'unknown error')}")
     return RenderedPDF(
         pdf=pdf, pages=int(header.get("pages", 0)), fetch_log=log, seconds=seconds,
@@ -560,9 +560,10 @@ def _child_payload(job) -> bytes:
     try:
         pdf, pages, log, info = job()
         header = {"ok": True, "pages": pages, "fetch_log": log.to_dict(), "info": info}
+    except RenderRefused as error:  # a layout of render_composed over its size limit
+        header = {"ok": False, "error": str(error)[:500], "refused": True}
     except Exception as error:  # reported to the parent, which raises
-        header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500],
-                  "refused": isinstance(error, RenderRefused)}  # fmt: skip
+        header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
     header["start_rss_kib"] = start_rss_kib
     header["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     encoded = json.dumps(header).encode()
