@@ -37,7 +37,7 @@ def render_checklists(job_id: int, base_url: str | None = None) -> str:
     from esign.services import portal_base_url
 
     from .models import ChecklistJob
-    from .preflight import checklist_endpoints, checklist_pages, checklist_pdf
+    from .preflight import checklist_endpoints, checklist_pages, checklist_pdf, checklist_scope
 
     job = (
         ChecklistJob.objects.select_related("migration__customer", "site", "organization")
@@ -69,7 +69,7 @@ def render_checklists(job_id: int, base_url: str | None = None) -> str:
             message=f"Rendering the PDF ({len(endpoints)} checklist(s), one document)…",
         )  # fmt: skip
         rendered = checklist_pdf(job.migration, job.site, pages, job=job)
-        scope = job.site.name if job.site else job.migration.name
+        scope = checklist_scope(job.migration, job.site)
         name = f"preflight-{job.pk}.pdf"
         job.pdf.save(name, ContentFile(rendered.pdf), save=False)
         flowing = len(rendered.info.get("flowing", []))

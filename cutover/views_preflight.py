@@ -13,7 +13,7 @@ from django.views.generic import DetailView, TemplateView
 from esign.services import portal_base_url
 from sites.models import Endpoint
 from tenancy.views_base import OrgMixin
-from tenancy.views_crud import ParentMigrationMixin
+from tenancy.views_crud import OrgListView, ParentMigrationMixin
 
 from .forms_preflight import PreflightForm, PrintChecklistsForm
 from .models import ChecklistJob, Preflight
@@ -27,7 +27,7 @@ from .preflight import (
     with_status,
 )
 
-NOT_PASSED_PER_PAGE = 50  # like every list (tenancy.views_crud.OrgListView)
+NOT_PASSED_PER_PAGE = OrgListView.paginate_by  # like every list
 
 
 class EndpointPreflight(OrgMixin, DetailView):
