@@ -14,16 +14,19 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-pyproject
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Parallel test processes: twice the cores, since many tests wait on a browser, a worker
+# or a subprocess rather than the CPU (docs/testing.md).
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 
-.PHONY: help venv demo demo-dirs demo-db demo-data test lint check-migrations check-deploy pytest \
-	bench bench-tools
+.PHONY: help venv demo demo-dirs demo-db demo-data test system-packages lint check-migrations \
+	check-deploy pytest bench
 
 help:
 	@echo "make demo   set up .venv and SQLite, load demo data, run web + Celery worker + beat"
 	@echo "            on http://127.0.0.1:$(PORT)/ (PORT=... to change; DATABASE_URL / REDIS_URL"
 	@echo "            switch to PostgreSQL / Redis)"
 	@echo "make test   ruff, migrations check, deploy check with production settings, pytest"
-	@echo "make bench  the benchmarks on PostgreSQL and Redis (docs/performance.md; about 6 min)"
+	@echo "make bench  the benchmarks on PostgreSQL and Redis (docs/performance.md; about 4 min)"
 
 venv:
 	@if [ ! -x "$(PY)" ]; then
@@ -98,9 +101,14 @@ check-deploy: venv
 
 pytest: venv
 	@echo "==> pytest"
-	"$(PY)" -m pytest $(PYTEST_ARGS)
+	"$(PY)" -m pytest -n "$(PYTEST_WORKERS)" --dist worksteal $(PYTEST_ARGS)
 
-test: lint check-migrations check-deploy pytest
+# Debian packages the tests need (Chromium, poppler-utils, wrk, redis-server, Pango, fonts):
+# installed when missing, or a stop at once with the command to run (tools/system-packages).
+system-packages:
+	@bash tools/system-packages
+
+test: system-packages lint check-migrations check-deploy pytest
 
 # Benchmarks (docs/performance.md). Not part of `make test` (tests/test_bench_smoke.py runs
 # each case at a tiny size there). PostgreSQL and Redis are required; the defaults are the
@@ -109,15 +117,6 @@ BENCH_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/vo
 BENCH_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/1)
 BENCH_ARGS ?=
 
-# wrk (the load generator of the throughput case) from Debian's packages.
-bench-tools:
-	@if ! command -v wrk >/dev/null; then
-	  echo "==> Installing Debian's wrk"
-	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-	fi
-
-bench: venv bench-tools
+bench: venv system-packages
 	@DATABASE_URL="$(BENCH_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" \
 	  "$(PY)" -m bench $(BENCH_ARGS)

@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import reverse
 
-from tenancy import freshness
+from tenancy import clock, freshness
 from tenancy.views_crud import (
     OrgCreateView,
     OrgDeleteView,
@@ -122,11 +122,9 @@ class MigrationDetail(MigrationViews, OrgDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.wants_panel():
-            from django.utils import timezone
-
             from cutover.dashboard import dashboard
 
-            context["cutover"] = dashboard(self.object, now=timezone.now())
+            context["cutover"] = dashboard(self.object, now=clock.now())
             context["go_url"] = go_page_url(self.organization.slug, self.object.uuid)
             if getattr(self.request, "htmx", False):
                 return context

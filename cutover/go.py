@@ -1,12 +1,13 @@
-"""Go / no-go per migration (DOMAIN.md "Go / no-go", seed 001; docs/cutover-go-and-rollback.md).
+"""Go / no-go per migration (docs/cutover-go-and-rollback.md; rules: docs/domain-rules.md).
 
 Computed items (port orders FOC-confirmed, E911 readiness, pre-flight, network readiness
 at every site, the compliance register, the rollback plan) and the manual sign-offs of
-seed 001's checklist, as `e911.karis.Item`s. `decide` records a decision with a snapshot
-of the items; a "go" over a failing item or a missing sign-off is refused unless an owner
-gives an override reason. `port_day_preflight_refusal` is the porting rule
-`preflight_passed`: no number ports while its phone's pre-flight has not passed (the 18
-calls lost in 90 minutes), unless an owner overrode with a recorded "go"."""
+the go/no-go checklist (`SignOff.Item`), as `e911.karis.Item`s. `decide` records a
+decision with a snapshot of the items; a "go" over a failing item or a missing sign-off is
+refused unless an owner gives an override reason. `port_day_preflight_refusal` is the
+porting rule `preflight_passed`: no number ports while its phone's pre-flight has not
+passed (a phone with wrong SIP credentials loses every call to its number from the moment
+it ports), unless an owner overrode with a recorded "go"."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from e911.karis import Item
 from porting.models import PortOrder, TransitionRefused
 from porting.services import OWNER_PM, require_role
 from sites.models import Endpoint
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.models import Membership, Role
 from tenancy.text import listed
@@ -281,7 +282,7 @@ def sign_off(migration, *, item, by, note="", deferred=False, confirmed=True) ->
         raise ValidationError("Say what is deferred and until when.")
     row = SignOff(
         migration=migration, item=item, confirmed=bool(confirmed and not deferred),
-        deferred=bool(deferred), note=note, signed_by=by, signed_at=timezone.now(),
+        deferred=bool(deferred), note=note, signed_by=by, signed_at=clock.now(),
     )  # fmt: skip
     row.full_clean()
     verb = "deferred" if deferred else ("signed off" if confirmed else "withdrawn")
@@ -314,7 +315,7 @@ def decide(migration, *, decision, by, reason, override_reason="") -> GoNoGoDeci
         override_reason = ""  # nothing was overridden
     row = GoNoGoDecision(
         migration=migration, decision=decision, reason=reason, override_reason=override_reason,
-        snapshot=snapshot(result), decided_by=by, decided_at=timezone.now(),
+        snapshot=snapshot(result), decided_by=by, decided_at=clock.now(),
     )  # fmt: skip
     row.full_clean()
     why = f"{row.get_decision_display()}: {reason}"

@@ -4,15 +4,16 @@ Go/no-go decisions and the rollback plan build on these."""
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tenancy import clock
 from tenancy.models import Role
 from tenancy.scoping import OrgScopedModel
 
 
 class CutoverPlan(OrgScopedModel):
-    """How a migration cuts over (seed 000): flash cut, phased rollout or parallel run."""
+    """How a migration cuts over: flash cut, phased rollout or parallel run
+    (docs/domain-rules.md "Cutover models")."""
 
     class Model(models.TextChoices):
         FLASH = "flash", "Flash cut"
@@ -30,7 +31,7 @@ class CutoverPlan(OrgScopedModel):
     business_hours_start = models.TimeField(default="08:00")
     business_hours_end = models.TimeField(default="18:00")
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("migration",)
@@ -219,7 +220,7 @@ class ChecklistJob(OrgScopedModel):
     done = models.PositiveIntegerField(default=0)
     message = models.CharField(max_length=500, blank=True)
     pdf = models.FileField(upload_to="checklists/%Y/%m/", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     org_parents = ("migration", "site")
@@ -230,8 +231,8 @@ class ChecklistJob(OrgScopedModel):
 
 
 class SignOff(OrgScopedModel):
-    """A manual go/no-go item of seed 001's checklist, signed off (or deferred) by a
-    person, with a note. The latest row per item counts."""
+    """A manual item of the go/no-go checklist, signed off (or deferred) by a person,
+    with a note. The latest row per item counts."""
 
     class Item(models.TextChoices):
         PILOT_ISSUES = "pilot_issues", "Pilot issues resolved or explicitly deferred"
@@ -250,7 +251,7 @@ class SignOff(OrgScopedModel):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    signed_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("migration",)
@@ -278,7 +279,7 @@ class GoNoGoDecision(OrgScopedModel):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    decided_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("migration",)

@@ -1,4 +1,4 @@
-"""Network readiness per site (DOMAIN.md "Network readiness"; docs/cutover-network-and-plan.md).
+"""Network readiness per site (docs/cutover-network-and-plan.md; docs/domain-rules.md).
 
 Pure functions first (the bandwidth calculator and the threshold checks: no database),
 then the services (save an assessment, import a readiness test from CSV, sign off) and
@@ -26,6 +26,7 @@ from django.utils import timezone
 from e911.karis import Item
 from porting.services import require_role
 from sites.models import Endpoint
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.models import DEFAULT_WRITE_ROLES
 
@@ -34,7 +35,7 @@ from .models import NetworkAssessment
 # -- the rules ---------------------------------------------------------------------------
 
 # Per-call upstream rate in kbps, payload + IP/UDP/RTP (+ Ethernet) at 20 ms packets.
-# G.711 and G.729: DOMAIN.md (Cisco's enterprise QoS design guide, rounded up).
+# G.711 and G.729: Cisco's enterprise QoS design guide, rounded up (docs/domain-rules.md).
 # Opus: 40 kbps (top of RFC 7587 §3.1.1's fullband-speech range) + 16 kbps IPv4/UDP/RTP
 # (40 bytes x 50 packets/s) + 7.2 kbps Ethernet (18 bytes x 50/s) = 63.2 → 64 kbps.
 CODEC_KBPS = {
@@ -371,7 +372,7 @@ def sign_off(site, *, by, role: str, name: str, signed_at=None, reason="") -> Ne
             "Not ready to sign: " + "; ".join(f"{i.title} ({i.detail})" for i in problems)
         )
     setattr(assessment, f"{role}_signed_by", name[:200])
-    setattr(assessment, f"{role}_signed_at", signed_at or timezone.now())
+    setattr(assessment, f"{role}_signed_at", signed_at or clock.now())
     label = "IT lead" if role == "it_lead" else "vendor"
     save_with_history(assessment, by=by, reason=reason or f"Readiness signed off by the {label}")
     return assessment

@@ -1,4 +1,4 @@
-"""The cutover models' rules (seed 000, DOMAIN.md "Cutover models"), as warnings.
+"""The cutover models' rules (docs/domain-rules.md "Cutover models"), as warnings.
 
 A plan that breaks a rule is still saved: the PM sees why it is risky and decides.
 

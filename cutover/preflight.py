@@ -16,7 +16,6 @@ from django.db import connections, transaction
 from django.db.models import Count, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from documents import fixed_form
@@ -24,6 +23,7 @@ from documents import render as pdf_render
 from documents.render import RenderedPDF
 from e911.selectors import coverage
 from porting.models import TEST_CALLS_REQUIRED, PhoneNumber
+from tenancy import clock
 from tenancy.history import save_with_history
 
 from .models import Preflight
@@ -123,7 +123,7 @@ def record_preflight(endpoint, *, by, checks: dict, test_calls: list, sign: bool
     preflight.test_calls = test_calls
     if sign:
         preflight.signed_by = by
-        preflight.signed_at = timezone.now()
+        preflight.signed_at = clock.now()
     elif changed:
         preflight.signed_by = None
         preflight.signed_at = None
@@ -335,7 +335,7 @@ def checklist_html(migration, site, sections: list[str], *, job=None, generated_
         {
             "job": job, "migration": migration, "site": site,
             "pages": mark_safe("".join(sections)),  # noqa: S308 (rendered by templates)
-            "count": len(sections), "generated_at": generated_at or timezone.now(),
+            "count": len(sections), "generated_at": generated_at or clock.now(),
         },
     )  # fmt: skip
 
@@ -347,7 +347,7 @@ def checklist_pdf(migration, site, pages: list[ChecklistPage], *, job=None) -> R
     in its place. Its `info` says how many went which way (docs/cutover-preflight.md)."""
     scope = checklist_scope(migration, site)
     count = len(pages)
-    generated_at = timezone.now()
+    generated_at = clock.now()
     timeout = checklist_timeout(count)
     if not count:
         return pdf_render.render(checklist_html(migration, site, [], job=job),

@@ -1,8 +1,8 @@
-"""The rollback plan per migration (DOMAIN.md "Never disconnect the old service";
-docs/cutover-go-and-rollback.md): ordered steps with owners; decommissioning an order's
-old PSTN trunk waits until 48 hours after its port (the port-back window), and cancelling
-the old carrier account until 30 days after the account's last port
-(`porting.services.old_service_cancel_refusal`, recorded through
+"""The rollback plan per migration (never disconnect the old service before the port
+completes; docs/cutover-go-and-rollback.md, docs/domain-rules.md): ordered steps with
+owners; decommissioning an order's old PSTN trunk waits until 48 hours after its port (the
+port-back window), and cancelling the old carrier account until 30 days after the
+account's last port (`porting.services.old_service_cancel_refusal`, recorded through
 `record_old_service_cancelled` so the account and the step agree)."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from porting.models import PORT_BACK_WINDOW, PortOrder, TransitionRefused
 from porting.services import (
@@ -22,6 +21,7 @@ from porting.services import (
     record_old_service_cancelled,
     require_role,
 )
+from tenancy import clock
 from tenancy.history import save_with_history
 
 from .models import RollbackStep
@@ -161,7 +161,7 @@ class _AccountView:
 
 def done_refusals(steps, migration, *, now=None) -> dict:
     """Step pk -> its refusal (or None), for a page: the migration's orders in one query."""
-    now = now or timezone.now()
+    now = now or clock.now()
     by_account = {}
     for order in PortOrder.objects.filter(migration=migration):
         by_account.setdefault(order.carrier_account_id, []).append(order)
@@ -176,7 +176,7 @@ def done_refusals(steps, migration, *, now=None) -> dict:
 def done_refusal(step, *, now=None, account_orders=None) -> TransitionRefused | None:
     """Why the step cannot be marked done now (None when it can). `account_orders`: the
     carrier account's port orders, already loaded (pages); otherwise they are queried."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if step.done_at:
         return TransitionRefused("already_done", "This step is already done.")
     if step.kind == Kind.DECOMMISSION_TRUNK:
@@ -212,7 +212,7 @@ def mark_done(step, *, by, note="", now=None) -> RollbackStep:
     _require(step.migration, by, "Completing a rollback step")
     # The row only: PostgreSQL cannot lock the nullable side of an outer join.
     step = RollbackStep.objects.select_for_update().get(pk=step.pk)
-    now = now or timezone.now()
+    now = now or clock.now()
     refused = done_refusal(step, now=now)
     if refused:
         raise refused
@@ -266,7 +266,7 @@ class PortBackWindow:
 
 def port_back_windows(migration, *, now=None) -> list[PortBackWindow]:
     """Per port order (not cancelled): the 48-hour port-back window after its port."""
-    now = now or timezone.now()
+    now = now or clock.now()
     rows = []
     for order in (
         PortOrder.objects.filter(migration=migration)

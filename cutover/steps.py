@@ -1,6 +1,6 @@
 """Dated cutover steps: generated from each port order's FOC (docs/cutover-steps.md).
 
-The timeline is DOMAIN.md's "Port-day timeline". Steps live in the database with their
+Port-day timeline: docs/domain-rules.md. Steps live in the database with their
 `due_at`; `cutover.tasks.run_due_steps` (Celery beat, every minute) marks them due and
 escalates them. Nothing days ahead goes into the broker.
 
@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.models import DEFAULT_WRITE_ROLES
 
@@ -262,7 +262,7 @@ def complete_step(step: Step, *, by, evidence: str = "") -> Step:
     if locked.status in (*FINISHED, Step.Status.CANCELLED):
         raise ValidationError(f"This step is already {locked.get_status_display().lower()}.")
     locked.status = Step.Status.DONE
-    locked.done_at = timezone.now()
+    locked.done_at = clock.now()
     locked.done_by = by
     locked.evidence = evidence.strip()
     return save_with_history(locked, by=by, reason="step done")
@@ -279,7 +279,7 @@ def skip_step(step: Step, *, by, reason: str) -> Step:
         raise ValidationError(f"This step is already {locked.get_status_display().lower()}.")
     locked.status = Step.Status.SKIPPED
     locked.skip_reason = reason.strip()[:300]
-    locked.done_at = timezone.now()
+    locked.done_at = clock.now()
     locked.done_by = by
     return save_with_history(locked, by=by, reason=f"step skipped: {reason.strip()}")
 

@@ -22,9 +22,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
-from tenancy import freshness
+from tenancy import clock, freshness
 
 from .models import Step
 from .steps import display_zones, local_due
@@ -151,7 +150,7 @@ def _claim_all(where, changes, now, reason, kind) -> int:
 def mark_due(now=None) -> int:
     """Claim pending steps whose time has come: status due, `notified_due_at`, and one
     email to the step's owner (else the migration's owner)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return _claim_all(
         {"status": Step.Status.PENDING, "due_at__lte": now, "notified_due_at__isnull": True},
         {"status": Step.Status.DUE, "notified_due_at": now},
@@ -162,7 +161,7 @@ def mark_due(now=None) -> int:
 def escalate_overdue(now=None) -> int:
     """Steps still due `STEP_ESCALATE_AFTER_MINUTES` after their time: overdue, and one
     email to the migration's owner."""
-    now = now or timezone.now()
+    now = now or clock.now()
     late = now - timedelta(minutes=settings.STEP_ESCALATE_AFTER_MINUTES)
     return _claim_all(
         {"status": Step.Status.DUE, "due_at__lte": late, "escalated_at__isnull": True},
@@ -172,12 +171,10 @@ def escalate_overdue(now=None) -> int:
 
 
 @shared_task(name="cutover.tasks.run_due_steps")
-def run_due_steps(now: str | None = None) -> dict:
+def run_due_steps() -> dict:
     """Beat, every minute: mark due steps and notify their owners; escalate late ones.
     Safe to run twice, concurrently, or after a re-delivery: each step once."""
-    from datetime import datetime
-
-    at = datetime.fromisoformat(now) if now else timezone.now()
+    at = clock.now()
     return {"due": mark_due(at), "escalated": escalate_overdue(at)}
 
 

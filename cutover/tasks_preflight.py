@@ -16,7 +16,8 @@ import time
 
 from celery import shared_task
 from django.core.files.base import ContentFile
-from django.utils import timezone
+
+from tenancy import clock
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +77,14 @@ def render_checklists(job_id: int, base_url: str | None = None) -> str:
         longer = f" {flowing} of them on the longer layout (values too long for the form)." \
             if flowing else ""  # fmt: skip
         _update(
-            job, pdf=job.pdf.name, status=ChecklistJob.Status.DONE, finished_at=timezone.now(),
+            job, pdf=job.pdf.name, status=ChecklistJob.Status.DONE, finished_at=clock.now(),
             message=f"{len(endpoints)} checklist(s) for {scope}.{longer}"[:500],
         )  # fmt: skip
         return "done"
     except Exception as exc:
         logger.exception("Checklist job %s failed", job_id)
         _update(
-            job, status=ChecklistJob.Status.FAILED, finished_at=timezone.now(),
+            job, status=ChecklistJob.Status.FAILED, finished_at=clock.now(),
             message=f"Failed: {type(exc).__name__}: {exc}"[:500],
         )  # fmt: skip
         return "failed"

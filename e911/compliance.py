@@ -14,6 +14,7 @@ from django.utils import timezone
 from porting.models import PhoneNumber, PortOrder
 from porting.services import OWNER_PM, require_role
 from sites.models import Site
+from tenancy import clock
 from tenancy.history import save_with_history
 
 from .karis import Item, _who
@@ -58,7 +59,7 @@ def record_evidence(customer, *, item, evidence, document_date=None, by, done=Tr
         raise ValidationError({"evidence": "Say what the evidence is (document, test, entry)."})
     if item == "hipaa_baa" and done and document_date is None:
         raise ValidationError({"document_date": "Give the date the BAA was signed."})
-    if document_date is not None and document_date > timezone.localdate():
+    if document_date is not None and document_date > clock.today():
         raise ValidationError({"document_date": "The document date is in the future."})
     row = ComplianceEvidence(
         customer=customer, item=item, done=done, evidence=evidence[:500],
@@ -78,7 +79,7 @@ def record_attestation(number, *, level, seen_at, called_from, by, reason=""):
         raise ValidationError("Check attestation after the port: this number is not ported.")
     if not (called_from or "").strip():
         raise ValidationError({"called_from": "Name the outside phone that received the call."})
-    if seen_at is None or seen_at > timezone.now() + timedelta(minutes=5):
+    if seen_at is None or seen_at > clock.now() + timedelta(minutes=5):
         raise ValidationError({"seen_at": "Give when the call was seen (not in the future)."})
     check = AttestationCheck(
         number=number, level=level, seen_at=seen_at, called_from=called_from.strip()[:40],

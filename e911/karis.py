@@ -26,6 +26,7 @@ from scourgify.address_constants import (
 from porting.models import PhoneNumber, TransitionRefused
 from porting.services import OWNER_PM, require_role
 from sites.addresses import normalize_address
+from tenancy import clock
 from tenancy.history import save_with_history
 
 from .models import DispatchableLocation, SiteE911, Test933
@@ -89,7 +90,7 @@ def record_direct_dial(site, *, by, method, prefixes, emergency_matched_first, r
     if not method:
         raise ValidationError({"method": "Say how direct dialing was verified."})
     record, _created = SiteE911.objects.select_for_update().get_or_create(site=site)
-    record.direct_dial_verified_at = timezone.now()
+    record.direct_dial_verified_at = clock.now()
     record.direct_dial_verified_by = by
     record.direct_dial_method = method[:300]
     record.outside_line_prefixes = _as_list(prefixes)
@@ -388,7 +389,7 @@ def record_933_test(site, *, by, caller, called_at, readback_address, readback_c
     differences += compare_callback(expected_callback, readback_callback)
     result = Test933.Result.MISMATCH if differences else Test933.Result.PASS
     test = Test933(
-        site=site, caller=(caller or "")[:40], called_at=called_at or timezone.now(),
+        site=site, caller=(caller or "")[:40], called_at=called_at or clock.now(),
         readback_address=readback_address.strip()[:300],
         readback_callback=(readback_callback or "").strip()[:40],
         expected_address=expected_address[:300], expected_callback=expected_callback[:40],
@@ -416,7 +417,7 @@ def remove_old_e911_record(site, *, by, reason=""):
         )
     record, _created = SiteE911.objects.select_for_update().get_or_create(site=site)
     if record.old_record_removed_at is None:
-        record.old_record_removed_at = timezone.now()
+        record.old_record_removed_at = clock.now()
         record.old_record_removed_by = by
         save_with_history(
             record, by=by, reason=reason or f"old carrier's E911 record removed (933 #{test.pk})"

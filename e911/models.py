@@ -7,9 +7,9 @@ The rules live in e911/rules.py (pure), e911/services.py (writes) and e911/selec
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tenancy import clock
 from tenancy.models import Role
 from tenancy.portal import PortalLink
 from tenancy.scoping import OrgScopedModel
@@ -41,7 +41,7 @@ class RemoteWorker(OrgScopedModel):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords(m2m_fields=[endpoints])
 
     org_parents = ("migration",)
@@ -107,7 +107,7 @@ class DispatchableLocation(OrgScopedModel):
     superseded_by = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("migration", "site", "remote_worker")
@@ -226,7 +226,7 @@ class Registration(OrgScopedModel):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("migration", "number", "endpoint")
@@ -331,7 +331,7 @@ class LocationConfirmation(OrgScopedModel):
 
     worker = models.ForeignKey(RemoteWorker, on_delete=models.CASCADE, related_name="confirmations")
     location = models.ForeignKey(DispatchableLocation, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
     history = HistoricalRecords()
@@ -357,7 +357,7 @@ class ComplianceEvidence(OrgScopedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("customer",)

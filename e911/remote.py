@@ -23,10 +23,10 @@ from django.db import transaction
 from django.db.models import Min
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from esign.services import LinkDead, portal_base_url
 from porting.services import OWNER_PM, require_role
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.portal import LinkState, hash_token, new_token, well_formed
 
@@ -108,14 +108,14 @@ def add_remote_worker(migration, *, name, email, endpoints=(), by, reason=""):
 
 
 def live_links(worker, now=None):
-    now = now or timezone.now()
+    now = now or clock.now()
     return RemoteWorkerLink.objects.filter(
         worker=worker, revoked_at=None, used_at=None, expires_at__gt=now
     )
 
 
 def _revoke(link, *, by, reason, now=None):
-    link.revoked_at = now or timezone.now()
+    link.revoked_at = now or clock.now()
     link.revoked_reason = reason[:300]
     save_with_history(link, by=by, reason=f"link revoked: {reason}"[:300])
 
@@ -123,7 +123,7 @@ def _revoke(link, *, by, reason, now=None):
 def _issue_link(worker, *, by, sent_by, reason, now=None):
     """Earlier live links of the worker die; a new one is stored by its hash. Returns
     (link, token); the token goes into one email and nowhere else."""
-    now = now or timezone.now()
+    now = now or clock.now()
     for old in live_links(worker, now):
         _revoke(old, by=by, reason="replaced by a new link", now=now)
     token, token_hash = new_token()
@@ -307,7 +307,7 @@ def confirm_home_location(link, *, fields, meta=None, shown: str | None = None) 
         if old is not None:
             _supersede(old, location, reason=f"{who} updated their home")
             superseded = old
-    now = timezone.now()
+    now = clock.now()
     worker.confirmed_at = now
     save_with_history(worker, reason=f"home location #{location.pk} confirmed by {who}")
     confirmation = LocationConfirmation(
@@ -338,7 +338,7 @@ def remind_unconfirmed(now=None) -> ReminderRun:
     link and the migration's owner. Each happens once per worker (the timestamps on the
     worker say so, set in the same transaction as the email), so running it twice, or
     on two schedulers at once, sends nothing twice."""
-    now = now or timezone.now()
+    now = now or clock.now()
     candidates = RemoteWorker.objects.filter(confirmed_at=None).annotate(
         first_sent_at=Min("links__created_at")
     )

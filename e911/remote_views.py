@@ -6,13 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from esign.services import portal_base_url
 from porting.models import TransitionRefused
+from tenancy import clock
 from tenancy.portal import LinkState, request_meta
 from tenancy.views_base import OrgMixin
 from tenancy.views_crud import ParentMigrationMixin
@@ -30,7 +30,7 @@ def _refusal(exc) -> str:
 
 def worker_rows(migration, now=None):
     """The migration's workers with their status, in a fixed number of queries."""
-    now = now or timezone.now()
+    now = now or clock.now()
     last = LocationConfirmation.objects.filter(worker=OuterRef("pk")).order_by("-at", "-pk")
     workers = (
         RemoteWorker.objects.filter(migration=migration)

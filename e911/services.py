@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from porting.services import OWNER_PM, require_role
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.models import Role
 
@@ -30,7 +30,7 @@ def _apply(location: DispatchableLocation, result: ValidationResult, validator_n
     location.validation_message = result.message[:500]
     location.validator = validator_name[:60]
     location.provider_reference = result.reference[:120]
-    location.validated_at = timezone.now()
+    location.validated_at = clock.now()
     location.normalized_line1 = result.line1
     location.normalized_line2 = result.line2
     location.normalized_city = result.city
@@ -157,7 +157,7 @@ def set_registration(*, migration, by, number=None, endpoint=None, status, locat
     registration.provider_reference = provider_reference[:120]
     registration.message = message[:500]
     registration.updated_by = by
-    registration.updated_at = timezone.now()
+    registration.updated_at = clock.now()
     registration.full_clean()
     save_with_history(registration, by=by, reason=reason or f"registration {status}")
     return registration

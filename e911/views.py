@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from documents.render import render_pdf
 from porting.models import PhoneNumber, TransitionRefused
 from sites.models import Endpoint
+from tenancy import clock
 from tenancy.views_base import OrgMixin, ServiceActionView
 from tenancy.views_crud import ParentMigrationMixin
 
@@ -160,7 +160,7 @@ class ReadinessReport(ParentMigrationMixin, OrgMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["report"] = readiness(self.get_migration())
-        context["generated_at"] = timezone.now()
+        context["generated_at"] = clock.now()
         return context
 
 

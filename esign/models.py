@@ -3,9 +3,9 @@ portal signing of LOAs: requests (links), their events, signatures and correctio
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tenancy import clock
 from tenancy.fields import EncryptedTextField
 from tenancy.portal import PortalLink
 from tenancy.scoping import OrgScopedModel
@@ -108,7 +108,7 @@ class SigningEvent(OrgScopedModel):
 
     request = models.ForeignKey(SigningRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
@@ -170,7 +170,7 @@ class CorrectionRequest(OrgScopedModel):
     )
     fields = models.JSONField(help_text="[{field, label, shown, comment}] marked wrong.")
     requested_by_name = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     resolved_by_version = models.PositiveIntegerField(null=True, blank=True)
     history = HistoricalRecords()
 

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from tenancy import clock
 from tenancy.history import stamp
 from tenancy.models import Organization
 
@@ -80,7 +80,7 @@ def _self_signed(organization) -> tuple[x509.Certificate, ec.EllipticCurvePrivat
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization.name[:64]),
         ]
     )
-    now = timezone.now().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -127,7 +127,7 @@ def signing_key_for(organization) -> OrganizationSigningKey:
                 ).first()
                 reason = "Self-signed document seal created on first use"
                 if key is not None:
-                    if key.not_after > timezone.now() + EXPIRY_MARGIN:
+                    if key.not_after > clock.now() + EXPIRY_MARGIN:
                         return key
                     # An expired certificate makes invalid seals: retire it (kept for
                     # verifying older documents) and start a fresh self-signed one.
@@ -172,7 +172,7 @@ def load_pkcs12(data: bytes, password: bytes | str | None):
     enc = serialization.Encoding.DER
     if private_key.public_key().public_bytes(enc, pub) != cert.public_key().public_bytes(enc, pub):
         raise ValidationError("The private key does not belong to the certificate.")
-    now = timezone.now()
+    now = clock.now()
     if cert.not_valid_after_utc <= now:
         raise ValidationError(f"The certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}.")
     if cert.not_valid_before_utc > now:

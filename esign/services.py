@@ -22,10 +22,10 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from porting.models import LetterOfAuthorization
 from porting.services import OWNER_PM, require_role
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.portal import LinkState, hash_token, new_token, well_formed
 
@@ -132,7 +132,7 @@ def issue_signing_link(loa, *, email, by, meta=None):
     (which every user-facing path goes through): earlier live links of the order die, a
     new request is stored by its hash, and the "sent" event is recorded. Returns
     (request, token, shown document); the caller hands the token to the signer."""
-    now = timezone.now()
+    now = clock.now()
     for old in SigningRequest.objects.filter(
         loa__port_order=loa.port_order, revoked_at=None, used_at=None
     ).select_related("loa"):
@@ -165,7 +165,7 @@ def _send_link_email(request: SigningRequest, link: str, doc: dict, by):
 
 
 def _revoke(request: SigningRequest, *, by, reason, meta=None, now=None):
-    request.revoked_at = now or timezone.now()
+    request.revoked_at = now or clock.now()
     request.revoked_reason = reason[:300]
     save_with_history(request, by=by, reason=f"link revoked: {reason}")
     _event(request, Kind.REVOKED, meta=meta, reason=reason[:300])
@@ -246,7 +246,7 @@ def request_correction(request, *, wrong: dict[str, str], name: str, meta, docum
         request=request, loa=request.loa, fields=fields, requested_by_name=name[:200]
     )
     save_with_history(correction, reason="correction requested through the signing portal")
-    now = timezone.now()
+    now = clock.now()
     request.used_at = now
     request.outcome = Kind.CORRECTION_REQUESTED
     save_with_history(request, reason="the signer asked for corrections instead of signing")
@@ -336,7 +336,7 @@ def sign(
     if errors:
         raise ValidationError(errors)
 
-    now = timezone.now()
+    now = clock.now()
     _event(request, Kind.CONSENT, meta=meta, document_sha256=shown.sha256,
            disclosure_version=DISCLOSURE_VERSION)  # fmt: skip
     _event(request, Kind.SIGNED, meta=meta, document_sha256=shown.sha256,

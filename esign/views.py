@@ -13,7 +13,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from porting.models import LetterOfAuthorization, PortOrder, TransitionRefused
 from tenancy.portal import LinkState, portal_response, rate_limited, request_meta
-from tenancy.views_base import OrgMixin
+from tenancy.views_base import OrgMixin, refusal_tags
 
 from . import services
 from .documents import field_values
@@ -144,7 +144,7 @@ class _OrderSigningAction(OrgMixin, SingleObjectMixin, View):
         try:
             text = self.act(target, form.cleaned_data)
         except TransitionRefused as exc:
-            messages.error(request, f"Refused by rule “{exc.rule}”: {exc.message}")
+            messages.error(request, f"Refused: {exc.message}", extra_tags=refusal_tags(exc))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         except OSError as exc:  # the mail server refused or is unreachable

@@ -1,6 +1,6 @@
 """From a port order's rows to the LOA-vs-CSR check's plain facts (porting.loa_checks)."""
 
-from django.utils import timezone
+from tenancy import clock
 
 from . import loa_checks as lc
 
@@ -67,5 +67,5 @@ def findings_for_order(order, *, today=None):
         return []
     loa_facts, csr_facts, others = facts
     return lc.check_loa(
-        loa_facts, csr_facts, other_open_orders=others, today=today or timezone.localdate()
+        loa_facts, csr_facts, other_open_orders=others, today=today or clock.today()
     )

@@ -1,5 +1,6 @@
-"""The daily follow-up: which open orders need chasing today (DOMAIN: "a port stuck in
-pending gets a daily follow-up"). Pure reads; the task records and emails them."""
+"""The daily follow-up: which open orders need chasing today (a port stuck in pending
+gets a daily follow-up; docs/domain-rules.md). Pure reads; the task records and emails
+them."""
 
 from dataclasses import dataclass
 from datetime import date

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from customers.models import Migration
 from sites.models import Endpoint, Site
+from tenancy import clock
 from tenancy.fields import EncryptedTextField
 from tenancy.fsm import ProtectedFSMModelMixin
 from tenancy.models import Role
@@ -246,7 +246,7 @@ def _ctx(order, key, default=None):
 
 
 def _now(order):
-    return _ctx(order, "now") or timezone.now()
+    return _ctx(order, "now") or clock.now()
 
 
 def _rule_signed_current_loa(order):
@@ -413,7 +413,7 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
     )
     foc_confirmation_number = models.CharField(max_length=60, blank=True)
     state = FSMField(default=State.LOA_PENDING, choices=State.choices, protected=True)
-    state_changed_at = models.DateTimeField(default=timezone.now)
+    state_changed_at = models.DateTimeField(default=clock.now)
     loa_submitted_at = models.DateTimeField(null=True, blank=True)
     ported_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -635,7 +635,7 @@ class FocChange(OrgScopedModel):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    changed_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("port_order",)
@@ -657,7 +657,7 @@ class Rejection(OrgScopedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    rejected_at = models.DateTimeField(default=timezone.now)
+    rejected_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("port_order",)
@@ -683,7 +683,7 @@ class PostPortTestCall(OrgScopedModel):
     tested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    tested_at = models.DateTimeField(default=timezone.now)
+    tested_at = models.DateTimeField(default=clock.now)
     history = HistoricalRecords()
 
     org_parents = ("port_order", "number")

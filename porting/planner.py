@@ -40,7 +40,8 @@ NATIONAL_WIRELESS = "national_wireless"
 REGIONAL_CLEC = "regional_clec"
 TOLL_FREE = "toll_free"
 
-# FOC intervals in business days, (short end, long end). Seed 002 / DOMAIN.md "Porting".
+# FOC intervals in business days, (short end, long end): carrier porting guides and
+# industry practice, not regulation (docs/domain-rules.md "Porting").
 FOC_INTERVALS: dict[str, tuple[int, int]] = {
     MAJOR_ILEC: (15, 20),  # AT&T, Verizon, Lumen/CenturyLink
     MAJOR_CLEC: (10, 15),  # Spectrum, Comcast, Cox
@@ -59,10 +60,11 @@ CARRIER_TYPE_LABELS: dict[str, str] = {
 
 # With several carriers the FOC dates rarely align: plan for the long end of a 1-3 day stagger.
 STAGGER_BUSINESS_DAYS = 3
-# Before the carrier's clock starts, the LOA must be collected, signed and validated: seed
-# 000 says this "commonly adds two to four weeks", and seed 002's own example ("the carrier
-# needs 15 business days → minimum 5 weeks") is 10 business days plus the interval. An
-# order whose LOA is not submitted yet is therefore counted from today plus this allowance.
+# Before the carrier's clock starts, the LOA must be collected, signed and validated, which
+# commonly adds two to four weeks (industry practice): a carrier that needs 15 business
+# days means at least 5 weeks to go-live, i.e. 10 business days of LOA work plus the
+# interval. An order whose LOA is not submitted yet is therefore counted from today plus
+# this allowance (docs/domain-rules.md).
 LOA_COLLECTION_BUSINESS_DAYS = 10
 
 NO_ORDERS_WARNING = (

@@ -2,7 +2,8 @@
 per page, whatever the number of orders)."""
 
 from django.db.models import Count
-from django.utils import timezone
+
+from tenancy import clock
 
 from .models import PortOrder
 
@@ -53,9 +54,7 @@ def migration_plan(migration, *, today=None, orders=None):
 
     orders = list(orders if orders is not None else migration_orders(migration))
     requested = migration.target_start
-    return plan(
-        plan_inputs(orders), today=today or timezone.localdate(), requested_go_live=requested
-    )
+    return plan(plan_inputs(orders), today=today or clock.today(), requested_go_live=requested)
 
 
 def porting_board(migration, *, now):
@@ -125,7 +124,7 @@ def order_page(order, *, user):
         "findings": findings,
         "blockers": [f for f in findings if f.severity == "blocker"],
         "warnings": [f for f in findings if f.severity == "warning"],
-        "transitions": available_transitions(order, by=user),
+        "transitions": available_transitions(order, by=user, as_text=False),
         "send_refusal": send_refusal(loas[0]) if loas else None,
         "signing_requests": signing_requests,
         "live_request": any(r.state == "active" for r in signing_requests),
@@ -159,7 +158,6 @@ def reject_code_choices():
 
 def loa_document(loa) -> dict:
     """Everything the LOA document shows, from the LOA version, its order and account."""
-    from django.utils import timezone
 
     from .numbers import display
 
@@ -186,7 +184,7 @@ def loa_document(loa) -> dict:
         "authorized_title": loa.authorized_title,
         "numbers": [display(e164) for e164 in loa.numbers],
         # The version's own date, so the document (and its hash) is the same on every view.
-        "date": (loa.signed_at or loa.created_at or timezone.now()).date(),
+        "date": (loa.signed_at or loa.created_at or clock.now()).date(),
         "signed": loa.status == loa.Status.SIGNED and bool(loa.signed_by_name),
         "signed_by_name": loa.signed_by_name,
         "signed_at": loa.signed_at,

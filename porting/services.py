@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.models import Membership, Role
 
@@ -132,7 +132,8 @@ LOA_FIELDS = (
 
 
 def _loa_defaults(order: PortOrder) -> dict:
-    """First draft. The CSR is the source of truth for an LOA (seed 002), so its text is
+    """First draft. The CSR is the source of truth for an LOA (the losing carrier checks
+    the LOA against it; docs/domain-rules.md), so its text is
     copied as it stands; what the CSR lacks comes from the customer and the site. The
     check then flags every difference a person introduces, and every gap in the CSR."""
     account, customer = order.carrier_account, order.migration.customer
@@ -265,7 +266,7 @@ def acknowledge_warnings(order: PortOrder, *, by, reason: str = "") -> list[str]
     codes = sorted({f.code for f in order.loa_findings() if f.severity == "warning"})
     loa.acknowledged_warnings = codes
     loa.acknowledged_by = by
-    loa.acknowledged_at = timezone.now()
+    loa.acknowledged_at = clock.now()
     save_with_history(
         loa, by=by, reason=reason or f"warnings acknowledged: {', '.join(codes)}",
         update_fields=["acknowledged_warnings", "acknowledged_by", "acknowledged_at"],
@@ -352,14 +353,19 @@ def _rule_refusal(order, name, context):
     return None
 
 
-def available_transitions(order: PortOrder, *, by) -> list[tuple[str, str, str | None]]:
-    """(name, label, refusal message or None) for each transition from the current state."""
+def available_transitions(
+    order: PortOrder, *, by, as_text: bool = True
+) -> list[tuple[str, str, str | TransitionRefused | None]]:
+    """(name, label, refusal or None) for each transition from the current state: the
+    refusal as one line of text, or with `as_text=False` the TransitionRefused itself (a
+    page shows its message and its rule apart)."""
     rows = []
     for spec in order.get_all_state_transitions():
         if spec.source != order.state or spec.name not in TRANSITION_ROLES:
             continue
         refused = refusal(order, spec.name, by=by)
-        rows.append((spec.name, TRANSITION_LABELS[spec.name], refused and str(refused)))
+        shown = str(refused) if as_text and refused else refused
+        rows.append((spec.name, TRANSITION_LABELS[spec.name], shown))
     return rows
 
 
@@ -390,7 +396,7 @@ def transition_order(
             if refused:
                 raise refused
             getattr(fresh, name)()
-            fresh.state_changed_at = context.get("now") or timezone.now()
+            fresh.state_changed_at = context.get("now") or clock.now()
             label = TRANSITION_LABELS[name]
             save_with_history(fresh, by=by, reason=f"{label}: {reason}" if reason else label)
             _after(fresh, name, by=by, reason=reason, context=context)
@@ -590,7 +596,7 @@ def old_service_cancel_refusal(account: CarrierAccount, *, now=None) -> Transiti
     """Cancelling the old carrier's service before every number has ported loses the
     numbers for good (they go back to the carrier's pool): keep the account until 30 days
     after the last port."""
-    now = now or timezone.now()
+    now = now or clock.now()
     orders = list(account.port_orders.exclude(state=PortOrder.State.CANCELLED))
     if not orders:
         return TransitionRefused(
@@ -619,5 +625,5 @@ def record_old_service_cancelled(account: CarrierAccount, *, by, reason: str = "
     refused = old_service_cancel_refusal(account, now=now)
     if refused:
         raise refused
-    account.old_service_cancelled_at = now or timezone.now()
+    account.old_service_cancelled_at = now or clock.now()
     return save_with_history(account, by=by, reason=reason or "old carrier service cancelled")

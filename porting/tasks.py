@@ -2,6 +2,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
+from tenancy import clock
+
 from .models import PortOrder
 
 
@@ -27,18 +29,15 @@ def escalate_port_failure(order_id: int) -> bool:
 
 
 @shared_task(name="porting.tasks.daily_follow_up")
-def daily_follow_up(today: str | None = None) -> int:
+def daily_follow_up() -> int:
     """Flag stuck orders and orders near their date without an FOC; email each migration's
     owner once per day. Safe to run twice: a flag exists once per order, kind and day."""
-    import datetime
-
     from django.db import IntegrityError, transaction
-    from django.utils import timezone
 
     from .follow_up import flags_for, open_orders
     from .models import FollowUp
 
-    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    day = clock.today()
     new_by_migration = {}
     for flag in flags_for(open_orders(), today=day):
         try:
@@ -64,7 +63,5 @@ def daily_follow_up(today: str | None = None) -> int:
                 recipient_list=[owner.email],
             )
             sent += 1
-        FollowUp.objects.filter(pk__in=[f.pk for f in follow_ups]).update(
-            notified_at=timezone.now()
-        )
+        FollowUp.objects.filter(pk__in=[f.pk for f in follow_ups]).update(notified_at=clock.now())
     return sent

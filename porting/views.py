@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,7 +10,8 @@ from django.views.generic import FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from documents.render import render_pdf
-from tenancy.views_base import OrgMixin
+from tenancy import clock
+from tenancy.views_base import OrgMixin, refusal_tags
 from tenancy.views_crud import (
     MigrationChildListView,
     OrgCreateView,
@@ -204,7 +204,7 @@ class PortingBoard(ParentMigrationMixin, OrgMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(porting_board(self.get_migration(), now=timezone.now()))
+        context.update(porting_board(self.get_migration(), now=clock.now()))
         return context
 
 
@@ -292,7 +292,7 @@ class _OrderAction(PortOrderViews, OrgMixin, SingleObjectMixin, View):
         try:
             text = self.act(order, form)
         except TransitionRefused as exc:
-            messages.error(request, f"Refused by rule “{exc.rule}”: {exc.message}")
+            messages.error(request, f"Refused: {exc.message}", extra_tags=refusal_tags(exc))
         except TransitionConflict as exc:
             messages.error(request, f"Conflict: {exc}")
         except ValidationError as exc:
@@ -399,7 +399,7 @@ class CarrierAccountCancelService(CarrierAccountViews, OrgMixin, SingleObjectMix
                 account, by=request.user, reason=form.cleaned_data.get("reason", "")
             )
         except TransitionRefused as exc:
-            messages.error(request, f"Refused by rule “{exc.rule}”: {exc.message}")
+            messages.error(request, f"Refused: {exc.message}", extra_tags=refusal_tags(exc))
         else:
             messages.success(request, "Recorded: the old carrier service is cancelled.")
         return HttpResponseRedirect(account.get_absolute_url())

@@ -17,9 +17,10 @@ import uuid
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from tenancy import clock
 
 from .models import SchedulerHeartbeat
 
@@ -61,7 +62,7 @@ def heartbeat_age_seconds() -> float | None:
     )
     if beat_at is None:
         return None
-    return max(0.0, (timezone.now() - beat_at).total_seconds())
+    return max(0.0, (clock.now() - beat_at).total_seconds())
 
 
 def collect() -> tuple[dict, int]:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.shortcuts import render
-from django.utils import timezone
+
+from tenancy import clock
 
 TOKEN_BYTES = 32  # 256 bits; the issue asks for at least 128
 # token_urlsafe(32) is always 43 characters.
@@ -54,7 +54,7 @@ class PortalLink(models.Model):
     override `superseded()` (e.g. the document it was sent for changed)."""
 
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=300, blank=True)
@@ -69,7 +69,7 @@ class PortalLink(models.Model):
     def link_state(self, now=None, *, superseded: bool | None = None) -> str:
         """`superseded` may be passed in when the caller already knows it (a page listing
         many links computes it once instead of once per link)."""
-        now = now or timezone.now()
+        now = now or clock.now()
         if self.revoked_at:
             return LinkState.REVOKED
         if self.used_at:
@@ -113,7 +113,7 @@ def rate_limited(request, scope: str, limit: int, window_seconds: int = 60) -> b
     True once the address has made more than `limit` requests in the current window."""
     if limit <= 0:
         return False
-    window = int(time.time() // window_seconds)
+    window = int(clock.now().timestamp() // window_seconds)
     key = f"portal-rl:{scope}:{client_ip(request)}:{window}"
     if cache.add(key, 1, timeout=window_seconds + 5):
         return False

@@ -1,5 +1,6 @@
 from celery import shared_task
-from django.utils import timezone
+
+from tenancy import clock
 
 from .models import SchedulerHeartbeat
 
@@ -7,6 +8,6 @@ from .models import SchedulerHeartbeat
 @shared_task(name="tenancy.tasks.record_heartbeat")
 def record_heartbeat(name: str = "beat") -> str:
     """Proves beat and a worker run: the health page shows the last beat's age."""
-    now = timezone.now()
+    now = clock.now()
     SchedulerHeartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})
     return now.isoformat()

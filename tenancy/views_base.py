@@ -84,16 +84,24 @@ def form_error_text(form) -> str:
 
 
 def refusal_text(exc) -> str:
-    """A service's refusal as one line: a named rule (TransitionRefused and the like carry
-    `.rule`) says which rule refused; a ValidationError lists its messages by field."""
+    """A service's refusal as one line, in words: a named rule's refusal (TransitionRefused
+    and the like carry `.rule`) is its message, the rule's code goes apart as a label
+    (`refusal_tags`); a ValidationError lists its messages by field."""
     if hasattr(exc, "rule"):
-        return f"Refused by rule “{exc.rule}”: {exc.message}"
+        return exc.message
     if hasattr(exc, "error_dict"):
         return "; ".join(
             " ".join(v) if k == "__all__" else f"{k}: {' '.join(v)}"
             for k, v in exc.message_dict.items()
         )
     return " ".join(exc.messages)
+
+
+def refusal_tags(exc) -> str:
+    """The `extra_tags` of a refusal's message: "rule:<code>" for a named rule, which
+    templates/base.html shows as a small label after the message, never as its text."""
+    rule = getattr(exc, "rule", None)
+    return f"rule:{rule}" if rule else ""
 
 
 class ServiceActionView(View):
@@ -126,5 +134,7 @@ class ServiceActionView(View):
             try:
                 messages.success(request, self.act(target, form.cleaned_data))
             except self.refused as exc:
-                messages.error(request, f"Nothing changed: {refusal_text(exc)}")
+                messages.error(
+                    request, f"Nothing changed: {refusal_text(exc)}", extra_tags=refusal_tags(exc)
+                )
         return HttpResponseRedirect(self.back_url(target))

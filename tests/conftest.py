@@ -16,6 +16,14 @@ from .browser import browser  # noqa: F401  (the Playwright fixture)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
 
+# The long tests (real workers, browsers, subprocesses) start first, so that under
+# pytest-xdist they overlap the many short ones instead of trailing at the end.
+LONG_MARKERS = ("slow", "browser", "services")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in LONG_MARKERS))
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path_factory):

@@ -299,6 +299,7 @@ def test_filters(world_a, plano, org_a, org_b, pm_a, api_client_for):
 # -- the lifecycle ----------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_full_lifecycle_through_the_api(world_a, org_a, pm_a, owner_a, tech_a, api_client_for):
     pm, owner, tech = api_client_for(pm_a), api_client_for(owner_a), api_client_for(tech_a)
     order, number = world_a["port_order"], world_a["number"]
@@ -620,6 +621,7 @@ def test_revoke_a_link(world_a, world_b, org_a, pm_a, api_client_for):
     assert response.status_code == 400 and "signing_request" in response.json()
 
 
+@pytest.mark.dates
 def test_signed_pdf_is_served_only_while_its_seal_holds(world_a, org_a, pm_a, api_client_for):
     client = api_client_for(pm_a)
     order = world_a["port_order"]
@@ -657,6 +659,7 @@ def test_signed_pdf_is_served_only_while_its_seal_holds(world_a, org_a, pm_a, ap
     assert response.content == bytes(data)
 
 
+@pytest.mark.dates
 def test_test_calls_and_partial_port(plano, org_a, pm_a, api_client_for):
     order = create_port_order(plano["account"], plano["numbers"], winning_carrier="Zoom", by=pm_a)
     client = api_client_for(pm_a)
@@ -693,6 +696,7 @@ def test_test_calls_and_partial_port(plano, org_a, pm_a, api_client_for):
     assert order.state == "port_failed"
 
 
+@pytest.mark.dates
 def test_plan_returns_the_earliest_cutover(world_a, org_a, org_b, pm_a, pm_b, api_client_for):
     client = api_client_for(pm_a)
     plan_url = url(org_a, "port-orders", action="plan")

@@ -1,12 +1,12 @@
-"""manage.py porting: seed 002's porting_tracker.py on top of the porting services.
+"""manage.py porting: the port-order tracker on top of the porting services.
 
 Every write goes through porting.services, so these tests check what the command adds:
 choosing the order and the carrier account, reading FOC dates, what it prints (the
-guide's "You should see..." lines), JSON shapes, exit status, and that it only ever
+lines docs/cli.md shows), JSON shapes, exit status, and that it only ever
 touches the migration named by --migration-id."""
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -26,10 +26,15 @@ from porting.services import (
 )
 
 from . import factories as f
+from .clock import clock_frozen_at
 from .e911_helpers import e911_ready
 from .signing import META, sign_loa, token_from_outbox
 
 pytestmark = pytest.mark.django_db
+
+# The FOCs below are in June 2026: the tests run on June 1, 2026, whatever the real date.
+frozen_clock = clock_frozen_at(datetime(2026, 6, 1, 15, tzinfo=UTC))
+
 
 LA = ZoneInfo("America/Los_Angeles")
 SPECTRUM_NUMBERS = ["+14155550100", "+14155550101", "+14155550102"]
@@ -343,7 +348,7 @@ def test_foc_slip_is_a_change_with_reason_and_keeps_the_time(migration, numbers,
     assert change.reason == "carrier backlog"
     order.refresh_from_db()
     assert order.state == "foc_received" and order.foc_confirmation_number == "FOC-77"
-    # The guide's form (--stage foc_received again) moves the FOC too.
+    # The documented form (--stage foc_received again) moves the FOC too.
     update(migration, pm_a, "foc_received", "--foc-date", "2026-06-18", "--reason", "again")
     assert FocChange.objects.filter(port_order=order).count() == 2
 

@@ -36,7 +36,7 @@ from cutover.steps import ensure_plan
 from . import factories as f
 from .services import require_services, unavailable
 
-pytestmark = [pytest.mark.services, pytest.mark.slow]
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.dates]
 
 BEAT_SECONDS = 3
 READY_TIMEOUT = 60
@@ -140,6 +140,14 @@ class Clock:
         self.stop_worker()
         self.stop_redis()
 
+    def log_mentions(self, text: str) -> int:
+        return tail(self.log, 10_000_000).count(text)
+
+    def runs_done(self) -> int:
+        """How many run_due_steps tasks the worker has finished (from its log)."""
+        return len(re.findall(r"cutover\.tasks\.run_due_steps\[[^]]+\] succeeded",
+                              tail(self.log, 10_000_000)))  # fmt: skip
+
     def send_run(self):
         """A run_due_steps message through the broker (as beat sends it)."""
         probe = Celery("probe", broker=self.url, set_as_current=False)
@@ -196,9 +204,10 @@ def _notified(*steps):
 
 
 def _assert_once(clock, steps):
-    # A few more beat runs and a re-delivered message must not send anything again.
+    # Two more runs (the message sent here and a beat run after it) must send nothing again.
+    done = clock.runs_done()
     clock.send_run()
-    time.sleep(BEAT_SECONDS * 3)
+    _wait(lambda: clock.runs_done() >= done + 2, BEAT_SECONDS * 10, "two more runs", clock.log)
     counts = clock.due_mails()
     assert {s.pk: counts[s.pk] for s in steps} == {s.pk: 1 for s in steps}, tail(clock.log)
     assert set(counts) == {s.pk for s in steps}
@@ -219,7 +228,8 @@ def test_worker_stopped_while_steps_fall_due_then_each_notified_once(clock, plan
     ]
     clock.send_run()  # queued while nobody consumes: runs after the restart, harmlessly
     clock.send_run()
-    time.sleep(4)  # they all fall due while the worker is down
+    due = max(s.due_at for s in while_down)
+    _wait(lambda: timezone.now() > due, 10, "the steps to fall due while the worker is down")
     assert not Step.objects.filter(pk__in=[s.pk for s in while_down],
                                    notified_due_at__isnull=False).exists()  # fmt: skip
 
@@ -243,7 +253,10 @@ def test_broker_stopped_while_steps_fall_due_then_each_notified_once(clock, plan
     clock.stop_redis()
     now = timezone.now()
     while_down = [_step(plan, f"down-{i}", now + timedelta(seconds=i)) for i in range(3)]
-    time.sleep(BEAT_SECONDS * 2)
+    # They fall due while the worker knows its broker is gone.
+    due = max(s.due_at for s in while_down)
+    _wait(lambda: clock.log_mentions("Connection to broker lost") and timezone.now() > due,
+          BEAT_SECONDS * 10, "the worker to lose the broker", clock.log)  # fmt: skip
     assert not Step.objects.filter(pk__in=[s.pk for s in while_down],
                                    notified_due_at__isnull=False).exists()  # fmt: skip
 

@@ -5,6 +5,7 @@ tests/test_query_counts.py checks for the other pages."""
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -140,6 +141,7 @@ def test_the_page_loads_the_panel_with_htmx(client, pm_a, world_a, org_a):
     assert "<html" not in panel and 'data-testid="cutover-dashboard"' in panel
 
 
+@pytest.mark.dates
 def test_what_the_dashboard_shows(client, pm_a, world_a, org_a):
     login(client, pm_a)
     migration, site = world_a["migration"], world_a["site"]  # site: America/Chicago
@@ -171,6 +173,7 @@ def test_what_the_dashboard_shows(client, pm_a, world_a, org_a):
     assert d.porting_states[0][0] == "loa_pending"
 
 
+@pytest.mark.dates
 def test_remote_workers_past_escalation_are_overdue(world_a, pm_a):
     migration = world_a["migration"]
     RemoteWorker.objects.filter(migration=migration).update(escalated_at=timezone.now())
@@ -204,6 +207,7 @@ def _stat(body, testid):
     return match.group(1).strip()
 
 
+@pytest.mark.dates
 def test_the_panel_is_cached_and_any_change_shows_at_once(client, pm_a, tech_a, world_a, org_a,
                                                           settings):  # fmt: skip
     from cutover.preflight import record_preflight

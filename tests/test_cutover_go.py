@@ -1,7 +1,7 @@
-"""Go / no-go: each computed item, the manual sign-offs of seed 001's checklist, "go"
-refused naming the items, an owner's override recorded (a PM cannot override), and the
-seeds' 18-lost-calls failure: no port day while a number's phone has not passed its
-pre-flight, unless an owner recorded an overriding "go"."""
+"""Go / no-go: each computed item, the manual sign-offs of the go/no-go checklist, "go"
+refused naming the items, an owner's override recorded (a PM cannot override), and no
+port day while a number's phone has not passed its pre-flight (a phone that was never
+staged loses every call to its number), unless an owner recorded an overriding "go"."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -44,6 +44,7 @@ def _sign_everything(migration, by):
 # -- computed items ---------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_foc_item_needs_every_open_order_confirmed(world_a, pm_a):
     migration, order = world_a["migration"], world_a["port_order"]
     item = _item(migration, "foc_confirmed")
@@ -53,6 +54,7 @@ def test_foc_item_needs_every_open_order_confirmed(world_a, pm_a):
     assert item.ok and "FOC-77" in item.evidence
 
 
+@pytest.mark.dates
 def test_foc_item_ignores_cancelled_orders_and_fails_without_any(world_a, pm_a):
     migration, order = world_a["migration"], world_a["port_order"]
     transition_order(order, "cancel", by=pm_a, cancel_reason="customer kept this line")
@@ -128,6 +130,7 @@ def test_compliance_item_follows_the_register(world_a, pm_a):
     assert item.ok == all(i.ok for i in register if i.required)
 
 
+@pytest.mark.dates
 def test_rollback_item_needs_steps_owners_and_the_consoles_sign_off(world_a, pm_a):
     migration = world_a["migration"]
     item = _item(migration, "rollback_verified")
@@ -197,6 +200,7 @@ def test_no_go_is_always_recorded_with_a_snapshot(world_a, pm_a):
     assert all(set(i) >= {"code", "title", "ok", "detail", "kind"} for i in row.snapshot)
 
 
+@pytest.mark.dates
 def test_owner_override_is_recorded(world_a, owner_a):
     migration = world_a["migration"]
     row = decide(migration, decision="go", by=owner_a, reason="Board deadline",
@@ -221,6 +225,7 @@ def test_reason_is_required_and_viewers_cannot_decide(world_a, pm_a, viewer_a):
         decide(world_a["migration"], decision="no_go", by=viewer_a, reason="x")
 
 
+@pytest.mark.dates
 def test_go_without_override_when_every_item_is_ok(world_a, pm_a, monkeypatch):
     migration = world_a["migration"]
     _sign_everything(migration, pm_a)
@@ -265,6 +270,7 @@ def test_port_day_refused_while_a_numbers_phone_has_not_passed_preflight(world_a
     assert transition_order(order, "start_port_day", by=pm_a).state == "port_day"
 
 
+@pytest.mark.dates
 def test_a_later_no_go_withdraws_the_override(world_a, pm_a, owner_a):
     order = world_a["port_order"]
     decide(order.migration, decision="go", by=owner_a, reason="r", override_reason="o")

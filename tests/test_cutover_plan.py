@@ -17,7 +17,12 @@ from cutover.plans import add_wave, record_forwarding, save_plan
 from porting.models import TransitionRefused
 
 from . import factories as f
+from .clock import clock_frozen_at
 from .conftest import login
+
+# The waves below are in March 2026: the tests run on Feb 16, 2026, whatever the real date.
+frozen_clock = clock_frozen_at(datetime(2026, 2, 16, 15, tzinfo=UTC))
+
 
 CHICAGO = ZoneInfo("America/Chicago")
 LA = ZoneInfo("America/Los_Angeles")

@@ -27,7 +27,7 @@ from .conftest import login
 from .e911_helpers import e911_ready
 from .signing import sign_loa
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 Kind = RollbackStep.Kind
 

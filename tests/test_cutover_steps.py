@@ -1,5 +1,5 @@
-"""Dated cutover steps from each FOC (DOMAIN.md "Port-day timeline"), the beat task that
-marks them due and escalates them (each once), and the steps page."""
+"""Dated cutover steps from each FOC (the port-day timeline of docs/cutover-steps.md), the
+beat task that marks them due and escalates them (each once), and the steps page."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +22,7 @@ from porting.services import (
 )
 
 from . import factories as f
+from .clock import clock_frozen_at
 from .conftest import login
 from .e911_helpers import e911_ready
 from .signing import sign_loa
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.django_db
 
 FOC = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)  # 00:00 in Chicago (CST, UTC-6)
 M = timedelta(minutes=1)
+# Every test starts a week and an hour before the FOC, whatever the real date.
+frozen_clock = clock_frozen_at(FOC - timedelta(days=7, hours=1))
 
 
 @pytest.fixture
@@ -220,28 +223,29 @@ def _due_mails(mailoutbox):
 
 
 def test_beat_task_claims_each_due_step_once(
-    order, pm_a, mailoutbox, django_capture_on_commit_callbacks
+    order, pm_a, mailoutbox, django_capture_on_commit_callbacks, frozen_clock
 ):
     svc.generate_steps(order, by=pm_a)
     now = FOC - 7 * 24 * 60 * M + M  # only the -7 days step is due
+    frozen_clock.move_to(now)
     with django_capture_on_commit_callbacks(execute=True):
-        assert run_due_steps(now.isoformat()) == {"due": 1, "escalated": 0}
+        assert run_due_steps() == {"due": 1, "escalated": 0}
     with django_capture_on_commit_callbacks(execute=True):
-        assert run_due_steps(now.isoformat()) == {"due": 0, "escalated": 0}
+        assert run_due_steps() == {"due": 0, "escalated": 0}
     assert len(_due_mails(mailoutbox)) == 1
     mail = _due_mails(mailoutbox)[0]
     assert mail.to == [pm_a.email] and "Platform fully configured" in mail.subject
     assert "2026-11-28 00:00 CST" in mail.body
     step = _by_code(order)["platform_ready"]
-    assert step.status == "due" and step.notified_due_at == now
+    assert step.status == "due" and now <= step.notified_due_at < now + M
     claimed = step.history.first()  # the batch claim writes each step's history row
     assert (claimed.status, claimed.history_type) == ("due", "~")
     assert claimed.history_change_reason == "due: owner notified"
     # Later: the next ones fall due, each once.
-    later = FOC + 16 * M
+    frozen_clock.move_to(FOC + 16 * M)
     with django_capture_on_commit_callbacks(execute=True):
-        run_due_steps(later.isoformat())
-        run_due_steps(later.isoformat())
+        run_due_steps()
+        run_due_steps()
     # -7 d, -3 d, -1 d, -2 h, FOC and +15 min: one email each; the 933 test (+60) waits.
     assert len(_due_mails(mailoutbox)) == 6
     assert len({m.body.split("\n")[0] for m in _due_mails(mailoutbox)}) == 6
@@ -250,7 +254,7 @@ def test_beat_task_claims_each_due_step_once(
 
 
 def test_escalation_once(order, pm_a, owner_a, mailoutbox, settings,
-                         django_capture_on_commit_callbacks):  # fmt: skip
+                         django_capture_on_commit_callbacks, frozen_clock):  # fmt: skip
     settings.STEP_ESCALATE_AFTER_MINUTES = 30
     migration = order.migration
     migration.owner = owner_a
@@ -259,23 +263,28 @@ def test_escalation_once(order, pm_a, owner_a, mailoutbox, settings,
     port = _by_code(order)["port"]
     Step.objects.filter(pk=port.pk).update(owner=pm_a)
     Step.objects.exclude(pk=port.pk).update(status="done")  # the worlds' steps too
+
+    def run_at(moment):
+        frozen_clock.move_to(moment)
+        return run_due_steps()
+
     with django_capture_on_commit_callbacks(execute=True):
-        assert run_due_steps((FOC + M).isoformat()) == {"due": 1, "escalated": 0}
-        assert run_due_steps((FOC + 29 * M).isoformat())["escalated"] == 0
-        assert run_due_steps((FOC + 31 * M).isoformat())["escalated"] == 1
-        assert run_due_steps((FOC + 90 * M).isoformat())["escalated"] == 0
+        assert run_at(FOC + M) == {"due": 1, "escalated": 0}
+        assert run_at(FOC + 29 * M)["escalated"] == 0
+        assert run_at(FOC + 31 * M)["escalated"] == 1
+        assert run_at(FOC + 90 * M)["escalated"] == 0
     port.refresh_from_db()
-    assert port.status == "overdue" and port.escalated_at == FOC + 31 * M
+    assert port.status == "overdue" and FOC + 31 * M <= port.escalated_at < FOC + 32 * M
     late = [m for m in mailoutbox if m.subject.startswith("[Cutover step overdue]")]
     assert len(late) == 1 and late[0].to == [owner_a.email]
     assert [m.to for m in _due_mails(mailoutbox)] == [[pm_a.email]]
     # Done after the escalation: nothing more.
     svc.complete_step(port, by=pm_a, evidence="ported 06:04")
     with django_capture_on_commit_callbacks(execute=True):
-        assert run_due_steps((FOC + 200 * M).isoformat()) == {"due": 0, "escalated": 0}
+        assert run_at(FOC + 200 * M) == {"due": 0, "escalated": 0}
 
 
-def test_no_email_when_the_claim_rolls_back(order, pm_a, mailoutbox, monkeypatch):
+def test_no_email_when_the_claim_rolls_back(order, pm_a, mailoutbox, monkeypatch, frozen_clock):
     """Emails go out on commit: a failing claim sends nothing and the step stays pending."""
     svc.generate_steps(order, by=pm_a)
     from simple_history.manager import HistoryManager
@@ -285,8 +294,9 @@ def test_no_email_when_the_claim_rolls_back(order, pm_a, mailoutbox, monkeypatch
 
     # The claim's history rows fail after its UPDATE: the whole batch rolls back.
     monkeypatch.setattr(HistoryManager, "bulk_history_create", boom)
+    frozen_clock.move_to(FOC + M)
     with pytest.raises(RuntimeError):
-        run_due_steps((FOC + M).isoformat())
+        run_due_steps()
     assert mailoutbox == []
     assert not order.migration.cutover_plan.steps.exclude(status="pending").exists()
 

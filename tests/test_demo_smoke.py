@@ -56,6 +56,7 @@ def _counts():
     return {m.__name__: m.objects.count() for m in models}
 
 
+@pytest.mark.dates
 @pytest.mark.django_db
 def test_load_demo_builds_the_bluebird_migration():
     output = _load()

@@ -151,6 +151,7 @@ def test_items_for_many_sites_in_constant_queries(world_a, pm_a, django_assert_n
 # -- 933 tests -----------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_933_pass_after_normalizing_case_spacing_and_abbreviations(site, tech_a):
     test = record_933_test(
         site, by=tech_a, caller="x101", called_at=timezone.now(),
@@ -173,6 +174,7 @@ def test_933_expected_callback_falls_back_to_first_ported_number(world_a, pm_a):
     assert test.expected_callback == str(number.number) and test.result == "pass"
 
 
+@pytest.mark.dates
 def test_933_mismatch_lists_differences_alerts_the_pm_and_reopens(
     site, tech_a, pm_a, mailoutbox, eager, django_capture_on_commit_callbacks
 ):
@@ -213,6 +215,7 @@ def test_933_needs_a_default_location(world_a, pm_a):
                         readback_address=READBACK_OK, readback_callback="2145550199")  # fmt: skip
 
 
+@pytest.mark.dates
 def test_old_record_removed_only_after_a_passing_933_test(site, pm_a, tech_a):
     with pytest.raises(TransitionRefused) as exc:
         remove_old_e911_record(site, by=pm_a)
@@ -266,6 +269,7 @@ def test_remote_worker_home_in_an_all_party_state_counts(world_a):
     assert item.required and "Fla. Stat. § 934.03" in item.reason and "Ann" in item.reason
 
 
+@pytest.mark.dates
 def test_dental_office_without_a_baa(world_a, pm_a, viewer_a):
     customer = world_a["customer"]
     assert not _register(customer)["hipaa_baa"].required
@@ -297,6 +301,7 @@ def test_pci_pause_required_when_card_payments_by_phone(world_a, pm_a):
     assert _register(customer)["pci_recording_pause"].ok
 
 
+@pytest.mark.dates
 def test_attestation_lost_after_the_port(world_a, pm_a):
     customer = world_a["customer"]
     number = _port(world_a["number"])
@@ -386,6 +391,7 @@ def test_viewer_cannot_post(client, org_a, world_a, viewer_a):
         assert response.status_code == 403, name
 
 
+@pytest.mark.dates
 def test_technician_records_direct_dial_and_933_but_not_evidence(client, org_a, site, tech_a):
     login(client, tech_a)
     response = client.post(
@@ -411,6 +417,7 @@ def test_technician_records_direct_dial_and_933_but_not_evidence(client, org_a, 
     assert b"Record the old record removed" not in page.content  # owners and PMs only
 
 
+@pytest.mark.dates
 def test_pm_posts_evidence_attestation_and_removal(client, org_a, site, world_a, pm_a):
     login(client, pm_a)
     number = _port(world_a["number"])

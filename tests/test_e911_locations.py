@@ -174,7 +174,8 @@ def test_a_desk_phone_cannot_be_exempted(office, pm_a):
 
 
 def test_twenty_two_remote_workers_on_the_office_address_are_all_uncovered(office, pm_a):
-    """Seed 001: 22 remote workers were left on the office's 911 address for weeks."""
+    """Remote workers left on the office's 911 address are not covered: a dispatcher would
+    be sent to the office for a call from home (RAY BAUM'S Act; docs/domain-rules.md)."""
     migration = office.migration
     create_location(migration=migration, by=pm_a, site=office, is_site_default=True, **ADDRESS)
     for i in range(22):

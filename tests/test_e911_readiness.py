@@ -30,6 +30,7 @@ def e911_page(org, migration):
     return reverse("migration-e911", args=[org.slug, migration.uuid])
 
 
+@pytest.mark.dates
 def test_readiness_puts_blocking_items_first_and_clears_when_fixed(world_a, pm_a):
     migration = world_a["migration"]
     report = readiness(migration)
@@ -45,6 +46,7 @@ def test_readiness_puts_blocking_items_first_and_clears_when_fixed(world_a, pm_a
     assert f"registrations:{world_a['port_order'].pk}" not in codes
 
 
+@pytest.mark.dates
 def test_unconfirmed_remote_workers_block(world_a, pm_a):
     migration = world_a["migration"]
     RemoteWorker.objects.create(migration=migration, name="Dana Home", email="dana@acme.example")

@@ -1,7 +1,7 @@
 """Remote workers' home locations (E911): the link rules (same as the LOA portal, but not
 used up by confirming), show-back then confirm, failed validation, the confirmation log,
 updates that supersede, reminders and escalation with a fake clock, the PM's page, and
-the seed failure "22 remote workers left on the office's 911 address"."""
+the typical failure "22 remote workers left on the office's 911 address"."""
 
 import hashlib
 import random
@@ -33,7 +33,7 @@ from tenancy.portal import TOKEN_PATTERN
 from . import factories as f
 from .conftest import login
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 LINK_RE = re.compile(rf"https?://\S+/home-location/({TOKEN_PATTERN})/")
 META = {"ip": "198.51.100.23", "user_agent": "pytest-worker/1.0"}
@@ -435,7 +435,7 @@ def test_list_page_runs_a_constant_number_of_queries(client, pm_a, org_a, world_
 
 
 def test_22_remote_workers_are_unconfirmed_not_covered_by_the_office(client, pm_a, org_a, world_a):
-    """Seed failure: 22 remote workers left on the office's 911 address for three weeks.
+    """Typical failure: 22 remote workers left on the office's 911 address for three weeks.
     The office has a good default location; none of it counts for them until each has
     confirmed a home."""
     migration, site = world_a["migration"], world_a["site"]

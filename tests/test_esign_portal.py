@@ -87,6 +87,7 @@ def test_send_emails_a_256_bit_link_and_stores_only_its_hash(pm, org_a, order, p
     assert request.expires_at - request.created_at == timedelta(days=14)
 
 
+@pytest.mark.dates
 def test_link_lifetime_follows_the_setting(pm, org_a, order, settings):
     settings.ESIGN_LINK_TTL_DAYS = 3
     send(pm, org_a, order)
@@ -101,6 +102,7 @@ def test_malformed_and_unknown_tokens_are_404():
     assert signer.get(portal("A" * 43)).status_code == 404  # well formed, unknown
 
 
+@pytest.mark.dates
 def test_expired_link_says_so(world_a):
     request, token = link_request(world_a["loa"])
     request.expires_at = timezone.now() - timedelta(seconds=1)
@@ -111,6 +113,7 @@ def test_expired_link_says_so(world_a):
     assert not request.events.filter(kind="opened").exists()
 
 
+@pytest.mark.dates
 def test_resend_kills_the_old_link_and_revoke_kills_the_new(pm, org_a, order):
     send(pm, org_a, order)
     first = token_from_outbox()
@@ -195,6 +198,7 @@ def test_portal_shows_the_letter_records_each_open_and_escapes_hostile_text(pm_a
     assert opened[0].document_sha256 == services.shown_document(loa).sha256
 
 
+@pytest.mark.dates
 def test_sign_records_consent_and_signature_then_the_link_is_used(
     world_a, django_capture_on_commit_callbacks
 ):
@@ -337,6 +341,7 @@ def signed(world_a, pm_a):
     return sign_loa(world_a["loa"], by=pm_a, title="Office manager")
 
 
+@pytest.mark.dates
 def test_signed_pdf_has_the_signature_block_and_the_audit_certificate(signed, tmp_path):
     assert shutil.which("pdftotext"), "poppler-utils (pdftotext) is needed; .ci/run installs it"
     path = tmp_path / "signed.pdf"
@@ -353,6 +358,7 @@ def test_signed_pdf_has_the_signature_block_and_the_audit_certificate(signed, tm
     assert META["ip"] in flat and META["user_agent"] in flat
 
 
+@pytest.mark.dates
 def test_seal_is_checked_on_every_view_and_download(client, pm_a, org_a, signed):
     login(client, pm_a)
     page = client.get(reverse("loa-signed", args=[org_a.slug, signed.loa.pk]))

@@ -18,6 +18,8 @@ from documents.render import render_pdf
 from esign.models import KeySource, OrganizationSigningKey
 from esign.seal import import_pkcs12, seal_pdf, signing_key_for, verify_pdf
 
+pytestmark = pytest.mark.dates  # runs again with the clock moved forward
+
 
 @pytest.fixture(scope="module")
 def plain_pdf():

@@ -4,6 +4,7 @@ import datetime
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ def _json(response):
     return json.loads(response.content)
 
 
+@pytest.mark.dates
 @pytest.mark.django_db
 def test_health_reports_database_cache_and_missing_heartbeat():
     response = _call()
@@ -47,6 +49,7 @@ def test_health_reports_database_cache_and_missing_heartbeat():
     assert body["scheduler_heartbeat_age_seconds"] is None
 
 
+@pytest.mark.dates
 @pytest.mark.django_db
 def test_health_reports_heartbeat_age_fresh_and_stale():
     SchedulerHeartbeat.objects.create(name="beat", beat_at=timezone.now())
@@ -219,3 +222,39 @@ def test_readme_gives_the_two_commands():
     readme = (REPO / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "docs/settings.md" in readme and "docs/deployment.md" in readme
+
+
+def _make_targets() -> set[str]:
+    makefile = (REPO / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", makefile, re.M))
+
+
+def test_readme_names_only_make_targets_and_docs_that_exist():
+    readme = (REPO / "README.md").read_text()
+    named = set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", readme))
+    assert named >= {"demo", "test", "bench"}
+    assert named <= _make_targets(), named - _make_targets()
+    linked = set(re.findall(r"\b(docs/[\w.-]+\.(?:md|png))", readme))
+    missing = {path for path in linked if not (REPO / path).is_file()}
+    assert missing == set()
+    # And every document in docs/ is reachable from the README.
+    docs = {f"docs/{p.name}" for p in (REPO / "docs").glob("*.md")}
+    assert docs - linked == set()
+
+
+def test_docs_link_only_to_files_that_exist():
+    broken = []
+    for doc in (REPO / "docs").glob("*.md"):
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text()):
+            if "://" in target or target.startswith("/"):
+                continue
+            if not (doc.parent / target).exists():
+                broken.append(f"{doc.name} -> {target}")
+    assert broken == []
+
+
+def test_makefile_help_and_docs_agree_on_the_bench_time():
+    help_text = subprocess.run(["make", "--no-print-directory", "help"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+    minutes = re.search(r"about (\d+) min", help_text.split("make bench")[1]).group(1)
+    assert f"about {minutes} minutes" in (REPO / "README.md").read_text()

@@ -1,4 +1,4 @@
-"""LOA-vs-CSR checks (porting.loa_checks): one test per rule, and each seed failure.
+"""LOA-vs-CSR checks (porting.loa_checks): one test per rule, and each classic rejection.
 
 Plain pytest, no database: the engine takes dataclasses and returns findings."""
 
@@ -131,7 +131,7 @@ def test_module_imports_no_django():
 # --------------------------------------------------------------------------- rule 1: name
 
 
-def test_seed_acme_tax_vs_acme_tax_services_llc_is_a_blocker_naming_the_words_and_llc():
+def test_acme_tax_vs_acme_tax_services_llc_is_a_blocker_naming_the_words_and_llc():
     finding = only(run(make_loa(business_name="Acme Tax")), "NAME_MISMATCH")
     assert finding.severity == "blocker"
     assert finding.loa_value == "Acme Tax"
@@ -141,7 +141,7 @@ def test_seed_acme_tax_vs_acme_tax_services_llc_is_a_blocker_naming_the_words_an
     assert "Acme Tax Services LLC" in finding.fix
 
 
-def test_seed_acme_corp_vs_acme_corporation_is_a_blocker():
+def test_acme_corp_vs_acme_corporation_is_a_blocker():
     csr = make_csr(account_name="Acme Corporation")
     finding = only(run(make_loa(business_name="Acme Corp"), csr), "NAME_MISMATCH")
     assert finding.severity == "blocker"
@@ -224,7 +224,7 @@ def test_property_a_name_compared_with_a_disguised_copy_of_itself_never_blocks(d
 # --------------------------------------------------------------------------- rule 2: address
 
 
-def test_seed_suite_200_written_as_200_is_a_blocker_with_the_csr_text_as_the_fix():
+def test_suite_200_written_as_200_is_a_blocker_with_the_csr_text_as_the_fix():
     finding = only(run(with_address(line2="200")), "ADDRESS_MISMATCH")
     assert finding.severity == "blocker"
     assert finding.field == "service_address.line2"

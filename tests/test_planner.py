@@ -210,10 +210,10 @@ def test_three_hundred_business_days_is_fast():
 # --------------------------------------------------------------------------- plan(): examples
 
 
-def test_seed_example_two_weeks_wanted_fifteen_business_days_needed():
-    """Seed 002: "the customer wants to go live in 2 weeks and their carrier needs 15
-    business days, the answer is 'minimum 5 weeks'" -> the LOA allowance (10 business
-    days, seed 000) plus the interval, and the request is flagged."""
+def test_example_two_weeks_wanted_fifteen_business_days_needed():
+    """The customer wants to go live in 2 weeks and the carrier needs 15 business days:
+    the answer is "minimum 5 weeks", the LOA allowance (10 business days) plus the
+    interval, and the request is flagged."""
     today = date(2026, 6, 1)  # Monday
     wanted = today + timedelta(weeks=2)
     p = plan(

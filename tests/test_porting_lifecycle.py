@@ -116,6 +116,7 @@ def test_no_submission_without_a_signed_current_loa(order, pm_a):
     assert exc.value.rule == "signed_current_loa"
 
 
+@pytest.mark.dates
 def test_a_clean_signed_loa_submits_and_numbers_start_porting(order, pm_a):
     order = submitted(order, pm_a)
     assert order.state == "loa_submitted" and order.loa_submitted_at
@@ -143,6 +144,7 @@ def test_numbers_changed_after_signing_need_a_new_signature(order, pm_a):
         transition_order(order, "submit_loa", by=pm_a)
 
 
+@pytest.mark.dates
 def test_no_foc_received_without_an_foc_time(order, pm_a):
     order = submitted(order, pm_a)
     with pytest.raises(TransitionRefused) as exc:
@@ -178,6 +180,7 @@ def test_concurrent_save_of_a_stale_instance_is_refused(order, pm_a):
         stale.save()
 
 
+@pytest.mark.dates
 def test_rejection_of_a_field_produces_a_new_version_to_sign(order, pm_a):
     order = submitted(order, pm_a)
     with pytest.raises(TransitionRefused, match="reason code"):
@@ -216,6 +219,7 @@ def test_rejection_without_a_field_needs_a_corrected_version_before_reopening(or
     assert order.loas.get(version=1).status == "superseded"  # kept, read-only
 
 
+@pytest.mark.dates
 def test_foc_change_keeps_old_and_new_and_the_state(order, pm_a):
     now = timezone.now()
     order = submitted(order, pm_a)
@@ -228,6 +232,7 @@ def test_foc_change_keeps_old_and_new_and_the_state(order, pm_a):
     assert order.state == "foc_received" and order.foc_at == now + timedelta(days=13)
 
 
+@pytest.mark.dates
 def test_port_day_not_before_the_foc(order, pm_a):
     now = timezone.now()
     order = submitted(order, pm_a)
@@ -237,6 +242,7 @@ def test_port_day_not_before_the_foc(order, pm_a):
     assert exc.value.rule == "foc_reached"
 
 
+@pytest.mark.dates
 def test_complete_needs_test_calls_and_48_hours(order, pm_a, numbers):
     now = timezone.now()
     order = at_port_day(order, pm_a, now)
@@ -273,6 +279,7 @@ def test_only_an_owner_overrides_with_a_reason(order, pm_a, owner_a):
     assert order.state == "complete" and order.override_reason == "tested by phone"
 
 
+@pytest.mark.dates
 def test_port_failure_escalates_to_the_owner(order, pm_a, mailoutbox, settings,
                                              django_capture_on_commit_callbacks):  # fmt: skip
     settings.CELERY_TASK_ALWAYS_EAGER = True
@@ -314,6 +321,7 @@ def test_a_failed_post_port_test_call_starts_the_port_failed_path(
     assert mailoutbox and "[PORT FAILED]" in mailoutbox[0].subject
 
 
+@pytest.mark.dates
 def test_partial_port_moves_the_rest_to_a_linked_child(order, pm_a, numbers):
     order = at_port_day(order, pm_a, timezone.now())
     child = split_partial_port(order, moved=numbers[:1], by=pm_a, reason="2 TNs not released")
@@ -349,6 +357,7 @@ def test_pin_is_encrypted_and_not_in_history(account):
     assert "4821" not in repr(account)
 
 
+@pytest.mark.dates
 def test_old_service_cannot_be_cancelled_before_the_port_and_30_days(order, account, pm_a,
                                                                       owner_a):  # fmt: skip
     from porting.services import record_old_service_cancelled
@@ -395,6 +404,7 @@ def test_a_rejected_or_failed_order_is_not_counted_as_foc_confirmed(order, pm_a)
     assert not migration_plan(order.migration).ready_for_cutover
 
 
+@pytest.mark.dates
 def test_foc_change_keeps_the_carriers_time_zone_and_reschedule_is_recorded(order, pm_a):
     now = timezone.now()
     order = submitted(order, pm_a)

@@ -1,5 +1,7 @@
 """Test settings. DATABASE_URL / REDIS_URL select PostgreSQL and Redis (CI sets both)."""
 
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -10,3 +12,23 @@ ALLOWED_HOSTS = ["*"]
 FIELD_ENCRYPTION_KEYS = ["b0hTmG8y5gqF2bcvZJ7k3Xq1Wc9vYV2pQm1r0o8sAaE="]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 PORTAL_RATE_LIMIT_PER_MINUTE = 100_000  # tests that need the limit set their own
+
+# Parallel test processes (pytest-xdist) share one Redis: each keeps its own cache keys.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "")  # noqa: F405
+
+
+def _follow_the_tests_clock() -> None:
+    """A process a test starts (a Celery worker, gunicorn) runs on the test's clock: when
+    the test moved it forward (tests/clock.py), the same shift applies here."""
+    shift = os.environ.get("VOIPMIGRATE_TEST_CLOCK_SHIFT_SECONDS")
+    if not shift:
+        return
+    import time_machine
+
+    if not time_machine.escape_hatch.is_travelling():
+        from datetime import timedelta
+
+        time_machine.travel(timedelta(seconds=int(shift)), tick=True).start()
+
+
+_follow_the_tests_clock()

@@ -1,5 +1,4 @@
-"""manage.py porting: the port-order tracker of the deployment guide (seed 002's
-porting_tracker.py), with the same actions and options.
+"""manage.py porting: the port-order tracker for a shell or a script.
 
 A thin shell: every write goes through porting.services (which hold every rule and name
 the one that refuses) and every read through porting.selectors / the planner / the LOA
@@ -20,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.urls import reverse
-from django.utils import timezone
 
 from customers.models import Migration
 from porting.models import (
@@ -43,6 +41,7 @@ from porting.services import (
     refusal,
     transition_order,
 )
+from tenancy import clock
 from tenancy.models import Membership
 
 ACTIONS = ("create", "status", "update", "send-loa", "checklist", "validate", "plan")
@@ -63,7 +62,7 @@ STAGE_TRANSITIONS = {
 
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-# The port-day timeline of DOMAIN.md, relative to each order's FOC:
+# The port-day timeline (docs/domain-rules.md), relative to each order's FOC:
 # (key, offset, label, what, wall_clock). Whole-day steps keep the local wall-clock time
 # across a DST change; the others are exact durations (the port-back window is 48 hours).
 TIMELINE = (
@@ -113,10 +112,10 @@ def _order_number(raw):
 
 class Command(BaseCommand):
     help = (
-        "Track a migration's port orders (seed 002's porting_tracker.py): create an order, "
-        "show status, advance a stage, email the LOA to the customer for signature, print "
-        "the port-day checklist, check LOAs against the CSR, and plan the go-live from the "
-        "FOC timeline. Every rule is the same as in the browser; a refusal names its rule. "
+        "Track a migration's port orders: create an order, show status, advance a stage, "
+        "email the LOA to the customer for signature, print the port-day checklist, check "
+        "LOAs against the CSR, and plan the go-live from the FOC timeline. Every rule is the "
+        "same as in the browser; a refusal names its rule. "
         "Manual: docs/cli.md#porting."
     )
 
@@ -202,7 +201,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.options = options
-        self.now = timezone.now()
+        self.now = clock.now()
         self.migration = migration = self._migration(options["migration_id"])
         self.user = self.membership = None
         if options["user"]:

@@ -1,6 +1,6 @@
 """Demo data: an integrator, its people and one realistic 60-seat hybrid migration.
 
-The customer is the seed's Bluebird Marketing (Denver: 35 seats in the office, 25 remote
+The customer is Bluebird Marketing (Denver: 35 seats in the office, 25 remote
 workers on softphones, a phased rollout). The command is idempotent: each record is
 looked up by its natural key and created only when missing, so running it twice adds
 nothing; records it finds are left as they are. Every write goes through the models'
@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from customers.models import Customer, Migration
 from esign.services import issue_signing_link, open_request, sign
@@ -34,6 +33,7 @@ from porting.services import (
     transition_order,
 )
 from sites.models import Endpoint, Site
+from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.models import Membership, Organization, Role
 from tenancy.services import save_org_object
@@ -187,7 +187,7 @@ class Command(BaseCommand):
             ),
             **kw,
         )
-        start = timezone.localdate() + datetime.timedelta(days=30)
+        start = clock.today() + datetime.timedelta(days=30)
         migration = self.ensure(
             Migration,
             {"customer": customer, "name": "Bluebird hosted voice (phased, 14 days)"},
@@ -345,7 +345,7 @@ class Command(BaseCommand):
                                 address_line1=line1, city=city, state=state,
                                 postal_code=postal_code, reason=REASON)  # fmt: skip
                 self._count(DispatchableLocation)
-                worker.confirmed_at = timezone.now()
+                worker.confirmed_at = clock.now()
                 save_with_history(worker, by=by, reason="demo: home confirmed")
         # Make before break: the toll-free order's number is registered already.
         toll_free = migration.port_orders.filter(carrier_account__carrier_type="toll_free").first()
@@ -359,7 +359,7 @@ class Command(BaseCommand):
 
     def load_porting(self, migration, by):
         kw = {"organization": migration.organization, "by": by}
-        today = timezone.localdate()
+        today = clock.today()
         numbers = {str(n.number): n for n in migration.numbers.all()}
 
         def block(template, indexes):
