@@ -1,89 +1,20 @@
 """Reused reads for customers and migrations. Each runs a fixed number of queries."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from tenancy.selectors import count_of
 
-from porting.models import PhoneNumber
-from sites.models import Endpoint, Site
-
-
-def count_of(model, *, where=None, **outer):
-    """Subquery counting `model` rows whose `field` points at the outer row (plus `where`)."""
-    field, ref = next(iter(outer.items()))
-    rows = (
-        model.objects.filter(**{field: OuterRef(ref)}, **(where or {}))
-        .order_by()
-        .values(field)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+from .hooks import MIGRATION_COUNTS
 
 
 def with_inventory_counts(migrations):
-    """Annotate migrations with site / endpoint / number counts (subqueries, no join fan-out)."""
-    return migrations.annotate(
-        site_count=count_of(Site, migration="pk"),
-        endpoint_count=count_of(Endpoint, migration="pk"),
-        number_count=count_of(PhoneNumber, migration="pk"),
-    )
+    """Annotate migrations with what the lists count (sites, endpoints, numbers): each
+    app that owns such rows adds its count (customers.hooks.MIGRATION_COUNTS), as a
+    subquery, so there is no join fan-out."""
+    for annotate in MIGRATION_COUNTS:
+        migrations = annotate(migrations)
+    return migrations
 
 
-def migration_dashboard(migration):
-    """Everything the migration page shows, in three queries whatever the size."""
-    endpoint_rows = (
-        Endpoint.objects.filter(migration=migration)
-        .order_by()
-        .values("kind")
-        .annotate(n=Count("pk"), remote=Count("pk", filter=Q(is_remote_worker=True)))
-    )
-    endpoint_kinds = {row["kind"]: row["n"] for row in endpoint_rows}
-    remote = sum(row["remote"] for row in endpoint_rows)
-    number_rows = list(
-        PhoneNumber.objects.filter(migration=migration)
-        .order_by()
-        .values("status", "kind", "purpose")
-        .annotate(n=Count("pk"), unassigned=Count("pk", filter=Q(endpoint__isnull=True)))
-    )
+def with_migration_counts(customers):
+    from .models import Migration
 
-    def tally(key):
-        totals = {}
-        for row in number_rows:
-            totals[row[key]] = totals.get(row[key], 0) + row["n"]
-        return totals
-
-    number_status, number_kinds, number_purposes = tally("status"), tally("kind"), tally("purpose")
-    sites = list(
-        Site.objects.filter(migration=migration).annotate(
-            endpoint_count=count_of(Endpoint, site="pk"),
-            remote_count=count_of(Endpoint, site="pk", where={"is_remote_worker": True}),
-            number_count=count_of(PhoneNumber, site="pk"),
-        )
-    )
-    return {
-        "sites": sites,
-        "endpoint_total": sum(endpoint_kinds.values()),
-        "endpoint_kinds": [
-            (label, endpoint_kinds[value])
-            for value, label in Endpoint.Kind.choices
-            if endpoint_kinds.get(value)
-        ],
-        "remote_workers": remote,
-        "number_total": sum(number_status.values()),
-        "number_status": [
-            (value, label, number_status.get(value, 0))
-            for value, label in PhoneNumber.Status.choices
-        ],
-        "toll_free": number_kinds.get(PhoneNumber.Kind.TOLL_FREE, 0),
-        "number_purposes": [
-            (label, number_purposes[value])
-            for value, label in PhoneNumber.Purpose.choices
-            if number_purposes.get(value)
-        ],
-        "unassigned_user_dids": sum(
-            row["unassigned"]
-            for row in number_rows
-            if row["purpose"] == PhoneNumber.Purpose.USER_DID
-        ),
-        "seat_total": sum(site.seat_count for site in sites),
-    }
+    return customers.annotate(migration_count=count_of(Migration, customer="pk"))

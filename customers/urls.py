@@ -11,7 +11,6 @@ urlpatterns = [
     path("customers/<int:pk>/history/", v.CustomerHistory.as_view(), name="customer-history"),
     path("migrations/", v.MigrationList.as_view(), name="migration-list"),
     path("migrations/new/", v.MigrationCreate.as_view(), name="migration-create"),
-    path("migrations/<uuid:migration_uuid>/", v.MigrationDetail.as_view(), name="migration-detail"),
     path(
         "migrations/<uuid:migration_uuid>/edit/",
         v.MigrationUpdate.as_view(),

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class E911Config(AppConfig):
     name = "e911"
     verbose_name = "E911"
+
+    def ready(self):
+        from porting.hooks import PORT_DAY_GATES
+        from tenancy.rules import Rule
+
+        from .selectors import port_day_e911_refusal
+
+        # No port day until every number is registered and every phone behind it located.
+        PORT_DAY_GATES.register(Rule("e911_ready", port_day_e911_refusal))

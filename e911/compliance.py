@@ -12,12 +12,13 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from porting.models import PhoneNumber, PortOrder
-from porting.services import OWNER_PM, require_role
 from sites.models import Site
 from tenancy import clock
+from tenancy.checks import Item
 from tenancy.history import save_with_history
+from tenancy.roles import OWNER_PM, require_role
 
-from .karis import Item, _who
+from .karis import _who
 from .models import AttestationCheck, ComplianceEvidence, DispatchableLocation
 from .rules import ALL_PARTY_CONSENT_STATES
 

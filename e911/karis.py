@@ -2,14 +2,12 @@
 test evidence after the port, and removal of the old carrier's E911 record
 (docs/e911-karis-compliance.md).
 
-`Item` is the shape every E911 and compliance check is reported in (the readiness
-report and the compliance register use it too)."""
+Every check is reported as the kernel's `tenancy.checks.Item`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -23,41 +21,17 @@ from scourgify.address_constants import (
     STREET_TYPE_ABBREVIATIONS,
 )
 
-from porting.models import PhoneNumber, TransitionRefused
-from porting.services import OWNER_PM, require_role
+from porting.models import PhoneNumber
 from sites.addresses import normalize_address
 from tenancy import clock
+from tenancy.checks import Item
 from tenancy.history import save_with_history
+from tenancy.roles import OWNER_PM, require_role
+from tenancy.rules import TransitionRefused
 
 from .models import DispatchableLocation, SiteE911, Test933
 from .rules import UNIT_DESIGNATORS, dial_plan_problems
 from .services import E911_WRITERS
-
-
-@dataclass
-class Item:
-    """One check: what it is, whether it is satisfied, whether it blocks, and why.
-
-    `required` is False for compliance items that do not apply (then `ok` is True and
-    `reason` says why not); `who`/`when` name whoever recorded the evidence."""
-
-    code: str
-    title: str
-    ok: bool
-    blocking: bool = True
-    detail: str = ""
-    evidence: str = ""
-    required: bool = True
-    reason: str = ""
-    who: str = ""
-    when: datetime | date | None = None
-    subject: str = ""  # e.g. the number an attestation item is about
-
-    @property
-    def status(self) -> str:
-        if not self.required:
-            return "not required"
-        return "ok" if self.ok else "missing"
 
 
 def _who(user) -> str:

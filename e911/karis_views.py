@@ -8,8 +8,9 @@ from django.views.generic import DetailView
 from django.views.generic.detail import SingleObjectMixin
 
 from customers.models import Customer
-from porting.models import PhoneNumber, TransitionRefused
+from porting.models import PhoneNumber
 from sites.models import Site
+from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin, ServiceActionView
 
 from .compliance import (

@@ -10,8 +10,8 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from tenancy import clock
-from tenancy.models import Role
 from tenancy.portal import PortalLink
+from tenancy.roles import ON_SITE
 from tenancy.scoping import OrgScopedModel
 
 ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "postal_code")
@@ -65,7 +65,7 @@ class DispatchableLocation(OrgScopedModel):
     is never edited in place: a change makes a new location and this one is superseded."""
 
     # Technicians stage phones on site: they may add and correct locations too.
-    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+    write_roles = ON_SITE
 
     migration = models.ForeignKey(
         "customers.Migration", on_delete=models.CASCADE, related_name="e911_locations"

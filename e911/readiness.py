@@ -138,7 +138,7 @@ def _registration_items(migration) -> list[ReadinessItem]:
 
 
 def _adapt(section, item, prefix) -> ReadinessItem:
-    """An `e911.karis.Item` (Kari's Law, 933, compliance) as a readiness row; an item
+    """A `tenancy.checks.Item` (Kari's Law, 933, compliance) as a readiness row; an item
     that is not required counts as fine."""
     return ReadinessItem(
         section,

@@ -24,11 +24,10 @@ from django.db.models import Min
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from esign.services import LinkDead, portal_base_url
-from porting.services import OWNER_PM, require_role
 from tenancy import clock
 from tenancy.history import save_with_history
-from tenancy.portal import LinkState, hash_token, new_token, well_formed
+from tenancy.portal import LinkDead, LinkState, hash_token, new_token, portal_base_url, well_formed
+from tenancy.roles import OWNER_PM, require_role
 
 from .models import (
     ADDRESS_FIELDS,

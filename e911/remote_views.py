@@ -10,12 +10,11 @@ from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
-from esign.services import portal_base_url
-from porting.models import TransitionRefused
+from customers.views_base import ParentMigrationMixin
 from tenancy import clock
-from tenancy.portal import LinkState, request_meta
+from tenancy.portal import LinkState, portal_base_url, request_meta
+from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin
-from tenancy.views_crud import ParentMigrationMixin
 
 from . import remote
 from .forms_remote import RemoteWorkerForm, RevokeLinkForm

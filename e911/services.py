@@ -7,10 +7,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from porting.services import OWNER_PM, require_role
 from tenancy import clock
 from tenancy.history import save_with_history
-from tenancy.models import Role
+from tenancy.roles import OWNER_PM, Role, require_role
 
 from .models import (
     ADDRESS_FIELDS,

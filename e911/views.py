@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
+from customers.views_base import ParentMigrationMixin
 from documents.render import render_pdf
-from porting.models import PhoneNumber, TransitionRefused
+from porting.models import PhoneNumber
 from sites.models import Endpoint
 from tenancy import clock
+from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin, ServiceActionView
-from tenancy.views_crud import ParentMigrationMixin
 
 from . import services
 from .forms import AssignEndpointForm, ChangeLocationForm, LocationForm, RegistrationForm

@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from tenancy.admin_base import OrgScopedAdmin
-from tenancy.models import Organization, Role
+from tenancy.models import Organization
+from tenancy.roles import Role
 
 from .models import LoaSignature, OrganizationSigningKey, SigningEvent, SigningRequest
 from .seal import import_pkcs12, load_pkcs12

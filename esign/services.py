@@ -24,10 +24,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from porting.models import LetterOfAuthorization
-from porting.services import OWNER_PM, require_role
 from tenancy import clock
 from tenancy.history import save_with_history
-from tenancy.portal import LinkState, hash_token, new_token, well_formed
+from tenancy.portal import LinkDead, LinkState, hash_token, new_token, well_formed
+from tenancy.roles import OWNER_PM, require_role
 
 from .documents import field_values, sha256_hex, shown_document, signed_pdf
 from .models import CorrectionRequest, LoaSignature, SigningEvent, SigningRequest
@@ -40,27 +40,8 @@ MAX_DRAWN_SIGNATURE_BYTES = 100_000
 Kind = SigningEvent.Kind
 
 
-class LinkDead(Exception):
-    """The link is no longer usable; `state` says why (a LinkState value)."""
-
-    def __init__(self, state: str):
-        super().__init__(state)
-        self.state = state
-
-
 class DocumentChanged(Exception):
     """The LOA changed between the signer opening it and submitting."""
-
-
-def portal_base_url(request=None) -> str:
-    """Where signing links point: `PUBLIC_BASE_URL` when set (so an API call made on an
-    internal hostname still emails the public address), else the host the PM's request
-    came in on (checked against ALLOWED_HOSTS), else the local demo address."""
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL
-    if request is not None:
-        return request.build_absolute_uri("/")
-    return "http://127.0.0.1:8000/"
 
 
 def link_ttl() -> timedelta:
@@ -435,3 +416,13 @@ def check_signed_loa(signature: LoaSignature) -> tuple[bytes, SignedLoaCheck]:
         summary = f"Valid: {seal.summary}"
     valid = seal.valid and digest == signature.sealed_sha256
     return data, SignedLoaCheck(valid, summary, digest, signature.sealed_sha256, seal)
+
+
+def resolve_corrections(order, loa, *, by=None):
+    """A new LOA version answers the open requests for corrections on the order's earlier
+    versions (porting.hooks.LOA_PREPARED)."""
+    for correction in CorrectionRequest.objects.filter(
+        loa__port_order=order, resolved_by_version=None
+    ):
+        correction.resolved_by_version = loa.version
+        save_with_history(correction, by=by, reason=f"answered by LOA version {loa.version}")

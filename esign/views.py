@@ -11,8 +11,16 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView
 from django.views.generic.detail import SingleObjectMixin
 
-from porting.models import LetterOfAuthorization, PortOrder, TransitionRefused
-from tenancy.portal import LinkState, portal_response, rate_limited, request_meta
+from porting.models import LetterOfAuthorization, PortOrder
+from tenancy.portal import (
+    LinkDead,
+    LinkState,
+    portal_base_url,
+    portal_response,
+    rate_limited,
+    request_meta,
+)
+from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin, refusal_tags
 
 from . import services
@@ -65,7 +73,7 @@ class PortalView(View):
             self.signing_request, shown = services.open_request(
                 self.signing_request, meta=request_meta(request)
             )
-        except services.LinkDead as exc:
+        except LinkDead as exc:
             return self.dead(exc.state)
         form = PortalForm(
             initial={"document_sha256": shown.sha256}, fields_shown=field_values(shown.doc)
@@ -99,7 +107,7 @@ class PortalView(View):
                 document_sha256=data["document_sha256"],
                 drawn_signature=data["drawn_signature"],
             )  # fmt: skip
-        except services.LinkDead as exc:
+        except LinkDead as exc:
             return self.dead(exc.state)
         except services.DocumentChanged as exc:
             fresh = services.shown_document(self.signing_request.loa)
@@ -166,7 +174,7 @@ class SendForSignature(_OrderSigningAction):
             raise ValidationError("Prepare an LOA first.")
         services.send_signing_request(
             loa, email=data["email"], by=self.request.user,
-            base_url=services.portal_base_url(self.request), meta=request_meta(self.request),
+            base_url=portal_base_url(self.request), meta=request_meta(self.request),
         )  # fmt: skip
         # The link went to the signer only; the PM is told where, never what.
         return f"LOA version {loa.version} sent to {data['email']} for signature."

@@ -27,7 +27,8 @@ from sites.models import Endpoint, Site
 from sites.validators import normalize_mac, valid_timezones, validate_extension
 from tenancy import freshness
 from tenancy.history import bulk_create_with_reason
-from tenancy.models import DEFAULT_WRITE_ROLES, Membership
+from tenancy.models import Membership
+from tenancy.roles import DEFAULT_WRITE_ROLES
 
 from .formats import FORMATS, KINDS, MASK, Secret, parse_csv
 

@@ -13,6 +13,7 @@ from .models import (
     PostPortTestCall,
     Rejection,
 )
+from .services import after_carrier_account_saved
 
 
 @admin.register(PhoneNumber)
@@ -37,6 +38,10 @@ class CarrierAccountAdmin(OrgScopedAdmin):
     list_display = ["carrier_name", "carrier_type", "account_number", "btn", "migration"]
     list_filter = ["carrier_type"]
     search_fields = ["carrier_name", "account_number", "csr_account_name"]
+
+    def after_save(self, request, obj, change):
+        if change:
+            after_carrier_account_saved(obj, by=request.user)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -6,4 +6,8 @@ class PortingConfig(AppConfig):
     verbose_name = "Numbers and porting"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from customers.hooks import MIGRATION_COUNTS
+
+        from .selectors import with_number_counts
+
+        MIGRATION_COUNTS.register(with_number_counts)

@@ -1,5 +1,3 @@
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,9 +13,11 @@ from sites.models import Endpoint, Site
 from tenancy import clock
 from tenancy.fields import EncryptedTextField
 from tenancy.fsm import ProtectedFSMModelMixin
-from tenancy.models import Role
+from tenancy.roles import ON_SITE
+from tenancy.rules import Rule
 from tenancy.scoping import OrgScopedModel
 
+from .hooks import LOA_SIGNATURE, PORT_DAY_GATES
 from .numbers import display, is_toll_free
 
 
@@ -216,31 +216,6 @@ class CarrierAccount(OrgScopedModel):
 # ---------------------------------------------------------------------------------------
 
 
-class TransitionRefused(Exception):
-    """A transition was refused by a named rule; the message says what to do."""
-
-    def __init__(self, rule: str, message: str):
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-
-    def __str__(self):
-        return f"{self.message} [rule: {self.rule}]"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A guard on a transition. `check(order)` returns None when satisfied, otherwise the
-    reason in words. The same rule object serves django-fsm (as a condition) and the
-    service (to say which rule refused)."""
-
-    code: str
-    check: Callable
-
-    def __call__(self, order) -> bool:  # django-fsm condition protocol
-        return self.check(order) is None
-
-
 def _ctx(order, key, default=None):
     return getattr(order, "transition_context", {}).get(key, default)
 
@@ -346,21 +321,7 @@ def _rule_corrected_loa(order):
     return None
 
 
-def _rule_e911_ready(order):
-    from e911.selectors import port_day_e911_refusal
-
-    return port_day_e911_refusal(order)
-
-
-def _rule_preflight_passed(order):
-    from cutover.go import port_day_preflight_refusal
-
-    return port_day_preflight_refusal(order)
-
-
 SIGNED_CURRENT_LOA = Rule("signed_current_loa", _rule_signed_current_loa)
-E911_READY = Rule("e911_ready", _rule_e911_ready)
-PREFLIGHT_PASSED = Rule("preflight_passed", _rule_preflight_passed)
 NO_LOA_BLOCKERS = Rule("no_loa_blockers", _rule_no_blockers)
 WARNINGS_ACKNOWLEDGED = Rule("loa_warnings_acknowledged", _rule_warnings_acknowledged)
 HAS_FOC = Rule("foc_time_recorded", _rule_has_foc)
@@ -518,7 +479,7 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
         field=state,
         source=State.FOC_RECEIVED,
         target=State.PORT_DAY,
-        conditions=[HAS_FOC, FOC_REACHED, E911_READY, PREFLIGHT_PASSED],
+        conditions=[HAS_FOC, FOC_REACHED, PORT_DAY_GATES],
     )
     def start_port_day(self):
         self.ported_at = _ctx(self, "ported_at") or _now(self)
@@ -602,13 +563,9 @@ class LetterOfAuthorization(OrgScopedModel):
         return f"LOA v{self.version} ({self.get_status_display()})"
 
     def has_portal_signature(self) -> bool:
-        """Signed through the portal: a sealed PDF with its audit certificate exists."""
-        from esign.models import LoaSignature
-
-        try:
-            return bool(self.signature.sealed_sha256)
-        except LoaSignature.DoesNotExist:
-            return False
+        """Signed through the portal: a sealed PDF with its audit certificate exists (the
+        signing app answers, through `hooks.LOA_SIGNATURE`)."""
+        return bool(LOA_SIGNATURE.first(self, default=False))
 
     def stale_fields(self) -> list[str]:
         """What changed on the order or the account since this version was written."""
@@ -673,7 +630,7 @@ class PostPortTestCall(OrgScopedModel):
     """One external test call to a ported number (three from different lines each)."""
 
     # Technicians make the test calls on port day.
-    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+    write_roles = ON_SITE
 
     port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="test_calls")
     number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="test_calls")

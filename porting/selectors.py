@@ -4,8 +4,9 @@ per page, whatever the number of orders)."""
 from django.db.models import Count
 
 from tenancy import clock
+from tenancy.selectors import count_of
 
-from .models import PortOrder
+from .models import PhoneNumber, PortOrder
 
 # States in which the order holds a confirmed FOC (a rejected or failed port does not).
 FOC_CONFIRMED = (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_DAY, PortOrder.State.COMPLETE)
@@ -77,39 +78,16 @@ def porting_board(migration, *, now):
 
 
 def order_page(order, *, user):
-    from django.db.models import Count, Max, Q
-
-    from esign.models import CorrectionRequest, SigningRequest
-    from esign.services import send_refusal
-
+    from .hooks import ORDER_PAGE, with_loa_rows
     from .services import available_transitions
 
-    loas = list(order.loas.select_related("signature").order_by("-version"))
+    loas = list(with_loa_rows(order.loas.order_by("-version")))
     order._current_loa = loas[0] if loas else None
     numbers = list(order.numbers.select_related("site", "endpoint").order_by("number"))
     lines = order.passing_lines()
     for number in numbers:
         number.passing_lines = len(lines.get(number.pk, ()))
     findings = order.loa_findings()
-    by_pk = {loa.pk: loa for loa in loas}
-    signing_requests = list(
-        SigningRequest.objects.filter(loa__port_order=order).annotate(
-            open_count=Count("events", filter=Q(events__kind="opened")),
-            last_opened=Max("events__at", filter=Q(events__kind="opened")),
-        )
-    )
-    current = loas[0] if loas else None
-    # Only the newest draft, still matching the order, can be signed: computed once here.
-    signable = (
-        current is not None and current.status == current.Status.DRAFT
-        and not current.stale_fields()
-    )  # fmt: skip
-    for signing_request in signing_requests:  # their LOA is one already loaded
-        signing_request.loa = by_pk[signing_request.loa_id]
-        signing_request.loa.port_order = order
-        signing_request.state = signing_request.link_state(
-            superseded=not (signable and signing_request.loa_id == current.pk)
-        )
     timeline = [
         record
         for record, previous in _with_previous(
@@ -117,7 +95,7 @@ def order_page(order, *, user):
         )
         if previous is None or previous.state != record.state
     ]
-    return {
+    context = {
         "loa": loas[0] if loas else None,
         "loas": loas,
         "numbers": numbers,
@@ -125,14 +103,6 @@ def order_page(order, *, user):
         "blockers": [f for f in findings if f.severity == "blocker"],
         "warnings": [f for f in findings if f.severity == "warning"],
         "transitions": available_transitions(order, by=user, as_text=False),
-        "send_refusal": send_refusal(loas[0]) if loas else None,
-        "signing_requests": signing_requests,
-        "live_request": any(r.state == "active" for r in signing_requests),
-        "corrections": list(
-            CorrectionRequest.objects.filter(
-                loa__port_order=order, resolved_by_version=None
-            ).select_related("loa")
-        ),
         "timeline": timeline,
         "foc_changes": list(order.foc_changes.select_related("changed_by")),
         "rejections": list(order.rejections.all()),
@@ -141,6 +111,9 @@ def order_page(order, *, user):
             order.test_calls.select_related("number", "tested_by").order_by("-tested_at")[:50]
         ),
     }
+    for extra in ORDER_PAGE(order, user=user, loas=loas):
+        context.update(extra)
+    return context
 
 
 def _with_previous(records):
@@ -189,3 +162,8 @@ def loa_document(loa) -> dict:
         "signed_by_name": loa.signed_by_name,
         "signed_at": loa.signed_at,
     }
+
+
+def with_number_counts(migrations):
+    """The migration lists' number count (customers.hooks.MIGRATION_COUNTS)."""
+    return migrations.annotate(number_count=count_of(PhoneNumber, migration="pk"))

@@ -9,8 +9,11 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from tenancy import clock
 from tenancy.history import save_with_history
-from tenancy.models import Membership, Role
+from tenancy.roles import ON_SITE, OWNER_PM, Role, membership_of, require_role
+from tenancy.rules import TransitionConflict, TransitionRefused, first_refusal
+from tenancy.services import save_org_object
 
+from .hooks import FOC_SET, LOA_PREPARED, ORDER_CANCELLED
 from .loa_checks import REJECT_CODES
 from .models import (
     CarrierAccount,
@@ -20,7 +23,6 @@ from .models import (
     PortOrder,
     PostPortTestCall,
     Rejection,
-    TransitionRefused,
 )
 from .numbers import display
 
@@ -80,7 +82,9 @@ def create_port_order(
     return order
 
 
-def order_number_problems(carrier_account: CarrierAccount, numbers) -> list[str]:
+def order_number_problems(
+    carrier_account: CarrierAccount, numbers, *, exclude_order=None
+) -> list[str]:
     problems = []
     if not numbers:
         return ["A port order needs at least one number."]
@@ -113,6 +117,7 @@ def order_number_problems(carrier_account: CarrierAccount, numbers) -> list[str]
         )
     open_elsewhere = (
         PortOrder.objects.filter(numbers__in=numbers, state__in=PortOrder.OPEN_STATES)
+        .exclude(pk=getattr(exclude_order, "pk", None))
         .values_list("numbers__number", "pk")
         .distinct()
     )
@@ -191,7 +196,7 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
     )
     loa.full_clean()
     save_with_history(loa, by=by, reason=reason or "LOA prepared")
-    _resolve_corrections(order, loa, by=by)
+    LOA_PREPARED(order, loa, by=by)
     order.forget_cached()
     return loa
 
@@ -220,14 +225,48 @@ def supersede_stale_signed_loa(order: PortOrder, *, by=None) -> LetterOfAuthoriz
     return loa
 
 
-def _resolve_corrections(order, loa, *, by):
-    from esign.models import CorrectionRequest
+@transaction.atomic
+def save_carrier_account(account: CarrierAccount, *, organization, by=None, reason: str = ""):
+    """Save a carrier account (page, API, admin): validated, with history; a signed LOA
+    whose account number or BTN no longer matches is superseded at once."""
+    account = save_org_object(account, organization=organization, by=by, reason=reason)
+    after_carrier_account_saved(account, by=by)
+    return account
 
-    for correction in CorrectionRequest.objects.filter(
-        loa__port_order=order, resolved_by_version=None
-    ):
-        correction.resolved_by_version = loa.version
-        save_with_history(correction, by=by, reason=f"answered by LOA version {loa.version}")
+
+def after_carrier_account_saved(account: CarrierAccount, *, by=None) -> None:
+    """What every save of an account entails (the admin saves the row itself)."""
+    for order in account.port_orders.filter(state__in=PortOrder.LOA_EDITABLE_STATES):
+        supersede_stale_signed_loa(order, by=by)
+
+
+@transaction.atomic
+def change_order_numbers(order: PortOrder, *, add=(), remove=(), by=None, reason: str = ""):
+    """Add numbers to an order or take them off, before it is submitted. A signed LOA
+    that no longer lists exactly the order's numbers is superseded."""
+    require_role(order.organization_id, by, OWNER_PM, "Changing an order's numbers")
+    order = PortOrder.objects.select_for_update().get(pk=order.pk)
+    if order.state not in PortOrder.LOA_EDITABLE_STATES:
+        raise ValidationError(
+            f"The numbers of an order can change only before it is submitted (this one is "
+            f"{order.get_state_display().lower()})."
+        )
+    add, remove = list(add), list(remove)
+    if add:
+        problems = order_number_problems(order.carrier_account, add, exclude_order=order)
+        if problems:
+            raise ValidationError(problems)
+    remaining = {n.pk for n in order.numbers.all()} - {n.pk for n in remove}
+    if not remaining and not add:
+        raise ValidationError("An order keeps at least one number: cancel it instead.")
+    if add:
+        order.numbers.add(*add)
+    if remove:
+        order.numbers.remove(*remove)
+    save_with_history(order, by=by, reason=reason or "numbers changed")
+    supersede_stale_signed_loa(order, by=by)
+    order.forget_cached()
+    return order
 
 
 # Reject codes that name LOA fields: recording one prepares a new version whose named
@@ -277,9 +316,6 @@ def acknowledge_warnings(order: PortOrder, *, by, reason: str = "") -> list[str]
 
 # -- transitions -----------------------------------------------------------------------
 
-OWNER_PM = frozenset({Role.OWNER, Role.PROJECT_MANAGER})
-ON_SITE = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
-
 TRANSITION_ROLES = {
     "submit_loa": OWNER_PM,
     "record_foc": OWNER_PM,
@@ -304,10 +340,6 @@ TRANSITION_LABELS = {
 }
 
 
-class TransitionConflict(Exception):
-    pass
-
-
 @dataclass
 class TransitionResult:
     order: PortOrder
@@ -315,7 +347,7 @@ class TransitionResult:
 
 
 def _membership(order, user):
-    return Membership.objects.filter(user=user, organization_id=order.organization_id).first()
+    return membership_of(order.organization_id, user)
 
 
 def refusal(order: PortOrder, name: str, *, by, **context) -> TransitionRefused | None:
@@ -346,11 +378,7 @@ def _gate_refusal(order, name, *, by, **context):
 def _rule_refusal(order, name, context):
     order.transition_context = context
     spec = getattr(order, name)._django_fsm.get_transition(order.state)
-    for rule in spec.conditions:
-        message = rule.check(order)
-        if message:
-            return TransitionRefused(rule.code, message)
-    return None
+    return first_refusal(spec.conditions, order)
 
 
 def available_transitions(
@@ -452,13 +480,9 @@ def _after(order, name, *, by, reason, context):
         _set_numbers(order, "mark_ported", by=by, reason=why)
     elif name == "cancel":
         _set_numbers(order, "abandon_port", by=by, reason=why)
-        from cutover.steps import cancel_steps
-
-        cancel_steps(order, by=by)
+        ORDER_CANCELLED(order, by=by)
     elif name in ("record_foc", "reschedule"):
-        from cutover.steps import generate_steps
-
-        generate_steps(order, by=by)
+        FOC_SET(order, by=by)
     elif name == "reject":
         rejection = Rejection(
             port_order=order,
@@ -474,14 +498,6 @@ def _after(order, name, *, by, reason, context):
         from .tasks import escalate_port_failure
 
         transaction.on_commit(lambda: escalate_port_failure.delay(order.pk))
-
-
-def require_role(organization_id, user, roles, action: str):
-    """Services check roles themselves, so the browser, the API and the CLI agree."""
-    membership = Membership.objects.filter(user=user, organization_id=organization_id).first()
-    if membership is None or membership.role not in roles:
-        role = membership.get_role_display() if membership else "no role"
-        raise TransitionRefused("role", f"{action} is not open to your role ({role}).")
 
 
 def _record_foc_change(order, *, previous, new_foc_at, reason, by, confirmation_number=""):
@@ -527,9 +543,7 @@ def change_foc(
     if confirmation_number:
         locked.foc_confirmation_number = confirmation_number
     save_with_history(locked, by=by, reason=f"FOC changed: {reason}")
-    from cutover.steps import generate_steps
-
-    generate_steps(locked, by=by)  # every pending step of the order moves with the FOC
+    FOC_SET(locked, by=by)  # everything scheduled from the FOC moves with it
     return locked
 
 

@@ -9,17 +9,18 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
+from customers.views_base import MigrationChildListView, ParentMigrationMixin
 from documents.render import render_pdf
 from tenancy import clock
+from tenancy.rules import TransitionConflict, TransitionRefused
+from tenancy.selectors import count_of
 from tenancy.views_base import OrgMixin, refusal_tags
 from tenancy.views_crud import (
-    MigrationChildListView,
     OrgCreateView,
     OrgDeleteView,
     OrgDetailView,
     OrgHistoryView,
     OrgUpdateView,
-    ParentMigrationMixin,
     ReasonForm,
 )
 
@@ -35,12 +36,11 @@ from .forms import (
     TestCallForm,
     TransitionForm,
 )
-from .models import CarrierAccount, PhoneNumber, PortOrder, PostPortTestCall, TransitionRefused
+from .models import CarrierAccount, PhoneNumber, PortOrder, PostPortTestCall
 from .selectors import loa_document, order_page, porting_board, reject_code_choices
 from .services import (
     LOA_FIELDS,
     MANUAL_NUMBER_TRANSITIONS,
-    TransitionConflict,
     acknowledge_warnings,
     change_foc,
     create_port_order,
@@ -48,6 +48,7 @@ from .services import (
     prepare_loa,
     record_old_service_cancelled,
     record_test_call,
+    save_carrier_account,
     split_partial_port,
     transition_number,
     transition_order,
@@ -151,8 +152,6 @@ class CarrierAccountList(CarrierAccountViews, MigrationChildListView):
     title = "Carrier accounts"
 
     def decorate(self, queryset):
-        from customers.selectors import count_of
-
         return (
             super()
             .decorate(queryset)
@@ -180,6 +179,7 @@ class CarrierAccountCreate(ParentMigrationMixin, CarrierAccountViews, OrgCreateV
 @method_decorator(sensitive_post_parameters("pin"), name="dispatch")
 class CarrierAccountUpdate(CarrierAccountViews, OrgUpdateView):
     form_class = CarrierAccountForm
+    save_service = staticmethod(save_carrier_account)
 
 
 class CarrierAccountDelete(CarrierAccountViews, OrgDeleteView):

@@ -4,7 +4,7 @@ from simple_history.models import HistoricalRecords
 
 from customers.models import Customer, Migration
 from tenancy.fields import EncryptedTextField
-from tenancy.models import Role
+from tenancy.roles import ON_SITE
 from tenancy.scoping import OrgScopedModel
 
 from .addresses import normalize_address
@@ -120,7 +120,7 @@ class Endpoint(OrgScopedModel):
         OTHER = "other", "Other"
 
     # Technicians stage phones, so they may edit endpoints too.
-    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+    write_roles = ON_SITE
 
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="endpoints")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="endpoints")

@@ -2,14 +2,14 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
+from customers.views_base import MigrationChildListView, ParentMigrationMixin
+from tenancy.selectors import count_of
 from tenancy.views_crud import (
-    MigrationChildListView,
     OrgCreateView,
     OrgDeleteView,
     OrgDetailView,
     OrgHistoryView,
     OrgUpdateView,
-    ParentMigrationMixin,
 )
 
 from .filters import EndpointFilter, SiteFilter
@@ -36,8 +36,6 @@ class SiteList(SiteViews, MigrationChildListView):
     title = "Sites"
 
     def decorate(self, queryset):
-        from customers.selectors import count_of
-
         return super().decorate(queryset).annotate(endpoint_count=count_of(Endpoint, site="pk"))
 
 

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import DEFAULT_WRITE_ROLES, Membership, Organization
+from .models import Membership, Organization
+from .roles import DEFAULT_WRITE_ROLES
 
 
 def admin_organizations(user):
@@ -113,6 +114,10 @@ class OrgScopedAdmin(SimpleHistoryAdmin):
             raise PermissionError("Not your organization.")
         obj._change_reason = "changed in the admin"
         super().save_model(request, obj, form, change)
+        self.after_save(request, obj, change)
+
+    def after_save(self, request, obj, change):
+        """What the model's app does after a save (as its services do on every path)."""
 
 
 @admin.register(Organization)

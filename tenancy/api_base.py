@@ -15,6 +15,8 @@ Writes go through `tenancy.services.save_org_object` / `delete_org_object` (full
 history with the acting user and the `X-Change-Reason` header as reason).
 """
 
+from contextlib import contextmanager
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -23,13 +25,15 @@ from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.exceptions import APIException
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.exceptions import APIException, NotAcceptable
 from rest_framework.fields import get_error_detail
 from rest_framework.filters import OrderingFilter
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.settings import api_settings
 
+from .rules import TransitionConflict, TransitionRefused
 from .scoping import scope_queryset
 from .selectors import membership_for
 from .services import delete_org_object, save_org_object
@@ -121,11 +125,15 @@ class OrgScopedSerializer(serializers.ModelSerializer):
             setattr(instance, attr, value)
         return self.save_instance(instance)
 
+    # The service that writes (validate, history, and what else the model's app does on a
+    # save); a model with its own write rules names its service here.
+    save_service = staticmethod(save_org_object)
+
     def save_instance(self, instance):
         request = self.context.get("request")
         self.prepare_instance(instance)
         try:
-            save_org_object(
+            instance = self.save_service(
                 instance,
                 organization=self.organization,
                 by=getattr(request, "user", None),
@@ -186,11 +194,10 @@ class OrgScopedAutoSchema(AutoSchema):
         return parameters + list(super().get_override_parameters())
 
 
-class OrgScopedViewSet(viewsets.ModelViewSet):
-    """CRUD for one organization-owned model under /api/o/<org_slug>/.
-
-    Subclasses set `serializer_class` (an `OrgScopedSerializer`), `filterset_class` (an
-    `OrgFilterSet`), `ordering_fields`, and optionally `lookup_field`, `select_related`."""
+class OrgScopedGenericViewSet(viewsets.GenericViewSet):
+    """Routes on one organization-owned model under /api/o/<org_slug>/: the organization
+    resolved once (404 for non-members), the URL's object looked up within it. Its own
+    actions only; `OrgScopedViewSet` adds list, create, read, update and delete."""
 
     permission_classes = [permissions.IsAuthenticated, OrgRolePermission]
     filter_backends = [DjangoFilterBackend, OrderingFilter]
@@ -265,6 +272,20 @@ class OrgScopedViewSet(viewsets.ModelViewSet):
             )
         return reason
 
+
+class OrgScopedViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    OrgScopedGenericViewSet,
+):
+    """CRUD for one organization-owned model under /api/o/<org_slug>/.
+
+    Subclasses set `serializer_class` (an `OrgScopedSerializer`), `filterset_class` (an
+    `OrgFilterSet`), `ordering_fields`, and optionally `lookup_field`, `select_related`."""
+
     def perform_destroy(self, instance):
         try:
             delete_org_object(
@@ -286,3 +307,65 @@ class OrgScopedViewSet(viewsets.ModelViewSet):
             ) from exc
         except PermissionError as exc:
             raise Http404 from exc
+
+
+# -- refusals ------------------------------------------------------------------------
+
+
+class RefusalSerializer(serializers.Serializer):
+    rule = serializers.CharField(
+        help_text="The rule that refused, e.g. no_loa_blockers, port_back_window_closed, "
+        "role, state, or conflict."
+    )
+    detail = serializers.CharField(help_text="What to do about it.")
+
+
+# Refusals that are about who asks, not about the order: 403. Every other rule: 409.
+ROLE_RULES = frozenset({"role", "override_owner_only"})
+
+
+class RuleRefused(APIException):
+    """A service refused by a named rule: `{"rule": …, "detail": …}`."""
+
+    def __init__(self, rule: str, detail: str):
+        self.status_code = (
+            status.HTTP_403_FORBIDDEN if rule in ROLE_RULES else status.HTTP_409_CONFLICT
+        )
+        self.detail = {"rule": rule, "detail": detail}
+
+
+@contextmanager
+def service_errors():
+    """Translate the services' refusals: a model/service ValidationError is a 400
+    (messages by field), TransitionRefused names its rule (403 for roles, else 409), and
+    TransitionConflict is a 409 with rule `conflict`."""
+    try:
+        yield
+    except TransitionRefused as exc:
+        raise RuleRefused(exc.rule, exc.message) from exc
+    except TransitionConflict as exc:
+        raise RuleRefused("conflict", str(exc)) from exc
+    except DjangoValidationError as exc:
+        raise drf_validation_error(exc) from exc
+
+
+REFUSED_RESPONSE = OpenApiResponse(
+    RefusalSerializer, description="Refused by a named rule (or `conflict`)."
+)
+FORBIDDEN_RULE_RESPONSE = OpenApiResponse(
+    RefusalSerializer, description="Your role may not (rule `role` or `override_owner_only`)."
+)
+BAD_RESPONSE = OpenApiResponse(description="Invalid body, or the service refused (messages).")
+# The answers a write through a service may give besides success.
+WRITE_RESPONSES = {400: BAD_RESPONSE, 403: FORBIDDEN_RULE_RESPONSE, 409: REFUSED_RESPONSE}
+
+
+class PdfOrJsonNegotiation(DefaultContentNegotiation):
+    """For a route that answers a PDF file (a plain HttpResponse) or a JSON error:
+    `Accept: application/pdf` is not a 406; errors are then rendered as JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type

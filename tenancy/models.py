@@ -6,6 +6,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from .roles import DEFAULT_WRITE_ROLES, Role
+
 LOGO_MAX_BYTES = 200 * 1024
 
 
@@ -24,17 +26,6 @@ def validate_logo(upload):
         raise ValidationError("The logo must be a PNG or JPEG image.")
     if upload.size > LOGO_MAX_BYTES:
         raise ValidationError("The logo must be at most 200 KB.")
-
-
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    PROJECT_MANAGER = "pm", "Project manager"
-    TECHNICIAN = "technician", "Technician"
-    VIEWER = "viewer", "Viewer"
-
-
-# Roles that may change inventory records. Models can widen this (see Endpoint).
-DEFAULT_WRITE_ROLES = frozenset({Role.OWNER, Role.PROJECT_MANAGER})
 
 
 class Organization(models.Model):

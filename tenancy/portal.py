@@ -41,6 +41,25 @@ def well_formed(token: str) -> bool:
     return bool(_TOKEN_RE.match(token or ""))
 
 
+class LinkDead(Exception):
+    """The link is no longer usable; `state` says why (a LinkState value)."""
+
+    def __init__(self, state: str):
+        super().__init__(state)
+        self.state = state
+
+
+def portal_base_url(request=None) -> str:
+    """Where links sent by email point: `PUBLIC_BASE_URL` when set (so an API call made on
+    an internal hostname still emails the public address), else the host the PM's request
+    came in on (checked against ALLOWED_HOSTS), else the local demo address."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL
+    if request is not None:
+        return request.build_absolute_uri("/")
+    return "http://127.0.0.1:8000/"
+
+
 class LinkState(models.TextChoices):
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"

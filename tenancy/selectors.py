@@ -1,3 +1,5 @@
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from .models import Membership
@@ -21,3 +23,16 @@ def memberships_of(user):
     if not user.is_authenticated:
         return Membership.objects.none()
     return Membership.objects.filter(user=user).select_related("organization")
+
+
+def count_of(model, *, where=None, **outer):
+    """Subquery counting `model` rows whose `field` points at the outer row (plus `where`)."""
+    field, ref = next(iter(outer.items()))
+    rows = (
+        model.objects.filter(**{field: OuterRef(ref)}, **(where or {}))
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)

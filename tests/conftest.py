@@ -9,7 +9,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tenancy.models import Role
+from tenancy.roles import Role
 
 from . import factories as f
 from .browser import browser  # noqa: F401  (the Playwright fixture)
@@ -132,7 +132,7 @@ def _step(order, user):
     from django.utils import timezone
 
     from cutover.models import Step
-    from cutover.steps import ensure_plan
+    from cutover.steps.services import ensure_plan
 
     plan = ensure_plan(order.migration, by=user)
     return Step.objects.create(

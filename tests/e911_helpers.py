@@ -39,7 +39,8 @@ def e911_ready(order, by):
 
 def pass_preflight(endpoint, by):
     """Record a complete, signed, passing pre-flight for `endpoint`."""
-    from cutover.preflight import CALLS, CHECK_CODES, record_preflight
+    from cutover.preflight.selectors import CALLS, CHECK_CODES
+    from cutover.preflight.services import record_preflight
 
     checks = {code: {"ok": True, "note": ""} for code in CHECK_CODES}
     calls = [{"line": f"+1214555{9000 + i:04d}", "result": "pass"} for i in range(CALLS)]

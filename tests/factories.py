@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from customers.models import Customer, Migration
 from porting.models import PhoneNumber
 from sites.models import Endpoint, Site
-from tenancy.models import Membership, Organization, Role
+from tenancy.models import Membership, Organization
+from tenancy.roles import Role
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -31,7 +31,8 @@ from customers.models import Customer, Migration
 from porting.models import PhoneNumber
 from porting.numbers import parse_nanp
 from sites.models import Endpoint, Site
-from tenancy.models import Membership, Organization, Role
+from tenancy.models import Membership, Organization
+from tenancy.roles import Role
 
 REPO = Path(settings.BASE_DIR)
 

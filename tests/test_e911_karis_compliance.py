@@ -23,7 +23,8 @@ from e911.karis import (
 from e911.models import AttestationCheck, DispatchableLocation, RemoteWorker
 from e911.models import Test933 as Call933
 from e911.rules import dial_plan_problems, prefix_swallows_911
-from porting.models import PhoneNumber, TransitionRefused
+from porting.models import PhoneNumber
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .conftest import login

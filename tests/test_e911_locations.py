@@ -14,7 +14,7 @@ from e911.rules import DISPATCH_LINE_MAX, dispatch_problems, dispatch_second_lin
 from e911.selectors import coverage, port_day_e911_refusal
 from e911.services import assign_endpoint, change_location, create_location, set_registration
 from e911.validation import ValidationResult
-from porting.models import TransitionRefused
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .e911_helpers import e911_ready

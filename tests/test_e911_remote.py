@@ -27,8 +27,8 @@ from e911.models import (
 )
 from e911.services import create_location
 from e911.tasks import remind_remote_workers
-from porting.models import TransitionRefused
 from tenancy.portal import TOKEN_PATTERN
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .conftest import login

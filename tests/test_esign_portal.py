@@ -16,8 +16,13 @@ from django.utils import timezone
 
 from esign import services
 from esign.models import CorrectionRequest, LoaSignature, SigningEvent, SigningRequest
-from porting.models import TransitionRefused
-from porting.services import acknowledge_warnings, prepare_loa, transition_order
+from porting.services import (
+    acknowledge_warnings,
+    change_order_numbers,
+    prepare_loa,
+    transition_order,
+)
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .conftest import login
@@ -143,7 +148,11 @@ def test_link_is_bound_to_one_version(pm_a, world_a):
 def test_link_dies_when_the_numbers_change(pm_a, world_a, org_a):
     _request, token = link_request(world_a["loa"])
     order = world_a["port_order"]
-    order.numbers.add(f.PhoneNumberFactory(migration=order.migration, number="+12145550177"))
+    change_order_numbers(
+        order,
+        add=[f.PhoneNumberFactory(migration=order.migration, number="+12145550177")],
+        by=pm_a,
+    )
     assert signer_client().get(portal(token)).status_code == 410
 
 
@@ -418,7 +427,11 @@ def test_numbers_changed_after_signing_need_a_new_signature(pm_a, world_a):
     order = world_a["port_order"]
     sign_loa(world_a["loa"], by=pm_a)
     acknowledge_warnings(order, by=pm_a)
-    order.numbers.add(f.PhoneNumberFactory(migration=order.migration, number="+12145550178"))
+    change_order_numbers(
+        order,
+        add=[f.PhoneNumberFactory(migration=order.migration, number="+12145550178")],
+        by=pm_a,
+    )
     loa = order.loas.get(version=1)
     assert loa.status == "superseded" and loa.has_portal_signature()  # kept, read-only
     assert loa.history.first().history_change_reason == (
