@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from customers.api import CustomerViewSet, MigrationViewSet
+from esign.api import PortOrderSigningViewSet
 from porting.api import CarrierAccountViewSet, PhoneNumberViewSet, PortOrderViewSet
 from sites.api import EndpointViewSet, SiteViewSet
 
@@ -16,5 +17,7 @@ router.register("endpoints", EndpointViewSet, basename="endpoint")
 router.register("numbers", PhoneNumberViewSet, basename="number")
 router.register("carrier-accounts", CarrierAccountViewSet, basename="carrier-account")
 router.register("port-orders", PortOrderViewSet, basename="port-order")
+# The signing routes of a port order (loa/send/, signing-requests/, loa/signed.pdf).
+router.register("port-orders", PortOrderSigningViewSet, basename="port-order-signing")
 
 urlpatterns = router.urls

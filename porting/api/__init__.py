@@ -1,0 +1,8 @@
+"""The porting REST API: numbers, carrier accounts, port orders (routes in
+config/api_urls.py)."""
+
+from .accounts import CarrierAccountViewSet
+from .numbers import PhoneNumberViewSet
+from .orders import PortOrderViewSet
+
+__all__ = ["CarrierAccountViewSet", "PhoneNumberViewSet", "PortOrderViewSet"]
