@@ -24,7 +24,8 @@ STATES = [("Dallas", "TX", "75201", "America/Chicago"), ("Denver", "CO", "80202"
 
 def organization(label: str):
     """A new organization with an owner (also a member's login for the page cases)."""
-    from tenancy.models import Membership, Organization, Role
+    from tenancy.models import Membership, Organization
+    from tenancy.roles import Role
 
     tag = f"{label}-{uuid.uuid4().hex[:6]}"
     org = Organization.objects.create(name=f"Bench {tag}", slug=f"bench-{tag}")
@@ -125,7 +126,7 @@ def migration_at_scale(org, owner, endpoints: int, name="Bench migration"):
     per site, its cutover steps, every number registered for 911, the remote workers'
     homes confirmed, and half the phones through pre-flight."""
     from cutover.models import Preflight
-    from cutover.steps import generate_steps
+    from cutover.steps.services import generate_steps
     from e911.models import Registration, RemoteWorker
     from e911.services import assign_endpoint, create_location
     from porting.models import CarrierAccount, PhoneNumber, PortOrder

@@ -7,7 +7,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from tenancy import clock
-from tenancy.models import Role
+from tenancy.roles import ON_SITE
 from tenancy.scoping import OrgScopedModel
 
 
@@ -97,7 +97,7 @@ class Step(OrgScopedModel):
         CANCELLED = "cancelled", "Cancelled"
 
     # Technicians make the 933 test and the test calls: they may mark steps done too.
-    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+    write_roles = ON_SITE
 
     plan = models.ForeignKey(CutoverPlan, on_delete=models.CASCADE, related_name="steps")
     port_order = models.ForeignKey(
@@ -182,7 +182,7 @@ class Preflight(OrgScopedModel):
         FAILED = "failed", "Failed"
 
     # Technicians complete checklists.
-    write_roles = frozenset({Role.OWNER, Role.PROJECT_MANAGER, Role.TECHNICIAN})
+    write_roles = ON_SITE
 
     endpoint = models.OneToOneField("sites.Endpoint", on_delete=models.CASCADE,
                                     related_name="preflight")  # fmt: skip
@@ -222,6 +222,9 @@ class ChecklistJob(OrgScopedModel):
     pdf = models.FileField(upload_to="checklists/%Y/%m/", blank=True)
     created_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who asked for which checklists, and why; the render's progress is written to the
+    # row itself, not to its history.
+    history = HistoricalRecords()
 
     org_parents = ("migration", "site")
     fixed_parents = ("migration",)

@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cutover.models import CutoverPlan, GoNoGoDecision, Preflight, Step
-from cutover.preflight import CHECK_CODES
+from cutover.preflight.selectors import CHECK_CODES
 from porting.models import LetterOfAuthorization, PortOrder
 
 from .browser import ARTIFACTS, DESKTOP, PHONE, log_in
@@ -212,7 +212,7 @@ def test_small_migration_from_plan_to_completed_port(
         decide.locator("textarea[name=override_reason]").fill(GO_OVERRIDE)
         submit_and_wait(decide, "Record decision")
     else:  # the go/no-go page is not installed: the service, as the page would call it
-        from cutover.go import decide
+        from cutover.go.services import decide
 
         decide(migration, decision="go", by=owner_a, reason=GO_REASON, override_reason=GO_OVERRIDE)
     decision = GoNoGoDecision.objects.filter(migration=migration).first()

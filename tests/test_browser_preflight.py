@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from cutover.models import ChecklistJob, Preflight
-from cutover.preflight import CHECK_CODES
-from cutover.tasks_preflight import render_checklists
+from cutover.preflight.selectors import CHECK_CODES
+from cutover.preflight.tasks import render_checklists
 
 from .browser import ARTIFACTS, DESKTOP, PHONE, log_in
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from bench.processes import free_port, stop, tail
 from cutover.models import Step
-from cutover.steps import ensure_plan
+from cutover.steps.services import ensure_plan
 
 from . import factories as f
 from .services import require_services, unavailable

@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cutover.dashboard import dashboard
+from cutover.dashboard.selectors import dashboard
 from cutover.models import GoNoGoDecision, Step, Wave
-from cutover.steps import ensure_plan
+from cutover.steps.services import ensure_plan
 from e911.models import RemoteWorker
 
 from . import factories as f
@@ -121,7 +121,7 @@ def test_a_failing_go_no_go_is_shown_and_logged_not_a_broken_page(
     def broken(migration, *, readiness=None):
         raise RuntimeError("rule table missing")
 
-    monkeypatch.setattr("cutover.dashboard.go_no_go", broken)
+    monkeypatch.setattr("cutover.dashboard.selectors.go_no_go", broken)
     login(client, pm_a)
     _count, response = _count_panel(client, _panel_url(org_a, world_a["migration"]))
     page = response.content.decode()
@@ -210,7 +210,7 @@ def _stat(body, testid):
 @pytest.mark.dates
 def test_the_panel_is_cached_and_any_change_shows_at_once(client, pm_a, tech_a, world_a, org_a,
                                                           settings):  # fmt: skip
-    from cutover.preflight import record_preflight
+    from cutover.preflight.services import record_preflight
 
     settings.DASHBOARD_CACHE_SECONDS = 10
     login(client, pm_a)

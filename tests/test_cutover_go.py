@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from cutover import go
-from cutover.go import decide, go_no_go, port_day_preflight_refusal, sign_off
+from cutover.go import selectors as gsel
+from cutover.go.selectors import go_no_go, overridden_go, port_day_preflight_refusal
+from cutover.go.services import decide, sign_off
 from cutover.models import GoNoGoDecision, NetworkAssessment, Preflight, RollbackStep, SignOff
-from cutover.rollback import add_step
+from cutover.rollback.services import add_step
 from e911.compliance import compliance_register, record_evidence
-from porting.models import TransitionRefused
 from porting.services import acknowledge_warnings, transition_order
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .conftest import login
@@ -209,7 +210,7 @@ def test_owner_override_is_recorded(world_a, owner_a):
     assert row.override_reason.startswith("Pre-flight of 1 lobby phone")
     assert any(not i["ok"] for i in row.snapshot)
     assert row.history.first().history_change_reason.startswith("Go: Board deadline")
-    assert go.overridden_go(migration) == row
+    assert overridden_go(migration) == row
 
 
 def test_pm_cannot_override(world_a, pm_a):
@@ -229,14 +230,14 @@ def test_reason_is_required_and_viewers_cannot_decide(world_a, pm_a, viewer_a):
 def test_go_without_override_when_every_item_is_ok(world_a, pm_a, monkeypatch):
     migration = world_a["migration"]
     _sign_everything(migration, pm_a)
-    from e911.karis import Item
+    from tenancy.checks import Item
 
     fine = [Item(code, code, True) for code in ("foc_confirmed", "e911_ready")]
-    monkeypatch.setattr(go, "_foc_item", lambda m: fine[0])
-    monkeypatch.setattr(go, "_e911_item", lambda m, report=None: fine[1])
-    monkeypatch.setattr(go, "_preflight_item", lambda m: Item("preflight_passed", "p", True))
-    monkeypatch.setattr(go, "_network_item", lambda m: Item("network_ready", "n", True))
-    monkeypatch.setattr(go, "_compliance_item", lambda m: Item("compliance_complete", "c", True))
+    monkeypatch.setattr(gsel, "_foc_item", lambda m: fine[0])
+    monkeypatch.setattr(gsel, "_e911_item", lambda m, report=None: fine[1])
+    monkeypatch.setattr(gsel, "_preflight_item", lambda m: Item("preflight_passed", "p", True))
+    monkeypatch.setattr(gsel, "_network_item", lambda m: Item("network_ready", "n", True))
+    monkeypatch.setattr(gsel, "_compliance_item", lambda m: Item("compliance_complete", "c", True))
     add_step(migration, title="Re-point the numbers", by=pm_a, owner=pm_a)
     assert go_no_go(migration).ok
     row = decide(migration, decision="go", by=pm_a, reason="All green",

@@ -13,11 +13,18 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cutover import network
 from cutover.models import NetworkAssessment
-from cutover.network import bandwidth, check_thresholds, percentile
-from e911.karis import Item
-from porting.models import TransitionRefused
+from cutover.network.selectors import (
+    CODEC_KBPS,
+    bandwidth,
+    blocking_problems,
+    check_thresholds,
+    network_items,
+    percentile,
+)
+from cutover.network.services import import_readiness_csv, save_assessment, sign_off
+from tenancy.checks import Item
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .clock import clock_frozen_at
@@ -47,7 +54,7 @@ def test_required_is_monotonic_in_calls(calls, codec, upstream):
 @given(calls=CALLS, codec=CODECS, upstream=UPSTREAM)
 def test_headroom_is_exactly_twenty_percent(calls, codec, upstream):
     bw = bandwidth(calls, codec, upstream)
-    assert bw.voice_kbps == calls * network.CODEC_KBPS[codec]
+    assert bw.voice_kbps == calls * CODEC_KBPS[codec]
     assert bw.headroom_kbps * 5 == bw.voice_kbps  # exact: Decimal, no float rounding
     assert bw.required_kbps == bw.voice_kbps + bw.headroom_kbps
     assert bw.required_kbps == Decimal(bw.voice_kbps) * Decimal("1.2")
@@ -138,10 +145,10 @@ def test_clinic_fifty_ten_line_twelve_calls_plus_backups():
 @pytest.mark.django_db
 def test_clinic_case_is_flagged_by_the_items(pm_a, world_a):
     site = world_a["site"]
-    network.save_assessment(site, by=pm_a, peak_concurrent_calls=12, codec="g711",
+    save_assessment(site, by=pm_a, peak_concurrent_calls=12, codec="g711",
                             upstream_kbps=10_000, downstream_kbps=50_000,
                             voice_reservation_percent=0)  # fmt: skip
-    items = {i.code: i for i in network.network_items(site)}
+    items = {i.code: i for i in network_items(site)}
     assert items["net_bandwidth"].ok  # 1,440 kbps fits the 10,000 kbps line
     assert not items["net_voice_reservation"].ok
     assert "backup" in items["net_voice_reservation"].detail
@@ -196,7 +203,7 @@ def test_import_summarizes_by_95th_percentile(pm_a, world_a):
     rows = _week()
     rows[3] = rows[3].replace(",8.5,", ",80,")  # one spike: the 95th percentile ignores it
     rows[4] = rows[4].replace(",10000", ",2000")  # one dip in the upstream
-    report = network.import_readiness_csv(site, _csv(rows), by=pm_a)
+    report = import_readiness_csv(site, _csv(rows), by=pm_a)
     assert report.ok and report.committed, [e.as_line() for e in report.errors]
     a = NetworkAssessment.objects.get(site=site)
     assert a.test_days == 7
@@ -215,7 +222,7 @@ def test_import_is_all_or_nothing_with_a_per_row_report(pm_a, world_a):
     rows[1] = "yesterday,8,0.1,40,10000"
     rows[2] = rows[2].replace(",0.1,", ",101,")
     rows[5] = rows[5].replace(",10000", ",lots")
-    report = network.import_readiness_csv(site, _csv(rows), by=pm_a)
+    report = import_readiness_csv(site, _csv(rows), by=pm_a)
     assert not report.ok and not report.committed
     lines = [e.as_line() for e in report.errors]
     assert any(line.startswith("row 3, column timestamp") for line in lines), lines
@@ -227,10 +234,10 @@ def test_import_is_all_or_nothing_with_a_per_row_report(pm_a, world_a):
 @pytest.mark.django_db
 def test_import_refuses_bad_headers_and_empty_files(pm_a, world_a):
     site = world_a["site"]
-    bad = network.import_readiness_csv(site, b"time,jitter\n1,2\n", by=pm_a)
+    bad = import_readiness_csv(site, b"time,jitter\n1,2\n", by=pm_a)
     assert not bad.ok
     assert {e.column for e in bad.errors} >= {"timestamp", "loss_percent", "time"}
-    empty = network.import_readiness_csv(site, _csv([]), by=pm_a)
+    empty = import_readiness_csv(site, _csv([]), by=pm_a)
     assert not empty.ok and "only a header" in empty.errors[0].message
     assert not NetworkAssessment.objects.filter(site=site).exists()
 
@@ -239,15 +246,15 @@ def test_import_refuses_bad_headers_and_empty_files(pm_a, world_a):
 def test_naive_timestamps_are_in_the_sites_zone_and_short_tests_fail(pm_a, world_a):
     site = world_a["site"]  # America/Chicago
     rows = ["2026-03-02 09:00,5,0,30,9000", "2026-03-05 09:00,5,0,30,9000"]
-    report = network.import_readiness_csv(site, _csv(rows), by=pm_a)
+    report = import_readiness_csv(site, _csv(rows), by=pm_a)
     assert report.ok
     assert report.summary.first.utcoffset() == timedelta(hours=-6)
-    items = {i.code: i for i in network.network_items(site)}
+    items = {i.code: i for i in network_items(site)}
     assert not items["net_test_days"].ok and "3 days" in items["net_test_days"].detail
 
 
 def _ready(site, user):
-    network.save_assessment(
+    save_assessment(
         site, by=user, peak_concurrent_calls=8, codec="g711", upstream_kbps=20_000,
         jitter_ms=Decimal(12), loss_percent=Decimal("0.2"), latency_ms=Decimal(60),
         test_days=7, dscp_voice_ef=True, dscp_signaling_cs3=True,
@@ -258,22 +265,22 @@ def _ready(site, user):
 @pytest.mark.django_db
 def test_sign_off_needs_a_passing_report_and_changes_clear_it(pm_a, world_a):
     site = world_a["site"]
-    network.save_assessment(site, by=pm_a, peak_concurrent_calls=8, upstream_kbps=20_000)
+    save_assessment(site, by=pm_a, peak_concurrent_calls=8, upstream_kbps=20_000)
     with pytest.raises(ValidationError, match="Not ready to sign"):
-        network.sign_off(site, by=pm_a, role="it_lead", name="Dana IT")
+        sign_off(site, by=pm_a, role="it_lead", name="Dana IT")
     _ready(site, pm_a)
     at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-    network.sign_off(site, by=pm_a, role="it_lead", name="Dana IT", signed_at=at)
-    network.sign_off(site, by=pm_a, role="vendor", name="Victor Vendor")
-    items = network.network_items(site)
+    sign_off(site, by=pm_a, role="it_lead", name="Dana IT", signed_at=at)
+    sign_off(site, by=pm_a, role="vendor", name="Victor Vendor")
+    items = network_items(site)
     assert all(isinstance(i, Item) for i in items)
-    assert not network.blocking_problems(items)
+    assert not blocking_problems(items)
     by_code = {i.code: i for i in items}
     assert by_code["net_signoff_it_lead"].who == "Dana IT"
     assert by_code["net_signoff_it_lead"].when == at
     assert "2026-03-10 15:00 UTC" in by_code["net_signoff_it_lead"].evidence
     # New figures: the signatures vouched for the old ones.
-    network.save_assessment(site, by=pm_a, peak_concurrent_calls=40)
+    save_assessment(site, by=pm_a, peak_concurrent_calls=40)
     a = NetworkAssessment.objects.get(site=site)
     assert a.it_lead_signed_at is None and a.vendor_signed_by == ""
     assert "sign-offs cleared" in a.history.first().history_change_reason
@@ -281,7 +288,7 @@ def test_sign_off_needs_a_passing_report_and_changes_clear_it(pm_a, world_a):
 
 @pytest.mark.django_db
 def test_items_cover_every_rule(pm_a, world_a):
-    items = network.network_items(world_a["site"])
+    items = network_items(world_a["site"])
     codes = [i.code for i in items]
     assert codes == [
         "net_bandwidth", "net_voice_reservation", "net_jitter", "net_loss", "net_latency",
@@ -294,7 +301,7 @@ def test_items_cover_every_rule(pm_a, world_a):
 def test_poe_not_required_without_desk_phones(pm_a, world_a):
     site = f.SiteFactory(migration=world_a["migration"], name="Remote hub")
     f.EndpointFactory(site=site, kind="softphone")
-    poe = {i.code: i for i in network.network_items(site)}["net_poe"]
+    poe = {i.code: i for i in network_items(site)}["net_poe"]
     assert poe.ok and not poe.required
 
 
@@ -302,13 +309,13 @@ def test_poe_not_required_without_desk_phones(pm_a, world_a):
 def test_services_refuse_read_only_roles(viewer_a, tech_a, world_a):
     for user in (viewer_a, tech_a):
         with pytest.raises(TransitionRefused):
-            network.save_assessment(world_a["site"], by=user, peak_concurrent_calls=3)
+            save_assessment(world_a["site"], by=user, peak_concurrent_calls=3)
 
 
 @pytest.mark.django_db
 def test_reservation_over_100_is_refused(pm_a, world_a):
     with pytest.raises(ValidationError):
-        network.save_assessment(world_a["site"], by=pm_a, voice_reservation_percent=130)
+        save_assessment(world_a["site"], by=pm_a, voice_reservation_percent=130)
 
 
 # -- the page ----------------------------------------------------------------------------
@@ -322,7 +329,7 @@ def _url(org, site, action=""):
 @pytest.mark.django_db
 def test_page_shows_the_calculator_and_items(client, pm_a, world_a, org_a):
     site = world_a["site"]
-    network.save_assessment(site, by=pm_a, peak_concurrent_calls=12, codec="g711",
+    save_assessment(site, by=pm_a, peak_concurrent_calls=12, codec="g711",
                             upstream_kbps=10_000)  # fmt: skip
     login(client, pm_a)
     response = client.get(_url(org_a, site))

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cutover.models import CutoverPlan, Forwarding, Wave
-from cutover.plan_rules import business_overlap, migration_seats, plan_warnings
-from cutover.plans import add_wave, record_forwarding, save_plan
-from porting.models import TransitionRefused
+from cutover.plan.selectors import business_overlap, migration_seats, plan_warnings
+from cutover.plan.services import add_wave, record_forwarding, save_plan
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .clock import clock_frozen_at

@@ -16,12 +16,29 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
-from cutover import preflight as pf
 from cutover.models import ChecklistJob, Preflight
-from cutover.tasks_preflight import render_checklists
+from cutover.preflight.checklists import (
+    HTML_BYTES_PER_PAGE,
+    SECONDS_PER_PAGE,
+    _no_database,
+    checklist_endpoints,
+    checklist_max_html_bytes,
+    checklist_pages,
+    checklist_pdf,
+    qr_data_uri,
+)
+from cutover.preflight.selectors import (
+    CHECK_CODES,
+    call_problem,
+    passing_lines,
+    preflight_summary,
+    rollup,
+)
+from cutover.preflight.services import record_preflight
+from cutover.preflight.tasks import render_checklists
 from documents import render as pdf_render
 from e911.services import create_location
-from esign.services import portal_base_url
+from tenancy.portal import portal_base_url
 
 from . import factories as f
 from .browser import ARTIFACTS
@@ -29,7 +46,7 @@ from .conftest import login
 
 SIP_PASSWORD = "s3cret-SIP-pass"  # the factories' SIP password
 LINES = ["+13035550101", "+13035550102", "+13035550103"]
-ALL_PASS = {code: {"ok": True, "note": ""} for code in pf.CHECK_CODES}
+ALL_PASS = {code: {"ok": True, "note": ""} for code in CHECK_CODES}
 
 
 def _calls(lines, result="pass"):
@@ -40,35 +57,35 @@ def _calls(lines, result="pass"):
 
 
 def test_rollup_not_started_in_progress_passed():
-    assert pf.rollup({}, [], False) == Preflight.Status.NOT_STARTED
-    assert pf.rollup({"mac": {"ok": True}}, [], False) == Preflight.Status.IN_PROGRESS
-    assert pf.rollup(ALL_PASS, _calls(LINES), False) == Preflight.Status.IN_PROGRESS  # unsigned
-    assert pf.rollup(ALL_PASS, _calls(LINES), True) == Preflight.Status.PASSED
+    assert rollup({}, [], False) == Preflight.Status.NOT_STARTED
+    assert rollup({"mac": {"ok": True}}, [], False) == Preflight.Status.IN_PROGRESS
+    assert rollup(ALL_PASS, _calls(LINES), False) == Preflight.Status.IN_PROGRESS  # unsigned
+    assert rollup(ALL_PASS, _calls(LINES), True) == Preflight.Status.PASSED
 
 
 def test_rollup_failed_when_any_check_or_call_failed():
     failed_check = {**ALL_PASS, "poe": {"ok": False, "note": "no PoE on port 12"}}
-    assert pf.rollup(failed_check, _calls(LINES), True) == Preflight.Status.FAILED
+    assert rollup(failed_check, _calls(LINES), True) == Preflight.Status.FAILED
     calls = _calls(LINES[:2]) + _calls(LINES[2:], result="fail")
-    assert pf.rollup(ALL_PASS, calls, True) == Preflight.Status.FAILED
+    assert rollup(ALL_PASS, calls, True) == Preflight.Status.FAILED
     # A failed check fails the checklist even before anything else is recorded.
-    assert pf.rollup({"registration": {"ok": False}}, [], False) == Preflight.Status.FAILED
+    assert rollup({"registration": {"ok": False}}, [], False) == Preflight.Status.FAILED
 
 
 def test_rollup_needs_every_check():
     missing_one = {code: v for code, v in ALL_PASS.items() if code != "voicemail"}
-    assert pf.rollup(missing_one, _calls(LINES), True) == Preflight.Status.IN_PROGRESS
+    assert rollup(missing_one, _calls(LINES), True) == Preflight.Status.IN_PROGRESS
 
 
 def test_three_passing_calls_must_come_from_three_different_lines():
     same_line = _calls([LINES[0]] * 3)
-    assert pf.passing_lines(same_line) == {LINES[0]}
-    assert pf.rollup(ALL_PASS, same_line, True) == Preflight.Status.IN_PROGRESS
-    assert "1 different outside line(s) among 3 passing calls" in pf.call_problem(same_line)
+    assert passing_lines(same_line) == {LINES[0]}
+    assert rollup(ALL_PASS, same_line, True) == Preflight.Status.IN_PROGRESS
+    assert "1 different outside line(s) among 3 passing calls" in call_problem(same_line)
     two_lines = _calls([LINES[0], LINES[1], LINES[0]])
-    assert pf.rollup(ALL_PASS, two_lines, True) == Preflight.Status.IN_PROGRESS
-    assert pf.call_problem(_calls(LINES)) == ""
-    assert pf.rollup(ALL_PASS, _calls(LINES), True) == Preflight.Status.PASSED
+    assert rollup(ALL_PASS, two_lines, True) == Preflight.Status.IN_PROGRESS
+    assert call_problem(_calls(LINES)) == ""
+    assert rollup(ALL_PASS, _calls(LINES), True) == Preflight.Status.PASSED
 
 
 # --- recording and signing ------------------------------------------------------------
@@ -78,9 +95,9 @@ def test_three_passing_calls_must_come_from_three_different_lines():
 def test_sign_off_refused_until_everything_is_recorded(world_a, tech_a):
     endpoint = world_a["endpoint"]
     with pytest.raises(Exception, match="Record every check"):
-        pf.record_preflight(endpoint, by=tech_a, checks={}, test_calls=[], sign=True)
+        record_preflight(endpoint, by=tech_a, checks={}, test_calls=[], sign=True)
     with pytest.raises(Exception, match="3 test calls"):
-        pf.record_preflight(
+        record_preflight(
             endpoint, by=tech_a, checks=ALL_PASS, test_calls=_calls(LINES[:2]), sign=True
         )
     assert not Preflight.objects.filter(endpoint=endpoint, signed_at__isnull=False).exists()
@@ -89,11 +106,11 @@ def test_sign_off_refused_until_everything_is_recorded(world_a, tech_a):
 @pytest.mark.django_db
 def test_changing_a_result_after_sign_off_withdraws_the_signature(world_a, tech_a):
     endpoint = world_a["endpoint"]
-    done = pf.record_preflight(
+    done = record_preflight(
         endpoint, by=tech_a, checks=ALL_PASS, test_calls=_calls(LINES), sign=True
     )
     assert done.status == Preflight.Status.PASSED and done.signed_by == tech_a
-    changed = pf.record_preflight(
+    changed = record_preflight(
         endpoint, by=tech_a, checks={**ALL_PASS, "voicemail": {"ok": False, "note": "no MWI"}},
         test_calls=_calls(LINES), sign=False,
     )  # fmt: skip
@@ -103,7 +120,7 @@ def test_changing_a_result_after_sign_off_withdraws_the_signature(world_a, tech_
 
 
 def _form_data(lines=LINES, sign=True, **overrides):
-    data = {f"check_{code}": "pass" for code in pf.CHECK_CODES}
+    data = {f"check_{code}": "pass" for code in CHECK_CODES}
     data["note_poe"] = "Port 12 on the closet switch"
     for i, line in enumerate(lines, start=1):
         data[f"call{i}_line"] = line
@@ -178,12 +195,12 @@ def test_summary_counts_by_status_and_lists_not_passed(world_a, tech_a):
     passed = world_a["endpoint"]
     failed = f.EndpointFactory(site=site)
     untouched = f.EndpointFactory(site=site)
-    pf.record_preflight(passed, by=tech_a, checks=ALL_PASS, test_calls=_calls(LINES), sign=True)
-    pf.record_preflight(
+    record_preflight(passed, by=tech_a, checks=ALL_PASS, test_calls=_calls(LINES), sign=True)
+    record_preflight(
         failed, by=tech_a, checks={"poe": {"ok": False, "note": ""}}, test_calls=[], sign=False
     )
     with CaptureQueriesContext(connection) as queries:
-        summary = pf.preflight_summary(migration)
+        summary = preflight_summary(migration)
     assert len(queries) == 2  # the counts (by the database), then the endpoints not passed
     assert summary.counts == {"not_started": 1, "in_progress": 0, "passed": 1, "failed": 1}
     assert {e.pk for e in summary.not_passed} == {failed.pk, untouched.pk}
@@ -191,10 +208,10 @@ def test_summary_counts_by_status_and_lists_not_passed(world_a, tech_a):
     assert not summary.all_passed
     # The dashboard wants the counts only; go/no-go names the first few.
     with CaptureQueriesContext(connection) as queries:
-        counts_only = pf.preflight_summary(migration, limit=0)
+        counts_only = preflight_summary(migration, limit=0)
     assert len(queries) == 1
     assert (counts_only.not_passed, counts_only.not_passed_count) == ([], 2)
-    assert len(pf.preflight_summary(migration, limit=1).not_passed) == 1
+    assert len(preflight_summary(migration, limit=1).not_passed) == 1
 
 
 @pytest.mark.django_db
@@ -211,7 +228,7 @@ def test_summary_page_queries_do_not_grow_with_endpoints(client, world_a, pm_a, 
     before = count()
     for _ in range(4):
         endpoint = f.EndpointFactory(site=site)
-        pf.record_preflight(endpoint, by=tech_a, checks={"mac": {"ok": True}}, test_calls=[],
+        record_preflight(endpoint, by=tech_a, checks={"mac": {"ok": True}}, test_calls=[],
                             sign=False)  # fmt: skip
     ChecklistJob.objects.create(migration=migration, site=site, requested_by=pm_a)
     assert count() == before
@@ -325,7 +342,7 @@ def test_job_renders_all_endpoints_as_one_document_on_the_fixed_form_and_never_t
     assert render.call_count == 1  # one document for all three checklists
     # The time limit grows with the pages: 500 endpoints must not die at the 30 s limit.
     assert render.call_args.kwargs["timeout_seconds"] == pytest.approx(
-        settings.PDF_RENDER_TIMEOUT_SECONDS + 3 * pf.SECONDS_PER_PAGE
+        settings.PDF_RENDER_TIMEOUT_SECONDS + 3 * SECONDS_PER_PAGE
     )
 
     job.refresh_from_db()
@@ -351,9 +368,9 @@ def test_job_renders_all_endpoints_as_one_document_on_the_fixed_form_and_never_t
 def test_the_form_is_stored_once_and_drawn_under_every_page(world_a, three_endpoints, pm_a):
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    pages = pf.checklist_pages(world_a["migration"], pf.checklist_endpoints(world_a["migration"]),
+    pages = checklist_pages(world_a["migration"], checklist_endpoints(world_a["migration"]),
                                "https://voip.example.com/")  # fmt: skip
-    rendered = pf.checklist_pdf(world_a["migration"], None, pages)
+    rendered = checklist_pdf(world_a["migration"], None, pages)
     assert rendered.pages == 3
     assert rendered.info == {
         "on_form": 3, "flowing": [], "flowing_pages": 0, "laid_out_again": False
@@ -384,14 +401,14 @@ def test_the_form_is_stored_once_and_drawn_under_every_page(world_a, three_endpo
 @pytest.mark.django_db
 def test_values_sit_in_their_form_slots(world_a, three_endpoints, pm_a, tmp_path):
     endpoint = three_endpoints[0]
-    pf.record_preflight(endpoint, by=pm_a, checks={"mac": {"ok": True, "note": "Re-labelled"},
+    record_preflight(endpoint, by=pm_a, checks={"mac": {"ok": True, "note": "Re-labelled"},
                      "poe": {"ok": False, "note": ""}},
                      test_calls=_calls(["+13035550199"]), sign=False)  # fmt: skip
     migration = world_a["migration"]
     # A name that looks like the document's own markup changes nothing (it is escaped).
     migration.name = "</style><b>Acme</b> /* slot rules */ <!-- the sheets -->"
-    pages = pf.checklist_pages(migration, [endpoint], "https://voip.example.com/")
-    rendered = pf.checklist_pdf(migration, None, pages)
+    pages = checklist_pages(migration, [endpoint], "https://voip.example.com/")
+    rendered = checklist_pdf(migration, None, pages)
     assert rendered.info["on_form"] == 1
     data = rendered.pdf
     path = tmp_path / "one.pdf"
@@ -439,9 +456,9 @@ def test_values_too_long_for_the_form_print_on_the_flowing_layout_whole(
     three_endpoints[1].display_name = long_name
     three_endpoints[1].save()
     migration = world_a["migration"]
-    pages = pf.checklist_pages(migration, pf.checklist_endpoints(migration),
+    pages = checklist_pages(migration, checklist_endpoints(migration),
                                "https://voip.example.com/")  # fmt: skip
-    rendered = pf.checklist_pdf(migration, None, pages)
+    rendered = checklist_pdf(migration, None, pages)
     assert rendered.info["flowing"] == [three_endpoints[1].pk]
     assert rendered.info["on_form"] == 2 and rendered.pages == 2 + rendered.info["flowing_pages"]
     texts = _pages_text(rendered.pdf, tmp_path)
@@ -461,12 +478,12 @@ def test_a_value_running_off_the_bottom_of_its_page_never_lands_on_the_next(
     world_a, three_endpoints, pm_a, tmp_path
 ):
     migration = world_a["migration"]
-    pages = pf.checklist_pages(migration, pf.checklist_endpoints(migration),
+    pages = checklist_pages(migration, checklist_endpoints(migration),
                                "https://voip.example.com/")  # fmt: skip
     # The last call's line is the lowest value on the page: long enough, it runs past the
     # bottom, and WeasyPrint would carry the rest onto the next checklist's page.
     pages[0].calls[2] = {"line": "7" * 1500, "result": ""}
-    rendered = pf.checklist_pdf(migration, None, pages)
+    rendered = checklist_pdf(migration, None, pages)
     assert rendered.info["flowing"] == [pages[0].endpoint.pk]
     assert rendered.info["on_form"] == 2 and rendered.info["laid_out_again"]
     texts = _pages_text(rendered.pdf, tmp_path)
@@ -477,7 +494,7 @@ def test_a_value_running_off_the_bottom_of_its_page_never_lands_on_the_next(
         assert "7" * 40 not in text  # nothing of it on the other checklists' pages
     assert "Checklist 2 of 3" in texts[-2] and "Checklist 3 of 3" in texts[-1]
     # Alone in its document (one phone's checklist), it prints on the flowing layout too.
-    alone = pf.checklist_pdf(migration, None, pages[:1])
+    alone = checklist_pdf(migration, None, pages[:1])
     assert alone.info["on_form"] == 0 and alone.info["laid_out_again"]
     assert alone.pages == alone.info["flowing_pages"] >= 1
 
@@ -502,22 +519,22 @@ def test_each_page_has_a_qr_code_for_its_checklist_form(world_a, three_endpoints
         assert match.url_name == "endpoint-preflight" and match.kwargs["pk"] == endpoint.pk
         assert on_page == [url]  # the printed code reads back as this endpoint's form
         assert url in text  # and the address is printed under it
-    assert pf.qr_data_uri("https://a.example/x").startswith("data:image/png;base64,")
+    assert qr_data_uri("https://a.example/x").startswith("data:image/png;base64,")
 
 
 @pytest.mark.django_db
 def test_html_size_limit_grows_with_the_pages(world_a, three_endpoints, pm_a, settings):
     settings.PDF_MAX_HTML_BYTES = 4000  # below one value page document of 3 checklists
     migration = world_a["migration"]
-    pages = pf.checklist_pages(migration, pf.checklist_endpoints(migration), "https://x.example/")
-    assert pf.checklist_pdf(migration, None, pages).pages == 3
-    assert pf.checklist_max_html_bytes(3) == 4000 + 3 * pf.HTML_BYTES_PER_PAGE
+    pages = checklist_pages(migration, checklist_endpoints(migration), "https://x.example/")
+    assert checklist_pdf(migration, None, pages).pages == 3
+    assert checklist_max_html_bytes(3) == 4000 + 3 * HTML_BYTES_PER_PAGE
 
 
 @pytest.mark.django_db
 def test_the_guard_used_in_the_rendering_child_refuses_queries(world_a):
     # (The flowing-layout tests above run it in the child itself.)
-    with pytest.raises(RuntimeError, match="no database access"), pf._no_database():
+    with pytest.raises(RuntimeError, match="no database access"), _no_database():
         list(Preflight.objects.all())
 
 
@@ -540,7 +557,7 @@ def test_print_page_starts_a_job_on_commit_and_shows_progress_then_download(
     login(client, pm_a)
     url = reverse("migration-preflight", args=[org_a.slug, migration.uuid])
     with (
-        mock.patch("cutover.tasks_preflight.render_checklists.delay") as delay,
+        mock.patch("cutover.preflight.services.render_checklists.delay") as delay,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         response = client.post(url, {"site": site.pk})

@@ -10,17 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cutover.models import RollbackStep
-from cutover.rollback import (
+from cutover.rollback.selectors import done_refusal, port_back_windows
+from cutover.rollback.services import (
     add_step,
     default_rollback_plan,
-    done_refusal,
     mark_done,
     move_step,
-    port_back_windows,
     set_owner,
 )
-from porting.models import CarrierAccount, PortOrder, TransitionRefused
+from porting.models import CarrierAccount, PortOrder
 from porting.services import acknowledge_warnings, transition_order
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .conftest import login

@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cutover import steps as svc
 from cutover.models import CutoverPlan, Step
+from cutover.steps.selectors import display_zones, local_due
+from cutover.steps.services import complete_step, generate_steps, skip_step
 from cutover.tasks import run_due_steps
-from porting.models import PortOrder, TransitionRefused
+from porting.models import PortOrder
 from porting.services import (
     acknowledge_warnings,
     change_foc,
@@ -20,6 +21,7 @@ from porting.services import (
     prepare_loa,
     transition_order,
 )
+from tenancy.rules import TransitionRefused
 
 from . import factories as f
 from .clock import clock_frozen_at
@@ -89,7 +91,7 @@ EXPECTED = {
 
 
 def test_timeline_offsets_owner_and_site_timezone(order, pm_a, site, migration):
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     steps = _by_code(order)
     assert {code: s.offset_minutes for code, s in steps.items()} == EXPECTED
     for code, minutes in EXPECTED.items():
@@ -99,10 +101,10 @@ def test_timeline_offsets_owner_and_site_timezone(order, pm_a, site, migration):
     assert site_step.port_order is None and site_step.due_at == FOC + 60 * M
     assert CutoverPlan.objects.get(migration=migration).steps.count() == 10
     # Stored in UTC, shown in the site's time zone.
-    zones = svc.display_zones(list(Step.objects.filter(plan__migration=migration)), migration)
-    assert svc.local_due(steps["port"], zones[steps["port"].pk]) == "2026-12-05 00:00 CST"
-    assert svc.local_due(site_step, zones[site_step.pk]) == "2026-12-05 01:00 CST"
-    assert svc.local_due(steps["platform_ready"], zones[steps["platform_ready"].pk]) == (
+    zones = display_zones(list(Step.objects.filter(plan__migration=migration)), migration)
+    assert local_due(steps["port"], zones[steps["port"].pk]) == "2026-12-05 00:00 CST"
+    assert local_due(site_step, zones[site_step.pk]) == "2026-12-05 01:00 CST"
+    assert local_due(steps["platform_ready"], zones[steps["platform_ready"].pk]) == (
         "2026-11-28 00:00 CST"
     )
     # History says who and why.
@@ -115,30 +117,30 @@ def test_numbers_without_a_site_use_the_migrations_first_site(migration, pm_a, a
     f.SiteFactory(migration=migration, name="Later", timezone="America/New_York")
     number = f.PhoneNumberFactory(migration=migration, number="+14695550100")
     order = _order(account, [number], pm_a)
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     steps = list(Step.objects.filter(plan__migration=migration))
-    zones = svc.display_zones(steps, migration)
+    zones = display_zones(steps, migration)
     port = next(s for s in steps if s.code == "port")
-    assert svc.local_due(port, zones[port.pk]) == "2026-12-04 23:00 MST"
+    assert local_due(port, zones[port.pk]) == "2026-12-04 23:00 MST"
     assert Step.objects.get(code="test_933").site == first
 
 
 def test_generation_is_idempotent(order, pm_a):
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     before = {s.pk: (s.due_at, s.status) for s in Step.objects.all()}
     history = Step.history.count()
-    svc.generate_steps(order, by=pm_a)
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     assert {s.pk: (s.due_at, s.status) for s in Step.objects.all()} == before
     assert Step.history.count() == history  # nothing rewritten
     assert CutoverPlan.objects.filter(migration=order.migration).count() == 1
 
 
 def test_foc_change_moves_pending_steps_but_not_done_or_skipped(order, pm_a):
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     steps = _by_code(order)
-    svc.complete_step(steps["platform_ready"], by=pm_a, evidence="all 12 users called")
-    svc.skip_step(steps["pre_cutover_call"], by=pm_a, reason="customer on holiday; emailed")
+    complete_step(steps["platform_ready"], by=pm_a, evidence="all 12 users called")
+    skip_step(steps["pre_cutover_call"], by=pm_a, reason="customer on holiday; emailed")
     Step.objects.filter(pk=steps["final_review"].pk).update(
         status="due", notified_due_at=FOC - 24 * 60 * M
     )
@@ -160,23 +162,23 @@ def test_foc_change_moves_pending_steps_but_not_done_or_skipped(order, pm_a):
 
 
 def test_cancel_cancels_open_steps(order, pm_a):
-    svc.generate_steps(order, by=pm_a)
-    svc.complete_step(_by_code(order)["platform_ready"], by=pm_a)
+    generate_steps(order, by=pm_a)
+    complete_step(_by_code(order)["platform_ready"], by=pm_a)
     order = transition_order(order, "cancel", by=pm_a, cancel_reason="customer stays")
     steps = _by_code(order)
     assert steps["platform_ready"].status == "done"
     assert {s.status for c, s in steps.items() if c != "platform_ready"} == {"cancelled"}
     assert Step.objects.get(code="test_933").status == "cancelled"
     # A cancelled order is never scheduled again.
-    assert svc.generate_steps(order, by=pm_a) == []
+    assert generate_steps(order, by=pm_a) == []
 
 
 def test_site_and_account_steps_follow_the_orders(migration, account, numbers, pm_a, site):
     """933 at the site's earliest FOC; account cancel 30 days after its last FOC."""
     early = _order(account, numbers[:1], pm_a, foc=FOC)
     late = _order(account, numbers[1:], pm_a, foc=FOC + timedelta(days=5))
-    svc.generate_steps(early, by=pm_a)
-    svc.generate_steps(late, by=pm_a)
+    generate_steps(early, by=pm_a)
+    generate_steps(late, by=pm_a)
     test_933 = Step.objects.get(code="test_933")
     assert test_933.due_at == FOC + 60 * M
     cancel = Step.objects.get(code="cancel_old_account")
@@ -189,17 +191,17 @@ def test_site_and_account_steps_follow_the_orders(migration, account, numbers, p
 
 
 def test_skip_needs_a_reason_and_roles_are_checked(order, pm_a, viewer_a):
-    step = svc.generate_steps(order, by=pm_a)[0]
+    step = generate_steps(order, by=pm_a)[0]
     with pytest.raises(ValidationError, match="Say why"):
-        svc.skip_step(step, by=pm_a, reason="  ")
+        skip_step(step, by=pm_a, reason="  ")
     with pytest.raises(TransitionRefused):
-        svc.complete_step(step, by=viewer_a)
-    svc.skip_step(step, by=pm_a, reason="done by the customer's IT")
+        complete_step(step, by=viewer_a)
+    skip_step(step, by=pm_a, reason="done by the customer's IT")
     step.refresh_from_db()
     assert step.status == "skipped" and step.skip_reason == "done by the customer's IT"
     assert step.done_by == pm_a
     with pytest.raises(ValidationError, match="already skipped"):
-        svc.complete_step(step, by=pm_a)
+        complete_step(step, by=pm_a)
 
 
 def test_record_foc_through_the_lifecycle_generates_steps(account, numbers, pm_a):
@@ -225,7 +227,7 @@ def _due_mails(mailoutbox):
 def test_beat_task_claims_each_due_step_once(
     order, pm_a, mailoutbox, django_capture_on_commit_callbacks, frozen_clock
 ):
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     now = FOC - 7 * 24 * 60 * M + M  # only the -7 days step is due
     frozen_clock.move_to(now)
     with django_capture_on_commit_callbacks(execute=True):
@@ -259,7 +261,7 @@ def test_escalation_once(order, pm_a, owner_a, mailoutbox, settings,
     migration = order.migration
     migration.owner = owner_a
     migration.save()
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     port = _by_code(order)["port"]
     Step.objects.filter(pk=port.pk).update(owner=pm_a)
     Step.objects.exclude(pk=port.pk).update(status="done")  # the worlds' steps too
@@ -279,14 +281,14 @@ def test_escalation_once(order, pm_a, owner_a, mailoutbox, settings,
     assert len(late) == 1 and late[0].to == [owner_a.email]
     assert [m.to for m in _due_mails(mailoutbox)] == [[pm_a.email]]
     # Done after the escalation: nothing more.
-    svc.complete_step(port, by=pm_a, evidence="ported 06:04")
+    complete_step(port, by=pm_a, evidence="ported 06:04")
     with django_capture_on_commit_callbacks(execute=True):
         assert run_at(FOC + 200 * M) == {"due": 0, "escalated": 0}
 
 
 def test_no_email_when_the_claim_rolls_back(order, pm_a, mailoutbox, monkeypatch, frozen_clock):
     """Emails go out on commit: a failing claim sends nothing and the step stays pending."""
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     from simple_history.manager import HistoryManager
 
     def boom(*args, **kwargs):
@@ -314,7 +316,7 @@ def _page(migration):
 
 
 def test_steps_page_shows_local_times_and_complete_and_skip(client, order, pm_a):
-    svc.generate_steps(order, by=pm_a)
+    generate_steps(order, by=pm_a)
     login(client, pm_a)
     page = client.get(_page(order.migration))
     assert page.status_code == 200
@@ -336,7 +338,7 @@ def test_steps_page_shows_local_times_and_complete_and_skip(client, order, pm_a)
 
 
 def test_viewer_cannot_complete(client, order, pm_a, viewer_a):
-    step = svc.generate_steps(order, by=pm_a)[0]
+    step = generate_steps(order, by=pm_a)[0]
     login(client, viewer_a)
     assert client.get(_page(order.migration)).status_code == 200
     response = client.post(reverse("cutover-step-done", args=[order.organization.slug, step.pk]))
@@ -346,7 +348,7 @@ def test_viewer_cannot_complete(client, order, pm_a, viewer_a):
 def test_steps_page_query_count_is_constant(client, migration, account, numbers, pm_a):
     login(client, pm_a)
     first = _order(account, numbers[:1], pm_a)
-    svc.generate_steps(first, by=pm_a)
+    generate_steps(first, by=pm_a)
     with CaptureQueriesContext(connection) as one:
         assert client.get(_page(migration)).status_code == 200
     for i in range(3):
@@ -355,7 +357,7 @@ def test_steps_page_query_count_is_constant(client, migration, account, numbers,
             migration=migration, number=f"+1972555020{i}",
             site=f.SiteFactory(migration=migration, timezone="America/New_York"),
         )  # fmt: skip
-        svc.generate_steps(_order(other_account, [number], pm_a), by=pm_a)
+        generate_steps(_order(other_account, [number], pm_a), by=pm_a)
     with CaptureQueriesContext(connection) as many:
         assert client.get(_page(migration)).status_code == 200
     assert Step.objects.filter(plan__migration=migration).count() >= 40

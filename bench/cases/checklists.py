@@ -15,7 +15,7 @@ def _mib(kib: int) -> str:
 
 
 def run(scale, fixtures) -> list[Result]:
-    from cutover.preflight import (
+    from cutover.preflight.checklists import (
         checklist_endpoints,
         checklist_html,
         checklist_pages,

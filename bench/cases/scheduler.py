@@ -30,7 +30,7 @@ TICKS = 2  # sent at once: both workers claim concurrently; none may email a ste
 def due_steps(count: int, label: str, due_at):
     """`count` pending steps due at `due_at`, over migrations of 500 steps each."""
     from cutover.models import Step
-    from cutover.steps import ensure_plan
+    from cutover.steps.services import ensure_plan
 
     org, owner = data.organization(label)
     ids = []
@@ -49,8 +49,8 @@ def due_steps(count: int, label: str, due_at):
 def naive_tick(ids, now):
     """One transaction, one history row and one mail connection per step."""
     from cutover.models import Step
-    from cutover.steps import display_zones
-    from cutover.tasks import _message
+    from cutover.steps.clock import _message
+    from cutover.steps.selectors import display_zones
     from tenancy.history import save_with_history
 
     for pk in ids:
