@@ -25,7 +25,7 @@ help:
 	@echo "make demo   set up .venv and SQLite, load demo data, run web + Celery worker + beat"
 	@echo "            on http://127.0.0.1:$(PORT)/ (PORT=... to change; DATABASE_URL / REDIS_URL"
 	@echo "            switch to PostgreSQL / Redis)"
-	@echo "make test   ruff, migrations check, deploy check with production settings, pytest"
+	@echo "make test   ruff, import layers, migrations check, deploy check, pytest"
 	@echo "make bench  the benchmarks on PostgreSQL and Redis (docs/performance.md; about 4 min)"
 
 venv:
@@ -85,6 +85,8 @@ lint: venv
 	"$(BIN)/ruff" check .
 	echo "==> ruff format --check"
 	"$(BIN)/ruff" format --check .
+	echo "==> lint-imports (the layers of docs/architecture.md)"
+	"$(BIN)/lint-imports"
 
 check-migrations: venv
 	@echo "==> makemigrations --check"

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "cutover",
     "inventory",
     "esign",
+    "operations",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,8 @@ from django.core.validators import validate_email
 from django.urls import reverse
 
 from customers.models import Migration
+from esign.models import SigningRequest
+from esign.services import send_signing_request
 from porting.models import (
     PORT_BACK_WINDOW,
     PORT_DAY_LEAD,
@@ -28,12 +30,10 @@ from porting.models import (
     CarrierAccount,
     PhoneNumber,
     PortOrder,
-    TransitionRefused,
 )
 from porting.numbers import display, e164, parse_nanp
 from porting.selectors import migration_plan, porting_board
 from porting.services import (
-    TransitionConflict,
     acknowledge_warnings,
     available_transitions,
     change_foc,
@@ -43,6 +43,8 @@ from porting.services import (
 )
 from tenancy import clock
 from tenancy.models import Membership
+from tenancy.portal import portal_base_url
+from tenancy.rules import TransitionConflict, TransitionRefused
 
 ACTIONS = ("create", "status", "update", "send-loa", "checklist", "validate", "plan")
 WRITES = ("create", "update", "send-loa")
@@ -478,8 +480,6 @@ class Command(BaseCommand):
         """Email the current LOA version to the authorized person for signature: the same
         service as the order page and the API. The link is in that email only; it is
         never printed (nor stored: the database keeps its hash)."""
-        from esign.models import SigningRequest
-        from esign.services import send_signing_request
 
         o = self.options
         email = (o["email"] or "").strip()
@@ -561,7 +561,6 @@ class Command(BaseCommand):
     def _public_base_url(self):
         """The site's public address, which the emailed link starts with (there is no
         request to take it from on the command line)."""
-        from esign.services import portal_base_url
 
         base_url = portal_base_url().strip()
         parts = urlsplit(base_url)
