@@ -692,16 +692,18 @@ def test_checklist_times_follow_the_foc_in_its_time_zone(migration, two_orders, 
     first, second = payload["orders"]
     assert first["order"] == spectrum_order.pk and second["items"] == []
     items = {i["key"]: i for i in first["items"]}
+    # The timeline's codes are the dated steps' codes (cutover.steps.timeline).
     assert list(items) == [
-        "platform_ready", "customer_call", "final_review", "monitoring", "port", "test_calls",
-        "e911_test", "health_check", "decommission_trunk", "cancel_old_account",
+        "platform_ready", "pre_cutover_call", "final_review", "monitoring_open", "port",
+        "external_calls", "test_933", "health_check", "decommission_trunk",
+        "cancel_old_account",
     ]  # fmt: skip
     assert set(items["port"]) == {
         "key", "offset", "what", "at", "at_local", "past", "status", "detail",
     }  # fmt: skip
     assert items["final_review"]["status"] == "done"
     assert items["port"]["status"] == "pending" and items["platform_ready"]["status"] == "manual"
-    assert items["monitoring"]["at"] == "2026-06-15T00:00:00-07:00"
+    assert items["monitoring_open"]["at"] == "2026-06-15T00:00:00-07:00"
 
 
 def test_checklist_tracks_test_calls_and_the_port_back_window(migration, numbers, pm_a):
@@ -721,10 +723,10 @@ def test_checklist_tracks_test_calls_and_the_port_back_window(migration, numbers
     }
     assert items["port"]["status"] == "done"
     assert items["final_review"]["status"] == "pending"  # no confirmation number
-    assert items["test_calls"]["status"] == "pending"
-    assert "2 number(s)" in items["test_calls"]["detail"]
-    assert "(415) 555-0101" in items["test_calls"]["detail"]
-    assert "(415) 555-0100" not in items["test_calls"]["detail"]
+    assert items["external_calls"]["status"] == "pending"
+    assert "2 number(s)" in items["external_calls"]["detail"]
+    assert "(415) 555-0101" in items["external_calls"]["detail"]
+    assert "(415) 555-0100" not in items["external_calls"]["detail"]
     assert items["decommission_trunk"]["status"] == "pending"
     assert "port-back window open" in items["decommission_trunk"]["detail"]
     closes = datetime.fromisoformat(items["decommission_trunk"]["at"])

@@ -2,6 +2,7 @@
 beat task that marks them due and escalates them (each once), and the steps page."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -362,3 +363,27 @@ def test_steps_page_query_count_is_constant(client, migration, account, numbers,
         assert client.get(_page(migration)).status_code == 200
     assert Step.objects.filter(plan__migration=migration).count() >= 40
     assert len(many) == len(one), [q["sql"] for q in many.captured_queries]
+
+
+def test_regenerating_across_daylight_saving_changes_nothing(account, numbers, pm_a):
+    """A FOC in Chicago the week after DST starts: "FOC -7 days" keeps the local clock
+    time (02:00, CST then), however the FOC reached generate_steps. Regenerating from the
+    stored (UTC) order moves nothing, re-announces nothing, writes no history."""
+    chicago = ZoneInfo("America/Chicago")
+    foc = datetime(2027, 3, 16, 2, 0, tzinfo=chicago)  # CDT, UTC-5
+    order = _order(account, numbers, pm_a, foc=foc)
+    PortOrder.objects.filter(pk=order.pk).update(foc_timezone="America/Chicago")
+    order = PortOrder.objects.get(pk=order.pk)
+    as_recorded = PortOrder.objects.get(pk=order.pk)
+    as_recorded.foc_at = foc  # what record_foc hands over: the FOC in the carrier's zone
+    generate_steps(as_recorded, by=pm_a)
+    platform = _by_code(order)["platform_ready"]
+    assert platform.due_at.astimezone(chicago) == datetime(2027, 3, 9, 2, 0, tzinfo=chicago)
+    assert _by_code(order)["port"].due_at == foc
+    # Announced, then generated again from the database's UTC copy: nothing changes.
+    Step.objects.filter(pk=platform.pk).update(status="due", notified_due_at=platform.due_at)
+    before = {s.pk: (s.due_at, s.status, s.notified_due_at) for s in Step.objects.all()}
+    history = Step.history.count()
+    generate_steps(PortOrder.objects.get(pk=order.pk), by=pm_a)
+    assert {s.pk: (s.due_at, s.status, s.notified_due_at) for s in Step.objects.all()} == before
+    assert Step.history.count() == history

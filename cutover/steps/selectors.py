@@ -1,12 +1,16 @@
 """Reads of the dated steps: each step's time zone for display (its site's, else the
-migration's first site's) and the rows of the steps page."""
+migration's first site's), the rows of the steps page, each order's planning time zone,
+and the port-day checklist of an order (the timeline with what the app knows of each
+moment)."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
 from cutover.models import CutoverPlan, Step
-from porting.models import PhoneNumber
+from porting.models import TEST_CALLS_REQUIRED, PhoneNumber, PortOrder
+
+from .timeline import FROM_THE_PORT, TIMELINE, moment, zone_named
 
 
 def display_zones(steps, migration) -> dict[int, ZoneInfo]:
@@ -48,3 +52,102 @@ def step_rows(migration):
     )
     zones = display_zones(steps, migration)
     return [{"step": s, "local_due": local_due(s, zones[s.pk])} for s in steps]
+
+
+def order_zone(order) -> ZoneInfo:
+    """The time zone an order's timeline keeps its wall-clock times in: the one the carrier
+    gave with the FOC; else the zone of the site of its numbers; else the migration's
+    first site's; else UTC."""
+    if order.foc_timezone:
+        return zone_named(order.foc_timezone)
+    name = (
+        order.numbers.filter(site__isnull=False)
+        .order_by("site_id")
+        .values_list("site__timezone", flat=True)
+        .first()
+    ) or order.migration.sites.order_by("pk").values_list("timezone", flat=True).first()
+    return zone_named(name or "UTC")
+
+
+def port_day_checklist(order, *, now) -> list[dict]:
+    """The order's port-day timeline: for each moment, when it falls (in the order's zone)
+    and its status where the app knows it (done, pending, failed, overridden), "manual"
+    where it does not track the step. Empty without an FOC."""
+    if not order.foc_at:
+        return []
+    zone = order_zone(order)
+    items = []
+    for spec in TIMELINE:
+        anchor = order.foc_at
+        if spec.code in FROM_THE_PORT and order.ported_at:
+            anchor = order.ported_at  # the rules count from the actual port
+        when = moment(spec, anchor, zone).astimezone(zone)
+        status, detail = _checklist_status(spec.code, order, when, now=now, zone=zone)
+        items.append({
+            "key": spec.code, "offset": spec.label, "what": spec.title, "when": when,
+            "past": when <= now, "status": status, "detail": detail,
+        })  # fmt: skip
+    return items
+
+
+def _local(value, zone) -> str:
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M %Z}" if value else ""
+
+
+def _checklist_status(code, order, when, *, now, zone):
+    state = PortOrder.State
+    ported = order.state in (state.PORT_DAY, state.COMPLETE)
+    if code == "final_review":
+        if order.foc_confirmation_number:
+            return "done", f"FOC confirmation {order.foc_confirmation_number} on file"
+        return "pending", (
+            "no FOC confirmation number on file: --action update --foc-date <the FOC> "
+            '--confirmation <number> --reason "confirmation received"'
+        )
+    if code == "port":
+        if order.state == state.PORT_FAILED:
+            return "failed", (
+                "port failed: call the winning carrier's porting NOC; keep the old system"
+            )
+        if ported:
+            return "done", f"ported {_local(order.ported_at, zone)}"
+        return "pending", None
+    if code == "external_calls":
+        if not ported:
+            return "pending", None
+        missing = order.numbers_missing_tests()
+        if not missing:
+            return "done", f"every number passed {TEST_CALLS_REQUIRED} external test calls"
+        if order.state == state.COMPLETE and order.override_reason:
+            return "overridden", f"owner override: {order.override_reason}"
+        shown = ", ".join(n.display for n in missing[:10])
+        more = f" (+{len(missing) - 10} more)" if len(missing) > 10 else ""
+        return "pending", (
+            f"{len(missing)} number(s) without {TEST_CALLS_REQUIRED} passing calls from "
+            f"different lines: {shown}{more}"
+        )
+    if code == "decommission_trunk":
+        if order.state == state.COMPLETE:
+            return "done", f"order completed {_local(order.completed_at, zone)}"
+        if order.state == state.PORT_DAY:
+            if when > now:
+                return "pending", "port-back window open: keep the old trunk live until then"
+            return "pending", (
+                "port-back window closed: decommission with customer confirmation, then "
+                "--action update --stage complete"
+            )
+        return "pending", "keep the old trunk live until 48 hours after the port"
+    if code == "cancel_old_account":
+        others = (
+            order.carrier_account.port_orders.exclude(pk=order.pk)
+            .filter(state__in=PortOrder.OPEN_STATES)
+            .values_list("pk", flat=True)
+        )
+        detail = "counted from the last port on this account"
+        if others:
+            detail += (
+                f"; order(s) #{', #'.join(map(str, others))} on the same account have not "
+                "ported yet, so this date moves"
+            )
+        return "manual", detail
+    return "manual", None

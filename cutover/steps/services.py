@@ -17,13 +17,21 @@ skipped steps are never touched."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cutover.models import CutoverPlan, Step
-from cutover.steps.timeline import ACCOUNT_STEP, FINISHED, MOVABLE, OPEN, ORDER_STEPS, SITE_STEP
+from cutover.steps.selectors import order_zone
+from cutover.steps.timeline import (
+    ACCOUNT_STEP,
+    FINISHED,
+    MOVABLE,
+    OPEN,
+    ORDER_STEPS,
+    SITE_STEP,
+    moment,
+    zone_named,
+)
 from porting.models import PortOrder
 from tenancy import clock
 from tenancy.history import save_with_history
@@ -108,13 +116,14 @@ def generate_steps(order, *, by=None) -> list[Step]:
         return []
     plan = _locked_plan(order.migration, by=by)
     foc = order.foc_at
+    zone = order_zone(order)
     reason = f"port order #{order.pk}: FOC {foc:%Y-%m-%d %H:%M} UTC"
     existing = {
         s.code: s
         for s in _remember(Step.objects.filter(plan=plan, port_order=order, site__isnull=True))
     }
     for spec in ORDER_STEPS:
-        due_at = foc + timedelta(minutes=spec.offset_minutes)
+        due_at = moment(spec, foc, zone)
         step = existing.get(spec.code)
         if step is None:
             existing[spec.code] = _new_step(plan, spec, due_at, by=by, reason=reason,
@@ -162,15 +171,15 @@ def _sync_site_steps(plan, *, by, reason):
             Step.objects.filter(plan=plan, port_order__isnull=True, code=SITE_STEP.code)
         )
     }
-    offset = timedelta(minutes=SITE_STEP.offset_minutes)
     for site_pk, foc in earliest.items():
         step = existing.get(site_pk)
         title = f"933 test call at {sites[site_pk].name}"
+        due_at = moment(SITE_STEP, foc, zone_named(sites[site_pk].timezone))
         if step is None:
-            _new_step(plan, SITE_STEP, foc + offset, by=by, reason=reason,
+            _new_step(plan, SITE_STEP, due_at, by=by, reason=reason,
                       site=sites[site_pk], title=title)  # fmt: skip
         elif step.status in MOVABLE:
-            _place(step, foc + offset, by=by, reason=f"moved: {reason}")
+            _place(step, due_at, by=by, reason=f"moved: {reason}")
     for site_pk, step in existing.items():
         if site_pk not in earliest and step.status in OPEN:
             step.status = Step.Status.CANCELLED
@@ -197,7 +206,7 @@ def _sync_account_step(plan, account, *, by, reason):
             save_with_history(step, by=by, reason=f"no port left on the account: {reason}")
         return
     last = max(orders, key=lambda o: (o.foc_at, o.pk))
-    due_at = last.foc_at + timedelta(minutes=ACCOUNT_STEP.offset_minutes)
+    due_at = moment(ACCOUNT_STEP, last.foc_at, order_zone(last))
     title = f"Cancel the old carrier account ({account.carrier_name} {account.account_number})"
     if step is None:
         _new_step(plan, ACCOUNT_STEP, due_at, by=by, reason=reason, port_order=last,

@@ -10,7 +10,7 @@ Operator's manual: docs/cli.md, section "porting"."""
 import json
 import re
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,11 +21,10 @@ from django.core.validators import validate_email
 from django.urls import reverse
 
 from customers.models import Migration
+from cutover.steps.selectors import port_day_checklist
 from esign.models import SigningRequest
 from esign.services import send_signing_request
 from porting.models import (
-    PORT_BACK_WINDOW,
-    PORT_DAY_LEAD,
     TEST_CALLS_REQUIRED,
     CarrierAccount,
     PhoneNumber,
@@ -63,30 +62,6 @@ STAGE_TRANSITIONS = {
 }
 
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-# The port-day timeline (docs/domain-rules.md), relative to each order's FOC:
-# (key, offset, label, what, wall_clock). Whole-day steps keep the local wall-clock time
-# across a DST change; the others are exact durations (the port-back window is 48 hours).
-TIMELINE = (
-    ("platform_ready", timedelta(days=-7), "FOC -7 days",
-     "platform fully configured; every user tested on temporary numbers", True),
-    ("customer_call", timedelta(days=-3), "FOC -3 days", "pre-cutover call with the customer",
-     True),
-    ("final_review", timedelta(days=-1), "FOC -1 day",
-     "final checklist review; FOC confirmation number on file", True),
-    ("monitoring", -PORT_DAY_LEAD, "FOC -2 hours", "monitoring open; all contacts reachable",
-     False),
-    ("port", timedelta(0), "FOC", "numbers port; watch the call log", False),
-    ("test_calls", timedelta(minutes=15), "FOC +15 min",
-     f"call every ported number from outside lines ({TEST_CALLS_REQUIRED} external phones)",
-     False),
-    ("e911_test", timedelta(minutes=60), "FOC +60 min", "933 test call at every site", False),
-    ("health_check", timedelta(hours=4), "FOC +4 hours", "health check", False),
-    ("decommission_trunk", PORT_BACK_WINDOW, "FOC +48 hours",
-     "decommission the old PSTN trunk (port-back window closes)", False),
-    ("cancel_old_account", timedelta(days=30), "last port +30 days",
-     "cancel the old carrier account", True),
-)  # fmt: skip
 
 
 def _iso(value):
@@ -1157,86 +1132,18 @@ class Command(BaseCommand):
                 "",
             ]
         lines = [f"{head}  FOC {_local(order.foc_at, order.foc_timezone)}"]
-        zone = _zone(order.foc_timezone)
-        for key, offset, label, what, wall_clock in TIMELINE:
-            base = order.foc_at
-            if key in ("decommission_trunk", "cancel_old_account") and order.ported_at:
-                base = order.ported_at  # the rules count from the actual port
-            local = base.astimezone(zone)
-            when = local + offset if wall_clock else (base + offset).astimezone(zone)
-            status, detail = self._item_status(key, order, when)
-            item = {
-                "key": key,
-                "offset": label,
-                "what": what,
-                "at": _iso(when),
-                "at_local": f"{when:%Y-%m-%d %H:%M %Z}",
-                "past": when <= self.now,
-                "status": status,
-                "detail": detail,
-            }
+        for entry in port_day_checklist(order, now=self.now):
+            when = entry.pop("when")
+            item = {**entry, "at": _iso(when), "at_local": f"{when:%Y-%m-%d %H:%M %Z}"}
             row["items"].append(item)
+            label, what, status, detail = (
+                item["offset"],
+                item["what"],
+                item["status"],
+                item["detail"],
+            )
             lines.append(f"  {status:<10} {item['at_local']:<20} {label:<19} {what}")
             if detail:
                 lines.append(f"  {'':<10} {'':<20} {'':<19} {detail}")
         lines.append("")
         return row, lines
-
-    def _item_status(self, key, order, when):
-        """(status, detail): done / pending / failed / overridden where the app knows,
-        manual where it does not track the step."""
-        ported = order.state in (State.PORT_DAY, State.COMPLETE)
-        if key == "final_review":
-            if order.foc_confirmation_number:
-                return "done", f"FOC confirmation {order.foc_confirmation_number} on file"
-            return "pending", (
-                "no FOC confirmation number on file: --action update --foc-date <the FOC> "
-                '--confirmation <number> --reason "confirmation received"'
-            )
-        if key == "port":
-            if order.state == State.PORT_FAILED:
-                return "failed", (
-                    "port failed: call the winning carrier's porting NOC; keep the old system"
-                )
-            if ported:
-                return "done", f"ported {_local(order.ported_at, order.foc_timezone)}"
-            return "pending", None
-        if key == "test_calls":
-            if not ported:
-                return "pending", None
-            missing = order.numbers_missing_tests()
-            if not missing:
-                return "done", f"every number passed {TEST_CALLS_REQUIRED} external test calls"
-            if order.state == State.COMPLETE and order.override_reason:
-                return "overridden", f"owner override: {order.override_reason}"
-            shown = ", ".join(n.display for n in missing[:10])
-            more = f" (+{len(missing) - 10} more)" if len(missing) > 10 else ""
-            return "pending", (
-                f"{len(missing)} number(s) without {TEST_CALLS_REQUIRED} passing calls from "
-                f"different lines: {shown}{more}"
-            )
-        if key == "decommission_trunk":
-            if order.state == State.COMPLETE:
-                return "done", f"order completed {_local(order.completed_at, order.foc_timezone)}"
-            if order.state == State.PORT_DAY:
-                if when > self.now:
-                    return "pending", "port-back window open: keep the old trunk live until then"
-                return "pending", (
-                    "port-back window closed: decommission with customer confirmation, then "
-                    "--action update --stage complete"
-                )
-            return "pending", "keep the old trunk live until 48 hours after the port"
-        if key == "cancel_old_account":
-            others = (
-                order.carrier_account.port_orders.exclude(pk=order.pk)
-                .filter(state__in=PortOrder.OPEN_STATES)
-                .values_list("pk", flat=True)
-            )
-            detail = "counted from the last port on this account"
-            if others:
-                detail += (
-                    f"; order(s) #{', #'.join(map(str, others))} on the same account have not "
-                    "ported yet, so this date moves"
-                )
-            return "manual", detail
-        return "manual", None
