@@ -7,6 +7,7 @@ from datetime import date
 
 from .models import FollowUp, PortOrder
 from .planner import FOC_INTERVALS, add_business_days, business_days_between
+from .zones import local_date, order_zones
 
 NEAR_DATE_BUSINESS_DAYS = 3
 UNCONFIRMED = (PortOrder.State.LOA_PENDING, PortOrder.State.LOA_SUBMITTED, PortOrder.State.REJECTED)
@@ -22,11 +23,14 @@ class Flag:
 def flags_for(orders, *, today: date) -> list[Flag]:
     """Flags for the given orders (select_related migration and carrier_account)."""
     flags = []
+    orders = list(orders)
+    zones = order_zones(orders)
     horizon = add_business_days(today, NEAR_DATE_BUSINESS_DAYS)
     for order in orders:
         account = order.carrier_account
         if order.state == PortOrder.State.LOA_SUBMITTED and order.loa_submitted_at:
-            waited = business_days_between(order.loa_submitted_at.date(), today)
+            submitted_on = local_date(order.loa_submitted_at, zones[order.pk])
+            waited = business_days_between(submitted_on, today)
             low, high = FOC_INTERVALS[account.carrier_type]
             if waited > high:
                 flags.append(

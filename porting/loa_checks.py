@@ -21,6 +21,8 @@ from rapidfuzz import fuzz
 
 from sites.addresses import normalize_address
 
+from .nanp import TOLL_FREE_NPAS
+
 BLOCKER = "blocker"
 WARNING = "warning"
 
@@ -28,7 +30,6 @@ WARNING = "warning"
 PURPOSES = ("user_did", "main_line", "hunt_pilot", "fax", "alarm", "elevator", "modem")
 
 CSR_MAX_AGE_DAYS = 30
-TOLL_FREE_NPAS = frozenset({"800", "888", "877", "866", "855", "844", "833"})
 
 
 # --------------------------------------------------------------------------- inputs
@@ -709,6 +710,17 @@ def _fold_account(value) -> str:
     return re.sub(r"[\s\-]", "", str(value or "")).casefold()
 
 
+def same_account_number(a, b) -> bool:
+    """Whether two account numbers are the same for the carrier: spaces, dashes and case
+    are how it is printed, not what it is. The check and the LOA's staleness both ask here."""
+    return _fold_account(a) == _fold_account(b)
+
+
+def same_btn(a, b) -> bool:
+    """Whether two BTNs are the same number, whatever their punctuation."""
+    return canonical_tn(a) == canonical_tn(b)
+
+
 # --------------------------------------------------------------------------- the checks
 
 
@@ -760,7 +772,7 @@ def _check_authorized_person(loa_person: str, csr_person: str) -> list[Finding]:
 
 
 def _check_account_number(loa_value: str, csr_value: str) -> list[Finding]:
-    if _fold_account(loa_value) == _fold_account(csr_value):
+    if same_account_number(loa_value, csr_value):
         return []
     a, b = _fold_account(loa_value), _fold_account(csr_value)
     if not a:
@@ -785,7 +797,7 @@ def _check_account_number(loa_value: str, csr_value: str) -> list[Finding]:
 
 def _check_btn(loa_btn: str, csr_btn: str) -> list[Finding]:
     a, b = canonical_tn(loa_btn), canonical_tn(csr_btn)
-    if a == b:
+    if same_btn(loa_btn, csr_btn):
         return []
     return [
         _finding(

@@ -18,6 +18,7 @@ from tenancy.rules import Rule
 from tenancy.scoping import OrgScopedModel
 
 from .hooks import LOA_SIGNATURE, PORT_DAY_GATES
+from .loa_checks import same_account_number, same_btn
 from .numbers import display, is_toll_free
 
 
@@ -574,9 +575,9 @@ class LetterOfAuthorization(OrgScopedModel):
         current = sorted(str(n.number) for n in order.numbers.all())
         if sorted(self.numbers) != current:
             stale.append("the numbers")
-        if self.account_number != account.account_number:
+        if not same_account_number(self.account_number, account.account_number):
             stale.append("the account number")
-        if str(self.btn) != str(account.btn):
+        if not same_btn(str(self.btn), str(account.btn)):
             stale.append("the BTN")
         return stale
 
@@ -679,3 +680,28 @@ class FollowUp(OrgScopedModel):
 
     def __str__(self):
         return self.message
+
+
+class PortFailureEscalation(OrgScopedModel):
+    """The owner was told that a port failed: one row per failure (the order and the
+    moment it failed), claimed before the email is sent, so that a re-delivered task
+    never emails twice, and a later failure of the same order is told again."""
+
+    port_order = models.ForeignKey(
+        PortOrder, on_delete=models.CASCADE, related_name="failure_escalations"
+    )
+    failed_at = models.DateTimeField()
+    notified_at = models.DateTimeField(default=clock.now)
+
+    org_parents = ("port_order",)
+
+    class Meta:
+        ordering = ["-failed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["port_order", "failed_at"], name="uniq_escalation_per_failure"
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.port_order_id} failed {self.failed_at:%Y-%m-%d %H:%M}"

@@ -3,8 +3,7 @@
 import phonenumbers
 from django.core.exceptions import ValidationError
 
-# NANP toll-free area codes (FCC): always ported on their own order (RespOrg change).
-TOLL_FREE_NPAS = frozenset({"800", "888", "877", "866", "855", "844", "833"})
+from .nanp import TOLL_FREE_NPAS
 
 
 def parse_nanp(raw) -> phonenumbers.PhoneNumber:

@@ -6,7 +6,9 @@ from django.db.models import Count
 from tenancy import clock
 from tenancy.selectors import count_of
 
+from .follow_up import flags_for
 from .models import PhoneNumber, PortOrder
+from .zones import local_date, order_zones
 
 # States in which the order holds a confirmed FOC (a rejected or failed port does not).
 FOC_CONFIRMED = (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_DAY, PortOrder.State.COMPLETE)
@@ -35,18 +37,23 @@ def migration_orders(migration):
 def plan_inputs(orders):
     from .planner import OrderInput
 
+    orders = [o for o in orders if o.state != PortOrder.State.CANCELLED]
+    zones = order_zones(orders)
     return [
         OrderInput(
             key=str(order.pk),
             label=f"#{order.pk} {order.carrier_account.carrier_name}",
             carrier_type=order.carrier_account.carrier_type,
-            loa_submitted_on=order.loa_submitted_at.date() if order.loa_submitted_at else None,
+            # The carrier's business day: the local date where the order is, not UTC's (an
+            # LOA submitted on a Friday evening in Chicago is Saturday in UTC).
+            loa_submitted_on=local_date(order.loa_submitted_at, zones[order.pk]),
             foc_confirmed_on=(
-                order.foc_at.date() if order.foc_at and order.state in FOC_CONFIRMED else None
+                local_date(order.foc_at, zones[order.pk])
+                if order.foc_at and order.state in FOC_CONFIRMED
+                else None
             ),
         )
         for order in orders
-        if order.state not in (PortOrder.State.CANCELLED,)
     ]
 
 
@@ -65,8 +72,6 @@ def porting_board(migration, *, now):
         order.days_in_stage = (now - order.state_changed_at).days
         order.foc_in = (order.foc_at - now) if order.foc_at else None
         columns[order.state].append(order)
-    from .follow_up import flags_for
-
     return {
         "orders": orders,
         "follow_ups": flags_for([o for o in orders if o.is_open], today=now.date()),

@@ -25,6 +25,7 @@ from .models import (
     Rejection,
 )
 from .numbers import display
+from .tasks import escalate_port_failure
 
 # Transitions a person may trigger by hand on a number until port orders drive them.
 MANUAL_NUMBER_TRANSITIONS = ("start_porting", "abandon_port", "mark_ported", "go_live")
@@ -88,8 +89,10 @@ def order_number_problems(
     problems = []
     if not numbers:
         return ["A port order needs at least one number."]
+    csr_accounts = _csr_accounts(carrier_account)
     for number in numbers:
         shown = display(str(number.number))
+        listed_on = csr_accounts.get(str(number.number), [])
         if number.migration_id != carrier_account.migration_id:
             problems.append(f"{shown} is not part of this migration.")
         elif number.carrier_account_id and number.carrier_account_id != carrier_account.pk:
@@ -98,6 +101,17 @@ def order_number_problems(
                 f"{shown} is on {other.carrier_name} account {other.account_number}, not "
                 f"{carrier_account.carrier_name} account {carrier_account.account_number}: "
                 "one port order (and one LOA) per carrier account."
+            )
+        elif (
+            not number.carrier_account_id
+            and listed_on
+            and carrier_account.pk not in {a.pk for a in listed_on}
+        ):
+            others = ", ".join(f"{a.carrier_name} account {a.account_number}" for a in listed_on)
+            problems.append(
+                f"{shown} is on the CSR of {others}, not of {carrier_account.carrier_name} "
+                f"account {carrier_account.account_number}: put it on that account's order "
+                "(one port order and one LOA per carrier account)."
             )
     toll_free = [n for n in numbers if n.kind == PhoneNumber.Kind.TOLL_FREE]
     geographic = [n for n in numbers if n.kind != PhoneNumber.Kind.TOLL_FREE]
@@ -126,6 +140,15 @@ def order_number_problems(
         if str(e164) in wanted:
             problems.append(f"{display(str(e164))} is already on open port order #{order_pk}.")
     return problems
+
+
+def _csr_accounts(carrier_account: CarrierAccount) -> dict[str, list[CarrierAccount]]:
+    """Number (E.164) -> the migration's carrier accounts whose CSR lists it."""
+    listed = {}
+    for account in CarrierAccount.objects.filter(migration_id=carrier_account.migration_id):
+        for e164_text in account.csr_numbers or []:
+            listed.setdefault(str(e164_text), []).append(account)
+    return listed
 
 
 # -- LOA versions ----------------------------------------------------------------------
@@ -495,9 +518,8 @@ def _after(order, name, *, by, reason, context):
         if context["code"] in REJECT_CODE_FIELDS:
             _prepare_corrected_loa(order, context["code"], by=by)
     elif name == "fail_port":
-        from .tasks import escalate_port_failure
-
-        transaction.on_commit(lambda: escalate_port_failure.delay(order.pk))
+        failed_at = order.state_changed_at.isoformat()
+        transaction.on_commit(lambda: escalate_port_failure.delay(order.pk, failed_at))
 
 
 def _record_foc_change(order, *, previous, new_foc_at, reason, by, confirmation_number=""):

@@ -1,19 +1,37 @@
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 
 from tenancy import clock
 
-from .models import PortOrder
+from .models import PortFailureEscalation, PortOrder
 
 
 @shared_task(name="porting.tasks.escalate_port_failure")
-def escalate_port_failure(order_id: int) -> bool:
+def escalate_port_failure(order_id: int, failed_at: str | None = None) -> bool:
     """Port day failed: tell the migration's owner at once (calls still reach the old
-    system; keep it running and call the winning carrier's porting NOC)."""
+    system; keep it running and call the winning carrier's porting NOC).
+
+    Safe to run twice: the failure (the order and when it failed) is claimed first, in a
+    row that exists once; a re-delivered task finds it and sends nothing. A crash between
+    the claim and the send loses that email (at most once), never doubles it."""
     order = PortOrder.objects.select_related("migration__owner", "carrier_account").get(pk=order_id)
     owner = order.migration.owner
     if owner is None or not owner.email:
+        return False
+    failed = datetime.fromisoformat(failed_at) if failed_at else order.state_changed_at
+    try:
+        with transaction.atomic():
+            _claim, created = PortFailureEscalation.objects.get_or_create(
+                port_order=order, failed_at=failed,
+                defaults={"organization": order.organization},
+            )  # fmt: skip
+    except IntegrityError:  # a concurrent run claimed it first
+        return False
+    if not created:
         return False
     send_mail(
         subject=f"[PORT FAILED] {order.migration.name}: {order}",
@@ -32,8 +50,6 @@ def escalate_port_failure(order_id: int) -> bool:
 def daily_follow_up() -> int:
     """Flag stuck orders and orders near their date without an FOC; email each migration's
     owner once per day. Safe to run twice: a flag exists once per order, kind and day."""
-    from django.db import IntegrityError, transaction
-
     from .follow_up import flags_for, open_orders
     from .models import FollowUp
 

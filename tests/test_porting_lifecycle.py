@@ -1,13 +1,17 @@
 """Port orders: creation rules, the lifecycle's guards (each refusal names its rule),
 roles, conflicts, FOC changes, rejections, partial ports, cancellation, history."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from esign.services import send_refusal
 from porting.models import PhoneNumber, PortOrder
+from porting.planner import FOC_INTERVALS, add_business_days
+from porting.selectors import migration_plan
 from porting.services import (
     acknowledge_warnings,
     change_foc,
@@ -18,6 +22,7 @@ from porting.services import (
     split_partial_port,
     transition_order,
 )
+from porting.tasks import escalate_port_failure
 from tenancy.rules import TransitionConflict, TransitionRefused
 
 from . import factories as f
@@ -438,3 +443,84 @@ def test_reject_codes_come_from_the_catalog(order, pm_a):
     order = submitted(order, pm_a)
     with pytest.raises(TransitionRefused, match="Unknown reject code"):
         transition_order(order, "reject", by=pm_a, code="WHATEVER", carrier_text="x")
+
+
+def test_an_account_number_spaced_differently_is_the_same_and_signs_and_submits(
+    account, order, pm_a
+):
+    """The check says "8301 2244 5567" and "830122445567" are the same number (a carrier
+    compares characters, not spacing); staleness agrees, so sending and submitting work."""
+    account.account_number = "830122445567"
+    account.save()
+    loa = prepare_loa(order, by=pm_a, account_number="8301 2244 5567")
+    assert "ACCOUNT_MISMATCH" not in {f.code for f in order.loa_findings()}
+    assert loa.stale_fields() == []
+    assert send_refusal(loa) is None
+    sign_loa(loa, by=pm_a)
+    e911_ready(order, pm_a)
+    acknowledge_warnings(order, by=pm_a)
+    order = transition_order(order, "submit_loa", by=pm_a)
+    assert order.state == "loa_submitted"
+
+
+def test_a_number_on_another_accounts_csr_is_refused_naming_that_account(
+    migration, account, numbers, pm_a
+):
+    """The number has no account recorded yet, but another account's CSR lists it: the
+    order for this account is refused (it would be rejected: TN not on the account), and
+    nothing records the number on the wrong account."""
+    other = f.CarrierAccountFactory(
+        migration=migration, carrier_name="Spectrum Business", account_number="8353-1100",
+        btn="+14695550199", csr_numbers=["+14695550199", "+14695550177"],
+    )  # fmt: skip
+    stray = f.PhoneNumberFactory(migration=migration, number="+14695550177")
+    with pytest.raises(ValidationError) as exc:
+        create_port_order(account, [numbers[0], stray], winning_carrier="Zoom Phone", by=pm_a)
+    assert "Spectrum Business account 8353-1100" in str(exc.value)
+    stray.refresh_from_db()
+    assert stray.carrier_account_id is None and not stray.port_orders.exists()
+    # The right account takes it.
+    order = create_port_order(other, [stray], winning_carrier="Zoom Phone", by=pm_a)
+    stray.refresh_from_db()
+    assert stray.carrier_account == other and order.numbers.get() == stray
+
+
+def test_an_loa_submitted_on_a_friday_evening_in_chicago_counts_from_friday(
+    migration, account, order, pm_a
+):
+    """19:30 on Friday in Chicago is Saturday 00:30 in UTC: the carrier's business days
+    count from the local Friday (docs/porting-planner.md), so the estimate is a day
+    earlier than from Saturday."""
+    f.SiteFactory(migration=migration, timezone="America/Chicago")
+    order.numbers.update(site=migration.sites.get())
+    chicago = ZoneInfo("America/Chicago")
+    friday_evening = datetime(2026, 6, 5, 19, 30, tzinfo=chicago)
+    PortOrder.objects.filter(pk=order.pk).update(
+        state="loa_submitted", loa_submitted_at=friday_evening
+    )
+    plan = migration_plan(migration, today=date(2026, 6, 5))
+    (planned,) = [p for p in plan.orders if p.key == str(order.pk)]
+    _low, high = FOC_INTERVALS[account.carrier_type]
+    assert planned.start == date(2026, 6, 5)
+    assert planned.estimated_foc == add_business_days(date(2026, 6, 5), high)
+
+
+def test_a_redelivered_failure_task_emails_once_and_a_second_failure_again(
+    order, pm_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    """CELERY_TASK_ACKS_LATE: a task can run twice. The failure is claimed first."""
+    order = at_port_day(order, pm_a, timezone.now())
+    with django_capture_on_commit_callbacks() as callbacks:
+        order = transition_order(order, "fail_port", by=pm_a, reason="calls still on PBX")
+    failed_at = order.state_changed_at.isoformat()
+    assert len(callbacks) == 1  # the task is enqueued after the commit
+    assert escalate_port_failure(order.pk, failed_at) is True
+    assert escalate_port_failure(order.pk, failed_at) is False  # re-delivered
+    assert [m.subject for m in mailoutbox].count(mailoutbox[0].subject) == 1
+    # Rescheduled and failed again: that failure is told too.
+    order = transition_order(order, "reschedule", by=pm_a, foc_at=timezone.now(),
+                             reason="new FOC")  # fmt: skip
+    order = transition_order(order, "start_port_day", by=pm_a)
+    order = transition_order(order, "fail_port", by=pm_a, reason="again")
+    assert escalate_port_failure(order.pk, order.state_changed_at.isoformat()) is True
+    assert len([m for m in mailoutbox if "[PORT FAILED]" in m.subject]) == 2

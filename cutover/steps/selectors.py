@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from cutover.models import CutoverPlan, Step
 from porting.models import TEST_CALLS_REQUIRED, PhoneNumber, PortOrder
+from porting.zones import order_zones
 
-from .timeline import FROM_THE_PORT, TIMELINE, moment, zone_named
+from .timeline import FROM_THE_PORT, TIMELINE, moment
 
 
 def display_zones(steps, migration) -> dict[int, ZoneInfo]:
@@ -55,18 +56,9 @@ def step_rows(migration):
 
 
 def order_zone(order) -> ZoneInfo:
-    """The time zone an order's timeline keeps its wall-clock times in: the one the carrier
-    gave with the FOC; else the zone of the site of its numbers; else the migration's
-    first site's; else UTC."""
-    if order.foc_timezone:
-        return zone_named(order.foc_timezone)
-    name = (
-        order.numbers.filter(site__isnull=False)
-        .order_by("site_id")
-        .values_list("site__timezone", flat=True)
-        .first()
-    ) or order.migration.sites.order_by("pk").values_list("timezone", flat=True).first()
-    return zone_named(name or "UTC")
+    """The time zone an order's timeline keeps its wall-clock times in
+    (porting.zones.order_zones: the carrier's FOC zone, else its site's)."""
+    return order_zones([order])[order.pk]
 
 
 def port_day_checklist(order, *, now) -> list[dict]:
