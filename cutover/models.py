@@ -139,6 +139,10 @@ class Step(OrgScopedModel):
     def __str__(self):
         return f"{self.title} ({self.due_at:%Y-%m-%d %H:%M} UTC)"
 
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
 
 class NetworkAssessment(OrgScopedModel):
     """A site's network readiness: bandwidth against measured upstream, measured jitter,
@@ -232,6 +236,18 @@ class ChecklistJob(OrgScopedModel):
     class Meta:
         ordering = ["-created_at"]
 
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
 
 class SignOff(OrgScopedModel):
     """A manual item of the go/no-go checklist, signed off (or deferred) by a person,
@@ -290,6 +306,10 @@ class GoNoGoDecision(OrgScopedModel):
 
     class Meta:
         ordering = ["-decided_at", "-pk"]
+
+    @property
+    def is_go(self) -> bool:
+        return self.decision == self.Decision.GO
 
 
 class RollbackStep(OrgScopedModel):

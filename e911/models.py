@@ -309,6 +309,10 @@ class Test933(OrgScopedModel):
     def __str__(self):
         return f"933 test at {self.site} {self.called_at:%Y-%m-%d %H:%M}: {self.result}"
 
+    @property
+    def passed(self) -> bool:
+        return self.result == self.Result.PASS
+
 
 class RemoteWorkerLink(PortalLink, OrgScopedModel):
     """A link a remote worker uses to enter, confirm or update their home location."""

@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -14,7 +13,7 @@ from customers.views_base import ParentMigrationMixin
 from tenancy import clock
 from tenancy.portal import LinkState, portal_base_url, request_meta
 from tenancy.rules import TransitionRefused
-from tenancy.views_base import OrgMixin
+from tenancy.views_base import OrgMixin, ServiceActionView
 
 from . import remote
 from .forms_remote import RemoteWorkerForm, RevokeLinkForm
@@ -108,30 +107,18 @@ class RemoteWorkerList(ParentMigrationMixin, OrgMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class _WorkerAction(OrgMixin, SingleObjectMixin, View):
+class _WorkerAction(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = RemoteWorker
-    http_method_names = ["post"]
 
     def get_queryset(self):
         return self.scoped(RemoteWorker.objects.select_related("migration"))
 
-    def post(self, request, *args, **kwargs):
-        worker = self.get_object()
-        try:
-            text = self.act(worker)
-        except (ValidationError, TransitionRefused) as exc:
-            messages.error(request, _refusal(exc))
-        except OSError as exc:  # the mail server refused or is unreachable
-            messages.error(request, f"The email could not be sent ({exc}); nothing changed.")
-        else:
-            messages.success(request, text)
-        return HttpResponseRedirect(
-            reverse("remote-worker-list", args=[self.organization.slug, worker.migration.uuid])
-        )
+    def back_url(self, worker):
+        return reverse("remote-worker-list", args=[self.organization.slug, worker.migration.uuid])
 
 
 class RemoteWorkerSend(_WorkerAction):
-    def act(self, worker):
+    def act(self, worker, data):
         remote.send_location_link(
             worker, by=self.request.user, base_url=portal_base_url(self.request),
             meta=request_meta(self.request),
@@ -141,8 +128,8 @@ class RemoteWorkerSend(_WorkerAction):
 
 
 class RemoteWorkerRevoke(_WorkerAction):
-    def act(self, worker):
-        form = RevokeLinkForm(self.request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        remote.revoke_location_link(worker, by=self.request.user, reason=reason)
+    form_class = RevokeLinkForm
+
+    def act(self, worker, data):
+        remote.revoke_location_link(worker, by=self.request.user, reason=data.get("reason", ""))
         return f"The link sent to {worker.email} no longer works."

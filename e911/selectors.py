@@ -12,7 +12,7 @@ from porting.models import PortOrder
 from sites.models import Site
 from tenancy.text import listed
 
-from .models import DispatchableLocation, EndpointE911, Registration, RemoteWorker
+from .models import EXEMPTABLE_KINDS, DispatchableLocation, EndpointE911, Registration, RemoteWorker
 
 # What may dial 911. Fax, paging and "other" lines can be exempted as non-dialing.
 NINE_ONE_ONE_CAPABLE = frozenset(
@@ -35,6 +35,15 @@ class EndpointCoverage:
     endpoint_id: int = 0
     site: object = None
 
+    @property
+    def exempt(self) -> bool:
+        return self.source == "exempt"
+
+    @property
+    def exemptable(self) -> bool:
+        """A line that cannot dial 911 (fax, paging, other) may be exempted with a reason."""
+        return self.endpoint is not None and self.endpoint.kind in EXEMPTABLE_KINDS
+
 
 @dataclass
 class CoverageReport:
@@ -48,7 +57,7 @@ class CoverageReport:
 
     @property
     def total(self) -> int:
-        return len([row for row in self.rows if row.source != "exempt"])
+        return len([row for row in self.rows if not row.exempt])
 
     @property
     def covered_count(self) -> int:

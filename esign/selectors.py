@@ -4,6 +4,8 @@ ORDER_PAGE)."""
 from django.db.models import Count, Max, Q
 from django.urls import reverse
 
+from tenancy.portal import LinkState
+
 from .models import CorrectionRequest, LoaSignature, SigningRequest
 from .services import send_refusal
 
@@ -43,6 +45,7 @@ def order_signing(order, *, user, loas) -> dict:
         signing_request.state = signing_request.link_state(
             superseded=not (signable and signing_request.loa_id == current.pk)
         )
+        signing_request.is_live = signing_request.state == LinkState.ACTIVE
     slug = order.organization.slug
     for loa in loas:
         if has_sealed_signature(loa):

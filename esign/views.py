@@ -1,9 +1,8 @@
 """The signer's portal (no account) and the PM's signing pages."""
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -20,8 +19,7 @@ from tenancy.portal import (
     rate_limited,
     request_meta,
 )
-from tenancy.rules import TransitionRefused
-from tenancy.views_base import OrgMixin, refusal_tags
+from tenancy.views_base import OrgMixin, ServiceActionView
 
 from . import services
 from .documents import field_values
@@ -133,33 +131,14 @@ class PortalView(View):
 # --- the PM's side --------------------------------------------------------------------
 
 
-class _OrderSigningAction(OrgMixin, SingleObjectMixin, View):
+class _OrderSigningAction(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = PortOrder
-    http_method_names = ["post"]
-    form_class = None
 
     def get_queryset(self):
         return self.scoped(PortOrder.objects.select_related("carrier_account"))
 
-    def post(self, request, *args, **kwargs):
-        target = self.get_object()
-        form = self.form_class(request.POST)
-        order = self.order_of(target)
-        if not form.is_valid():
-            errors = "; ".join(" ".join(msgs) for msgs in form.errors.values())
-            messages.error(request, f"Nothing changed: {errors}")
-            return HttpResponseRedirect(order.get_absolute_url())
-        try:
-            text = self.act(target, form.cleaned_data)
-        except TransitionRefused as exc:
-            messages.error(request, f"Refused: {exc.message}", extra_tags=refusal_tags(exc))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        except OSError as exc:  # the mail server refused or is unreachable
-            messages.error(request, f"The email could not be sent ({exc}); nothing changed.")
-        else:
-            messages.success(request, text)
-        return HttpResponseRedirect(order.get_absolute_url())
+    def back_url(self, target):
+        return self.order_of(target).get_absolute_url()
 
     def order_of(self, target):
         return target

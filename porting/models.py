@@ -94,6 +94,10 @@ class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
     def display(self):
         return display(str(self.number))
 
+    @property
+    def is_toll_free(self) -> bool:
+        return self.kind == self.Kind.TOLL_FREE
+
     def save(self, *args, **kwargs):
         self.kind = self.detect_kind()
         super().save(*args, **kwargs)
@@ -408,6 +412,15 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
         return self.state in self.OPEN_STATES
 
     @property
+    def is_port_day(self) -> bool:
+        return self.state == self.State.PORT_DAY
+
+    @property
+    def foc_can_change(self) -> bool:
+        """The carrier may move a received FOC, and a failed port gets a new one."""
+        return self.state in (self.State.FOC_RECEIVED, self.State.PORT_FAILED)
+
+    @property
     def foc_display(self):
         if not self.foc_at:
             return ""
@@ -562,6 +575,10 @@ class LetterOfAuthorization(OrgScopedModel):
 
     def __str__(self):
         return f"LOA v{self.version} ({self.get_status_display()})"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
 
     def has_portal_signature(self) -> bool:
         """Signed through the portal: a sealed PDF with its audit certificate exists (the

@@ -4,7 +4,6 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
@@ -12,9 +11,8 @@ from django.views.generic.detail import SingleObjectMixin
 from customers.views_base import MigrationChildListView, ParentMigrationMixin
 from documents.render import render_pdf
 from tenancy import clock
-from tenancy.rules import TransitionConflict, TransitionRefused
 from tenancy.selectors import count_of
-from tenancy.views_base import OrgMixin, refusal_tags
+from tenancy.views_base import OrgMixin, ServiceActionView
 from tenancy.views_crud import (
     OrgCreateView,
     OrgDeleteView,
@@ -113,27 +111,17 @@ class NumberHistory(NumberViews, OrgHistoryView):
     pass
 
 
-class NumberTransition(OrgMixin, SingleObjectMixin, View):
+class NumberTransition(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = PhoneNumber
-    http_method_names = ["post"]
+    form_class = TransitionForm
 
-    def post(self, request, org_slug, pk):
-        number = self.get_object()
-        form = TransitionForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, "Choose a transition.")
-        else:
-            try:
-                transition_number(
-                    number,
-                    form.cleaned_data["transition"],
-                    by=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
-                messages.success(request, "Status updated.")
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
-        return HttpResponseRedirect(number.get_absolute_url())
+    def act(self, number, data):
+        transition_number(number, data["transition"], by=self.request.user,
+                          reason=data["reason"])  # fmt: skip
+        return "Status updated."
+
+    def back_url(self, number):
+        return number.get_absolute_url()
 
 
 # -- carrier accounts --------------------------------------------------------------------
@@ -273,36 +261,11 @@ class PortOrderHistory(PortOrderViews, OrgHistoryView):
     pass
 
 
-class _OrderAction(PortOrderViews, OrgMixin, SingleObjectMixin, View):
-    """POST-only actions on an order. Each redirects back with a message."""
+class _OrderAction(PortOrderViews, OrgMixin, SingleObjectMixin, ServiceActionView):
+    """POST-only actions on an order. Each redirects back to it with a message."""
 
-    http_method_names = ["post"]
-    form_class = None
-
-    def post(self, request, *args, **kwargs):
-        order = self.get_object()
-        form = self.build_form(order)
-        if not form.is_valid():
-            errors = "; ".join(
-                f"{'' if field == '__all__' else field + ': '}{' '.join(msgs)}"
-                for field, msgs in form.errors.items()
-            )
-            messages.error(request, f"Nothing changed: {errors}")
-            return HttpResponseRedirect(order.get_absolute_url())
-        try:
-            text = self.act(order, form)
-        except TransitionRefused as exc:
-            messages.error(request, f"Refused: {exc.message}", extra_tags=refusal_tags(exc))
-        except TransitionConflict as exc:
-            messages.error(request, f"Conflict: {exc}")
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, text)
-        return HttpResponseRedirect(order.get_absolute_url())
-
-    def build_form(self, order):
-        return self.form_class(self.request.POST, self.request.FILES)
+    def back_url(self, order):
+        return order.get_absolute_url()
 
 
 class PortOrderTransition(_OrderAction):
@@ -311,11 +274,10 @@ class PortOrderTransition(_OrderAction):
     # transition's roles and names the rule when it refuses.
     write_model = PostPortTestCall
 
-    def act(self, order, form):
-        data = form.cleaned_data
+    def act(self, order, data):
         order = transition_order(
             order, data["transition"], by=self.request.user, reason=data["reason"],
-            expected_state=data["expected_state"], **form.context(),
+            expected_state=data["expected_state"], **self.form.context(),
         )  # fmt: skip
         return f"{order}: now {order.get_state_display()}."
 
@@ -326,26 +288,23 @@ class PortOrderPrepareLoa(_OrderAction):
     def build_form(self, order):
         return LoaFieldsForm(self.request.POST)
 
-    def act(self, order, form):
-        loa = prepare_loa(order, by=self.request.user, **form.cleaned_data)
+    def act(self, order, data):
+        loa = prepare_loa(order, by=self.request.user, **data)
         return f"LOA version {loa.version} prepared: check the findings, then have it signed."
 
 
 class PortOrderAcknowledge(_OrderAction):
     form_class = ReasonForm
 
-    def act(self, order, form):
-        codes = acknowledge_warnings(
-            order, by=self.request.user, reason=form.cleaned_data["reason"]
-        )
+    def act(self, order, data):
+        codes = acknowledge_warnings(order, by=self.request.user, reason=data["reason"])
         return f"Acknowledged: {', '.join(codes) or 'no warnings'}."
 
 
 class PortOrderChangeFoc(_OrderAction):
     form_class = FocChangeForm
 
-    def act(self, order, form):
-        data = form.cleaned_data
+    def act(self, order, data):
         change_foc(
             order,
             new_foc_at=data["new_foc_at"],
@@ -364,8 +323,7 @@ class PortOrderTestCall(_OrderAction):
     def build_form(self, order):
         return TestCallForm(self.request.POST, order=order)
 
-    def act(self, order, form):
-        data = form.cleaned_data
+    def act(self, order, data):
         record_test_call(
             order, data["number"], called_from=data["called_from"], passed=data["passed"],
             note=data["note"], by=self.request.user,
@@ -377,32 +335,26 @@ class PortOrderPartial(_OrderAction):
     def build_form(self, order):
         return PartialPortForm(self.request.POST, order=order)
 
-    def act(self, order, form):
+    def act(self, order, data):
         child = split_partial_port(
-            order, moved=form.cleaned_data["moved"], by=self.request.user,
-            reason=form.cleaned_data["reason"],
-        )  # fmt: skip
+            order, moved=data["moved"], by=self.request.user, reason=data["reason"]
+        )
         return f"Numbers that did not port are now on {child}."
 
 
-class CarrierAccountCancelService(CarrierAccountViews, OrgMixin, SingleObjectMixin, View):
+class CarrierAccountCancelService(CarrierAccountViews, OrgMixin, SingleObjectMixin,
+                                  ServiceActionView):  # fmt: skip
     """Record that the old carrier's service was cancelled: refused until it is safe."""
 
-    http_method_names = ["post"]
+    form_class = ReasonForm
 
-    def post(self, request, *args, **kwargs):
-        account = self.get_object()
-        form = ReasonForm(request.POST)
-        form.is_valid()
-        try:
-            record_old_service_cancelled(
-                account, by=request.user, reason=form.cleaned_data.get("reason", "")
-            )
-        except TransitionRefused as exc:
-            messages.error(request, f"Refused: {exc.message}", extra_tags=refusal_tags(exc))
-        else:
-            messages.success(request, "Recorded: the old carrier service is cancelled.")
-        return HttpResponseRedirect(account.get_absolute_url())
+    def act(self, account, data):
+        record_old_service_cancelled(account, by=self.request.user,
+                                     reason=data.get("reason", ""))  # fmt: skip
+        return "Recorded: the old carrier service is cancelled."
+
+    def back_url(self, account):
+        return account.get_absolute_url()
 
 
 class PortOrderLoaPreview(PortOrderViews, OrgDetailView):

@@ -1,11 +1,13 @@
 """The one view mixin every organization page uses."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.views import View
 
+from .rules import TransitionConflict, TransitionRefused
 from .scoping import scope_form_fields, scope_queryset
 from .selectors import membership_for
 
@@ -89,6 +91,8 @@ def refusal_text(exc) -> str:
     (`refusal_tags`); a ValidationError lists its messages by field."""
     if hasattr(exc, "rule"):
         return exc.message
+    if isinstance(exc, TransitionConflict):
+        return str(exc)
     if hasattr(exc, "error_dict"):
         return "; ".join(
             " ".join(v) if k == "__all__" else f"{k}: {' '.join(v)}"
@@ -105,19 +109,24 @@ def refusal_tags(exc) -> str:
 
 
 class ServiceActionView(View):
-    """A POST-only action on what the URL names: build the form, call the service in
-    `act()`, say what happened as a message, and go back to `back_url()`. A refusal
-    (a ValidationError, or a rule refusal listed in `refused`) changes nothing."""
+    """The one base of every POST action on a staff page: build the form, call the
+    service in `act()`, say what happened as a message, and go back to `back_url()`.
+
+    A form error, a refusal (a ValidationError, a rule's TransitionRefused, a
+    TransitionConflict) or an email that could not be sent changes nothing and says so:
+    "Nothing changed: <why>", with the rule's code as a small label. `act(target, data)`
+    gets the form's cleaned data; the form itself is `self.form`."""
 
     http_method_names = ["post"]
     form_class = None
-    refused: tuple = (ValidationError,)
+    refused: tuple = (ValidationError, TransitionRefused, TransitionConflict)
 
     def target(self):
         return self.get_object()
 
     def build_form(self, target):
-        return self.form_class(self.request.POST)
+        form_class = self.form_class or forms.Form
+        return form_class(self.request.POST, self.request.FILES)
 
     def act(self, target, data) -> str:
         raise NotImplementedError
@@ -127,7 +136,7 @@ class ServiceActionView(View):
 
     def post(self, request, *args, **kwargs):
         target = self.target()
-        form = self.build_form(target)
+        self.form = form = self.build_form(target)
         if not form.is_valid():
             messages.error(request, f"Nothing changed: {form_error_text(form)}")
         else:
@@ -137,4 +146,6 @@ class ServiceActionView(View):
                 messages.error(
                     request, f"Nothing changed: {refusal_text(exc)}", extra_tags=refusal_tags(exc)
                 )
+            except OSError as exc:  # the mail server refused or is unreachable
+                messages.error(request, f"Nothing changed: the email could not be sent ({exc}).")
         return HttpResponseRedirect(self.back_url(target))

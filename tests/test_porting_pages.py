@@ -53,7 +53,9 @@ def test_refused_transition_names_the_rule(client, pm_a, world_a, org_a):
         follow=True,
     )
     html = response.content.decode()
-    assert "Refused: " in html and '<span class="code-label">signed_current_loa</span>' in html
+    assert (
+        "Nothing changed: " in html and '<span class="code-label">signed_current_loa</span>' in html
+    )
     assert PortOrder.objects.get(pk=order.pk).state == "loa_pending"
 
 
@@ -113,7 +115,9 @@ def test_old_service_cancel_is_refused_with_the_rule(client, pm_a, world_a, org_
         reverse("carrier-account-cancel-service", args=[org_a.slug, account.pk]), follow=True
     )
     html = response.content.decode()
-    assert "Refused: " in html and '<span class="code-label">ports_not_complete</span>' in html
+    assert (
+        "Nothing changed: " in html and '<span class="code-label">ports_not_complete</span>' in html
+    )
     account.refresh_from_db()
     assert account.old_service_cancelled_at is None
 

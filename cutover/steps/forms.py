@@ -10,4 +10,4 @@ class DoneForm(forms.Form):
 
 
 class SkipForm(forms.Form):
-    reason = forms.CharField(max_length=300)
+    reason = forms.CharField(max_length=300, required=False)  # the service says why it is needed

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -16,8 +12,7 @@ from cutover.steps.forms import DoneForm, SkipForm
 from cutover.steps.selectors import step_rows
 from cutover.steps.services import complete_step, skip_step
 from cutover.steps.timeline import OPEN
-from tenancy.rules import TransitionRefused
-from tenancy.views_base import OrgMixin
+from tenancy.views_base import OrgMixin, ServiceActionView
 
 
 class StepList(ParentMigrationMixin, OrgMixin, TemplateView):
@@ -32,38 +27,27 @@ class StepList(ParentMigrationMixin, OrgMixin, TemplateView):
         return context
 
 
-class _StepAction(OrgMixin, SingleObjectMixin, View):
+class _StepAction(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = Step
-    http_method_names = ["post"]
 
     def get_queryset(self):
         return self.scoped(Step.objects.select_related("plan__migration"))
 
-    def post(self, request, *args, **kwargs):
-        step = self.get_object()
-        try:
-            text = self.act(step)
-        except (ValidationError, TransitionRefused) as exc:
-            message = exc.message if isinstance(exc, TransitionRefused) else " ".join(exc.messages)
-            messages.error(request, message)
-        else:
-            messages.success(request, text)
-        return HttpResponseRedirect(
-            reverse("cutover-steps", args=[self.organization.slug, step.plan.migration.uuid])
-        )
+    def back_url(self, step):
+        return reverse("cutover-steps", args=[self.organization.slug, step.plan.migration.uuid])
 
 
 class StepDone(_StepAction):
-    def act(self, step):
-        form = DoneForm(self.request.POST)
-        evidence = form.cleaned_data["evidence"] if form.is_valid() else ""
-        complete_step(step, by=self.request.user, evidence=evidence)
+    form_class = DoneForm
+
+    def act(self, step, data):
+        complete_step(step, by=self.request.user, evidence=data.get("evidence", ""))
         return f"Done: {step.title}."
 
 
 class StepSkip(_StepAction):
-    def act(self, step):
-        form = SkipForm(self.request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        skip_step(step, by=self.request.user, reason=reason)
+    form_class = SkipForm
+
+    def act(self, step, data):
+        skip_step(step, by=self.request.user, reason=data.get("reason", ""))
         return f"Skipped: {step.title}."
