@@ -127,8 +127,8 @@ def migration_at_scale(org, owner, endpoints: int, name="Bench migration"):
     homes confirmed, and half the phones through pre-flight."""
     from cutover.models import Preflight
     from cutover.steps.services import generate_steps
+    from e911.locations.services import assign_endpoint, create_location
     from e911.models import Registration, RemoteWorker
-    from e911.services import assign_endpoint, create_location
     from porting.models import CarrierAccount, PhoneNumber, PortOrder
     from porting.services import create_port_order
 

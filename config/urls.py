@@ -27,10 +27,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("porting.urls")),
     path("o/<slug:org_slug>/", include("inventory.urls")),
     path("o/<slug:org_slug>/", include("esign.urls")),
-    path("o/<slug:org_slug>/", include("e911.karis_urls")),
-    path("o/<slug:org_slug>/", include("e911.remote_urls")),
     path("o/<slug:org_slug>/", include("e911.urls")),
     path("o/<slug:org_slug>/", include("cutover.urls")),
     path("", include("esign.portal_urls")),
-    path("", include("e911.portal_urls")),
+    path("", include("e911.remote.portal_urls")),
 ]

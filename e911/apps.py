@@ -6,10 +6,9 @@ class E911Config(AppConfig):
     verbose_name = "E911"
 
     def ready(self):
+        from e911.locations.selectors import port_day_e911_refusal
         from porting.hooks import PORT_DAY_GATES
         from tenancy.rules import Rule
-
-        from .selectors import port_day_e911_refusal
 
         # No port day until every number is registered and every phone behind it located.
         PORT_DAY_GATES.register(Rule("e911_ready", port_day_e911_refusal))

@@ -1,18 +1,18 @@
-"""E911 background work (Celery beat: see CELERY_BEAT_SCHEDULE in config/settings/base.py)."""
+"""E911 background work (Celery beat: see CELERY_BEAT_SCHEDULE in config/settings/base.py).
+
+Celery autodiscovers `e911.tasks` only: the Kari's Law/933 task is imported here so that
+workers know it. Each task re-reads what it needs and is safe to run twice."""
 
 from celery import shared_task
+
+from .karis.tasks import alert_933_mismatch  # noqa: F401  (registers the task)
+from .remote.services import remind_unconfirmed
 
 
 @shared_task(name="e911.tasks.remind_remote_workers")
 def remind_remote_workers() -> dict:
     """Hourly: remind remote workers who have not confirmed their home, then escalate to
     the PM. Idempotent: it re-reads the workers every run and each reminder and each
-    escalation happens once per worker (e911.remote.remind_unconfirmed)."""
-    from .remote import remind_unconfirmed
-
+    escalation happens once per worker (e911.remote.services.remind_unconfirmed)."""
     run = remind_unconfirmed()
     return {"reminded": len(run.reminded), "escalated": len(run.escalated)}
-
-
-# Celery autodiscovers only `tasks` modules: register the Kari's Law/933 tasks too.
-from .tasks_karis import alert_933_mismatch  # noqa: E402, F401

@@ -1,21 +1,12 @@
-from django.urls import path
+"""Every E911 staff page, under /o/<slug>/: one URL module per feature. The remote
+worker's portal is e911/remote/portal_urls.py (no organization in its URLs)."""
 
-from . import views as v
-
-M = "migrations/<uuid:migration_uuid>"
+from django.urls import include, path
 
 urlpatterns = [
-    path(f"{M}/e911/", v.MigrationE911.as_view(), name="migration-e911"),
-    path(f"{M}/e911/locations/", v.AddLocation.as_view(), name="e911-location-add"),
-    path(f"{M}/readiness/", v.ReadinessReport.as_view(), name="migration-readiness"),
-    path(f"{M}/readiness.pdf", v.ReadinessPdf.as_view(), name="migration-readiness-pdf"),
-    path(
-        "e911-locations/<int:pk>/change/", v.ChangeLocation.as_view(), name="e911-location-change"
-    ),
-    path("endpoints/<int:pk>/e911/", v.AssignEndpoint.as_view(), name="endpoint-e911"),
-    path(
-        "numbers/<int:pk>/e911-registration/",
-        v.SetRegistration.as_view(),
-        name="number-e911-registration",
-    ),
+    path("", include("e911.locations.urls")),
+    path("", include("e911.readiness.urls")),
+    path("", include("e911.remote.urls")),
+    path("", include("e911.karis.urls")),
+    path("", include("e911.compliance.urls")),
 ]

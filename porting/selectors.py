@@ -7,7 +7,12 @@ from tenancy import clock
 from tenancy.selectors import count_of
 
 from .follow_up import flags_for
-from .models import PhoneNumber, PortOrder
+from .hooks import ORDER_PAGE, with_loa_rows
+from .loa_checks import REJECT_CODES, same_account_number
+from .models import CarrierAccount, PhoneNumber, PortOrder
+from .numbers import display
+from .planner import OrderInput, plan
+from .services import available_transitions
 from .zones import local_date, order_zones
 
 # States in which the order holds a confirmed FOC (a rejected or failed port does not).
@@ -35,8 +40,6 @@ def migration_orders(migration):
 
 
 def plan_inputs(orders):
-    from .planner import OrderInput
-
     orders = [o for o in orders if o.state != PortOrder.State.CANCELLED]
     zones = order_zones(orders)
     return [
@@ -58,8 +61,6 @@ def plan_inputs(orders):
 
 
 def migration_plan(migration, *, today=None, orders=None):
-    from .planner import plan
-
     orders = list(orders if orders is not None else migration_orders(migration))
     requested = migration.target_start
     return plan(plan_inputs(orders), today=today or clock.today(), requested_go_live=requested)
@@ -83,9 +84,6 @@ def porting_board(migration, *, now):
 
 
 def order_page(order, *, user):
-    from .hooks import ORDER_PAGE, with_loa_rows
-    from .services import available_transitions
-
     loas = list(with_loa_rows(order.loas.order_by("-version")))
     order._current_loa = loas[0] if loas else None
     numbers = list(order.numbers.select_related("site", "endpoint").order_by("number"))
@@ -129,15 +127,11 @@ def _with_previous(records):
 
 
 def reject_code_choices():
-    from .loa_checks import REJECT_CODES
-
     return sorted((code, entry.title) for code, entry in REJECT_CODES.items())
 
 
 def loa_document(loa) -> dict:
     """Everything the LOA document shows, from the LOA version, its order and account."""
-
-    from .numbers import display
 
     order = loa.port_order
     account = order.carrier_account
@@ -172,3 +166,40 @@ def loa_document(loa) -> dict:
 def with_number_counts(migrations):
     """The migration lists' number count (customers.hooks.MIGRATION_COUNTS)."""
     return migrations.annotate(number_count=count_of(PhoneNumber, migration="pk"))
+
+
+# -- what the command line (and later pages) look up by name ------------------------------
+
+
+def numbers_in_migration(migration, e164_numbers) -> dict[str, PhoneNumber]:
+    """The migration's numbers among `e164_numbers`, by E.164."""
+    rows = PhoneNumber.objects.filter(migration=migration, number__in=list(e164_numbers))
+    return {str(n.number): n for n in rows}
+
+
+def carrier_accounts_named(migration, carrier_name: str, account_number: str = "") -> list:
+    """The migration's accounts at `carrier_name` (any case), and with `account_number`
+    when given, compared the way the LOA check compares account numbers."""
+    matches = CarrierAccount.objects.filter(
+        migration=migration, carrier_name__iexact=carrier_name.strip()
+    )
+    if account_number:
+        return [a for a in matches if same_account_number(a.account_number, account_number)]
+    return list(matches)
+
+
+def winning_carriers(migration) -> set[str]:
+    """The winning carriers the migration's orders name (cancelled orders aside)."""
+    return set(
+        PortOrder.objects.filter(migration=migration)
+        .exclude(state=PortOrder.State.CANCELLED)
+        .values_list("winning_carrier", flat=True)
+    )
+
+
+def open_orders(migration) -> list[PortOrder]:
+    return list(
+        PortOrder.objects.filter(migration=migration, state__in=PortOrder.OPEN_STATES)
+        .select_related("carrier_account", "migration")
+        .order_by("pk")
+    )

@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 
 from tenancy import clock
 
-from .models import PortFailureEscalation, PortOrder
+from .follow_up import flags_for, open_orders
+from .models import FollowUp, PortFailureEscalation, PortOrder
 
 
 @shared_task(name="porting.tasks.escalate_port_failure")
@@ -50,9 +51,6 @@ def escalate_port_failure(order_id: int, failed_at: str | None = None) -> bool:
 def daily_follow_up() -> int:
     """Flag stuck orders and orders near their date without an FOC; email each migration's
     owner once per day. Safe to run twice: a flag exists once per order, kind and day."""
-    from .follow_up import flags_for, open_orders
-    from .models import FollowUp
-
     day = clock.today()
     new_by_migration = {}
     for flag in flags_for(open_orders(), today=day):

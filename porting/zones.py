@@ -45,3 +45,19 @@ def _zone(name) -> ZoneInfo:
 
 def local_date(moment, zone: ZoneInfo):
     return moment.astimezone(zone).date() if moment else None
+
+
+def site_zones(order) -> tuple[dict[str, str], str]:
+    """The zones of the sites whose numbers the order ports ({zone: site name}), else of
+    the migration's sites, and which of the two it is (to say where a zone came from)."""
+    sites = {
+        n.site.timezone: n.site.name
+        for n in order.numbers.select_related("site")
+        if n.site_id and n.site.timezone
+    }
+    if sites:
+        return sites, "the order's numbers are at"
+    return (
+        {s.timezone: s.name for s in order.migration.sites.all() if s.timezone},
+        "the migration's only site",
+    )

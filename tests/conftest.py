@@ -143,7 +143,7 @@ def _step(order, user):
 
 def _location(migration, user):
     """A dispatchable location at the first site (not its default: coverage stays open)."""
-    from e911.services import create_location
+    from e911.locations.services import create_location
 
     site = migration.sites.order_by("pk").first()
     return create_location(

@@ -2,8 +2,8 @@
 default location from its address, each number an active registration, and each phone
 behind the order's numbers a passed pre-flight (rule preflight_passed)."""
 
+from e911.locations.services import create_location, set_registration
 from e911.models import DispatchableLocation
-from e911.services import create_location, set_registration
 
 
 def site_default(site, by):

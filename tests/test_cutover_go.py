@@ -13,7 +13,8 @@ from cutover.go.selectors import go_no_go, overridden_go, port_day_preflight_ref
 from cutover.go.services import decide, sign_off
 from cutover.models import GoNoGoDecision, NetworkAssessment, Preflight, RollbackStep, SignOff
 from cutover.rollback.services import add_step
-from e911.compliance import compliance_register, record_evidence
+from e911.compliance.selectors import compliance_register
+from e911.compliance.services import record_evidence
 from porting.services import acknowledge_warnings, transition_order
 from tenancy.rules import TransitionRefused
 
@@ -64,7 +65,7 @@ def test_foc_item_ignores_cancelled_orders_and_fails_without_any(world_a, pm_a):
 
 
 def test_e911_item_shows_the_blocking_count(world_a, pm_a):
-    from e911.readiness import readiness
+    from e911.readiness.selectors import readiness
 
     migration = world_a["migration"]
     item = _item(migration, "e911_ready")

@@ -37,7 +37,7 @@ from cutover.preflight.selectors import (
 from cutover.preflight.services import record_preflight
 from cutover.preflight.tasks import render_checklists
 from documents import render as pdf_render
-from e911.services import create_location
+from e911.locations.services import create_location
 from tenancy.portal import portal_base_url
 
 from . import factories as f

@@ -12,14 +12,10 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from e911.compliance import compliance_register, record_attestation, record_evidence
-from e911.karis import (
-    karis_law_items,
-    karis_law_items_for_sites,
-    record_933_test,
-    record_direct_dial,
-    remove_old_e911_record,
-)
+from e911.compliance.selectors import compliance_register
+from e911.compliance.services import record_attestation, record_evidence
+from e911.karis.selectors import karis_law_items, karis_law_items_for_sites
+from e911.karis.services import record_933_test, record_direct_dial, remove_old_e911_record
 from e911.models import AttestationCheck, DispatchableLocation, RemoteWorker
 from e911.models import Test933 as Call933
 from e911.rules import dial_plan_problems, prefix_swallows_911

@@ -9,10 +9,16 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from e911.locations import selectors
+from e911.locations.selectors import coverage, port_day_e911_refusal
+from e911.locations.services import (
+    assign_endpoint,
+    change_location,
+    create_location,
+    set_registration,
+)
 from e911.models import DispatchableLocation, EndpointE911, RemoteWorker
 from e911.rules import DISPATCH_LINE_MAX, dispatch_problems, dispatch_second_line, unit_part
-from e911.selectors import coverage, port_day_e911_refusal
-from e911.services import assign_endpoint, change_location, create_location, set_registration
 from e911.validation import ValidationResult
 from tenancy.rules import TransitionRefused
 
@@ -211,7 +217,6 @@ def test_a_phone_shared_by_two_workers_is_judged_on_the_first_by_name(office, pm
 def test_an_endpoint_deleted_while_coverage_reads_is_left_out(office, pm_a, monkeypatch):
     """The reads are separate queries: a row whose endpoint is gone by the time the
     objects are loaded is dropped, not looked up blindly (a 500 on the dashboard)."""
-    from e911 import selectors
 
     migration = office.migration
     kept = f.EndpointFactory(site=office)

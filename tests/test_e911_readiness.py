@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from e911.locations.services import create_location
 from e911.models import DispatchableLocation, Registration, RemoteWorker
-from e911.readiness import readiness
-from e911.services import create_location
+from e911.readiness.selectors import readiness
 
 from . import factories as f
 from .conftest import login

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from e911 import remote
+from e911.locations.services import create_location
 from e911.models import (
     DispatchableLocation,
     EndpointE911,
@@ -25,7 +25,13 @@ from e911.models import (
     RemoteWorkerLink,
     ValidationStatus,
 )
-from e911.services import create_location
+from e911.remote.selectors import live_links
+from e911.remote.services import (
+    confirm_home_location,
+    remind_unconfirmed,
+    revoke_location_link,
+    send_location_link,
+)
 from e911.tasks import remind_remote_workers
 from tenancy.portal import TOKEN_PATTERN
 from tenancy.rules import TransitionRefused
@@ -63,7 +69,7 @@ def token_from_outbox(index=-1):
 
 
 def send(worker, by):
-    link = remote.send_location_link(worker, by=by, base_url="http://testserver/", meta=META)
+    link = send_location_link(worker, by=by, base_url="http://testserver/", meta=META)
     return link, token_from_outbox()
 
 
@@ -126,11 +132,11 @@ def test_expired_and_revoked_links_are_a_plain_410(sent, worker, pm_a):
     RemoteWorkerLink.objects.filter(pk=link.pk).update(
         expires_at=timezone.now() + timedelta(days=1)
     )
-    remote.revoke_location_link(worker, by=pm_a, reason="wrong person")
+    revoke_location_link(worker, by=pm_a, reason="wrong person")
     response = client.get(portal(token))
     assert response.status_code == 410 and b"withdrawn" in response.content
     with pytest.raises(Exception, match="no live link"):
-        remote.revoke_location_link(worker, by=pm_a)
+        revoke_location_link(worker, by=pm_a)
 
 
 def test_resend_kills_the_old_link(sent, worker, pm_a):
@@ -139,7 +145,7 @@ def test_resend_kills_the_old_link(sent, worker, pm_a):
     client = worker_client()
     assert client.get(portal(old_token)).status_code == 410
     assert client.get(portal(new_token)).status_code == 200
-    assert remote.live_links(worker).count() == 1
+    assert live_links(worker).count() == 1
 
 
 def test_portal_is_rate_limited(sent, settings):
@@ -154,7 +160,7 @@ def test_portal_is_rate_limited(sent, settings):
 def test_only_owner_and_pm_send_links(worker, tech_a, viewer_a):
     for user in (tech_a, viewer_a):
         with pytest.raises(TransitionRefused):
-            remote.send_location_link(worker, by=user, base_url="http://testserver/")
+            send_location_link(worker, by=user, base_url="http://testserver/")
     assert not mail.outbox and not RemoteWorkerLink.objects.exists()
 
 
@@ -236,21 +242,21 @@ def test_no_change_goes_back_to_the_form_with_the_values(sent):
 
 def test_update_later_supersedes_and_moves_assignments(sent, worker, pm_a, world_a):
     link, _token = sent
-    first = remote.confirm_home_location(link, fields=HOME, meta=META)
+    first = confirm_home_location(link, fields=HOME, meta=META)
     assert first.created and first.superseded is None
     home = first.location
     endpoint = world_a["endpoint"]
     EndpointE911.objects.create(endpoint=endpoint, location=home)
 
     # Same place confirmed again (typed differently): no new location, one more log entry.
-    again = remote.confirm_home_location(
+    again = confirm_home_location(
         link, fields={**HOME, "address_line1": "1437 Bannock St"}, meta=META
     )
     assert not again.created and again.location == home
     assert LocationConfirmation.objects.filter(worker=worker).count() == 2
 
     # Moved: a new location; the old one stays in history, superseded, not current.
-    moved = remote.confirm_home_location(link, fields=NEW_HOME, meta={"ip": "192.0.2.9"})
+    moved = confirm_home_location(link, fields=NEW_HOME, meta={"ip": "192.0.2.9"})
     new = moved.location
     home.refresh_from_db()
     assert moved.created and moved.superseded == home
@@ -264,7 +270,7 @@ def test_update_later_supersedes_and_moves_assignments(sent, worker, pm_a, world
 
 def test_home_location_history_names_the_worker_and_no_user(sent, worker):
     link, _token = sent
-    home = remote.confirm_home_location(link, fields=HOME, meta=META).location
+    home = confirm_home_location(link, fields=HOME, meta=META).location
     record = home.history.first()
     assert record.history_user is None
     assert worker.email in record.history_change_reason
@@ -280,10 +286,10 @@ def test_reminder_then_escalation_once_each_with_a_fake_clock(sent, worker, pm_a
     t0 = link.created_at
     mail.outbox.clear()
 
-    assert remote.remind_unconfirmed(now=t0 + timedelta(days=2, hours=23)).reminded == []
+    assert remind_unconfirmed(now=t0 + timedelta(days=2, hours=23)).reminded == []
     assert not mail.outbox
 
-    run = remote.remind_unconfirmed(now=t0 + timedelta(days=3, minutes=1))
+    run = remind_unconfirmed(now=t0 + timedelta(days=3, minutes=1))
     assert run.reminded == [worker.pk] and run.escalated == []
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [worker.email]
     assert mail.outbox[0].subject.startswith("Reminder")
@@ -296,17 +302,17 @@ def test_reminder_then_escalation_once_each_with_a_fake_clock(sent, worker, pm_a
     assert worker.reminder_sent_at == t0 + timedelta(days=3, minutes=1)
 
     # Idempotent: the next hourly runs send nothing more until escalation is due.
-    assert remote.remind_unconfirmed(now=t0 + timedelta(days=4)).reminded == []
+    assert remind_unconfirmed(now=t0 + timedelta(days=4)).reminded == []
     assert len(mail.outbox) == 1
 
-    run = remote.remind_unconfirmed(now=t0 + timedelta(days=5, minutes=1))
+    run = remind_unconfirmed(now=t0 + timedelta(days=5, minutes=1))
     assert run.escalated == [worker.pk] and run.reminded == []
     assert len(mail.outbox) == 2
     escalation = mail.outbox[-1]
     assert escalation.to == [pm_a.email]  # the PM who sent it (also the migration's owner)
     assert worker.email in escalation.body and "office address does not count" in escalation.body
 
-    run = remote.remind_unconfirmed(now=t0 + timedelta(days=9))
+    run = remind_unconfirmed(now=t0 + timedelta(days=9))
     assert run.reminded == [] and run.escalated == []
     assert len(mail.outbox) == 2
 
@@ -316,18 +322,18 @@ def test_escalation_goes_to_sender_and_owner(world_a, worker, owner_a, pm_a):
     migration.owner = owner_a
     migration.save()
     link, _token = send(worker, pm_a)
-    remote.remind_unconfirmed(now=link.created_at + timedelta(days=6))
+    remind_unconfirmed(now=link.created_at + timedelta(days=6))
     escalation = mail.outbox[-1]
     assert escalation.to == [pm_a.email, owner_a.email]
 
 
 def test_confirmed_and_never_sent_workers_get_no_reminder(sent, worker, world_a):
     link, _token = sent
-    remote.confirm_home_location(link, fields=HOME, meta=META)
+    confirm_home_location(link, fields=HOME, meta=META)
     RemoteWorker.objects.create(migration=world_a["migration"], name="Never Sent",
                                 email="never@example.com")  # fmt: skip
     mail.outbox.clear()
-    run = remote.remind_unconfirmed(now=timezone.now() + timedelta(days=30))
+    run = remind_unconfirmed(now=timezone.now() + timedelta(days=30))
     assert run.reminded == [] and run.escalated == [] and not mail.outbox
 
 
@@ -393,7 +399,7 @@ def test_technician_cannot_send_and_viewer_cannot_post(client, tech_a, viewer_a,
 
 def test_page_shows_confirmation_time_ip_and_home(client, pm_a, org_a, sent, worker):
     link, _token = sent
-    remote.confirm_home_location(link, fields=HOME, meta=META)
+    confirm_home_location(link, fields=HOME, meta=META)
     login(client, pm_a)
     page = client.get(list_url(org_a, worker.migration)).content.decode()
     assert "confirmed" in page and META["ip"] in page
@@ -427,7 +433,7 @@ def test_list_page_runs_a_constant_number_of_queries(client, pm_a, org_a, world_
     for w in RemoteWorker.objects.filter(migration=migration)[:5]:
         link = w.links.first()
         if link is not None:
-            remote.confirm_home_location(link, fields=HOME, meta=META)
+            confirm_home_location(link, fields=HOME, meta=META)
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
     assert response.content.count(b"data-worker=") == 15
@@ -454,7 +460,7 @@ def test_22_remote_workers_are_unconfirmed_not_covered_by_the_office(client, pm_
     assert all("1600 BROADWAY" not in row for row in rows)
     assert "22 of 22" in page
 
-    from e911.selectors import coverage
+    from e911.locations.selectors import coverage
 
     report = coverage(migration)
     remote_rows = [r for r in report.rows if r.endpoint.is_remote_worker]

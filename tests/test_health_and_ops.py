@@ -255,3 +255,16 @@ def test_makefile_help_and_docs_agree_on_the_bench_time():
                                capture_output=True, text=True, check=True).stdout  # fmt: skip
     minutes = re.search(r"about (\d+) min", help_text.split("make bench")[1]).group(1)
     assert f"about {minutes} minutes" in (REPO / "README.md").read_text()
+
+
+def test_docs_name_only_source_files_that_exist():
+    """A doc that names `app/module.py` points at a file that is there (code moves)."""
+    apps = "|".join(p.name for p in REPO.iterdir() if (p / "__init__.py").exists())
+    pattern = re.compile(rf"\b(?:{apps})(?:/[a-z_]+)+\.py\b")
+    stale = [
+        f"{doc.name}: {path}"
+        for doc in [*(REPO / "docs").glob("*.md"), REPO / "README.md"]
+        for path in pattern.findall(doc.read_text())
+        if not (REPO / path).is_file()
+    ]
+    assert stale == []

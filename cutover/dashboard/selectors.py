@@ -21,7 +21,7 @@ from cutover.models import GoNoGoDecision, Step, Wave
 from cutover.preflight.selectors import preflight_summary
 from cutover.steps.selectors import display_zones
 from e911.models import RemoteWorker
-from e911.readiness import readiness as compute_readiness
+from e911.readiness.selectors import readiness as compute_readiness
 from porting.selectors import porting_board
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from cutover.models import GoNoGoDecision, NetworkAssessment, Preflight, RollbackStep, SignOff
 from cutover.network.selectors import network_items
 from cutover.preflight.selectors import preflight_summary
-from e911.compliance import compliance_register
-from e911.readiness import readiness
+from e911.compliance.selectors import compliance_register
+from e911.readiness.selectors import readiness
 from porting.models import PortOrder
 from sites.models import Endpoint
 from tenancy.checks import Item

@@ -21,7 +21,7 @@ from cutover.preflight.selectors import CALLS, CHECKS, _preflight_or_none
 from documents import fixed_form
 from documents import render as pdf_render
 from documents.render import RenderedPDF
-from e911.selectors import coverage
+from e911.locations.selectors import coverage
 from porting.models import PhoneNumber
 from tenancy import clock
 

@@ -23,7 +23,7 @@ from cutover.preflight.selectors import (
     with_status,
 )
 from cutover.preflight.services import record_preflight, start_checklist_job
-from e911.selectors import coverage
+from e911.locations.selectors import coverage
 from sites.models import Endpoint
 from tenancy.portal import portal_base_url
 from tenancy.views_base import OrgMixin

@@ -23,8 +23,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from customers.models import Customer, Migration
+from e911.locations.services import assign_endpoint, create_location, set_registration
 from e911.models import DispatchableLocation, RemoteWorker
-from e911.services import assign_endpoint, create_location, set_registration
 from esign.services import issue_signing_link, open_request, sign
 from porting.models import CarrierAccount, PhoneNumber, PortOrder
 from porting.numbers import e164, parse_nanp

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Migration
-from e911.readiness import readiness
+from e911.readiness.selectors import readiness
 
 
 class Command(BaseCommand):

@@ -27,11 +27,17 @@ from esign.services import send_signing_request
 from porting.models import (
     TEST_CALLS_REQUIRED,
     CarrierAccount,
-    PhoneNumber,
     PortOrder,
 )
 from porting.numbers import display, e164, parse_nanp
-from porting.selectors import migration_plan, porting_board
+from porting.selectors import (
+    carrier_accounts_named,
+    migration_plan,
+    numbers_in_migration,
+    open_orders,
+    porting_board,
+    winning_carriers,
+)
 from porting.services import (
     acknowledge_warnings,
     available_transitions,
@@ -40,6 +46,7 @@ from porting.services import (
     refusal,
     transition_order,
 )
+from porting.zones import site_zones
 from tenancy import clock
 from tenancy.models import Membership
 from tenancy.portal import portal_base_url
@@ -383,10 +390,7 @@ class Command(BaseCommand):
             self._fail("--numbers: " + " ".join(bad))
         if not wanted:
             self._fail("--numbers is empty.")
-        found = {
-            str(n.number): n
-            for n in PhoneNumber.objects.filter(migration=self.migration, number__in=list(wanted))
-        }
+        found = numbers_in_migration(self.migration, wanted)
         missing = [display(e) for e in wanted if e not in found]
         if missing:
             self._fail(
@@ -398,16 +402,7 @@ class Command(BaseCommand):
         return [found[e] for e in wanted]
 
     def _account(self, carrier, account_number):
-        def squash(text):
-            return re.sub(r"[\s\-]", "", text or "").lower()
-
-        matches = list(
-            CarrierAccount.objects.filter(
-                migration=self.migration, carrier_name__iexact=carrier.strip()
-            )
-        )
-        if account_number:
-            matches = [a for a in matches if squash(a.account_number) == squash(account_number)]
+        matches = carrier_accounts_named(self.migration, carrier, account_number or "")
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -436,11 +431,7 @@ class Command(BaseCommand):
         given = (self.options["winning_carrier"] or "").strip()
         if given:
             return given, False
-        used = set(
-            PortOrder.objects.filter(migration=self.migration)
-            .exclude(state=State.CANCELLED)
-            .values_list("winning_carrier", flat=True)
-        )
+        used = winning_carriers(self.migration)
         if len(used) == 1:
             return used.pop(), True
         named = f" (its orders name {', '.join(sorted(used))})" if used else ""
@@ -676,11 +667,7 @@ class Command(BaseCommand):
         return []
 
     def _only_open_order(self):
-        orders = list(
-            PortOrder.objects.filter(
-                migration=self.migration, state__in=PortOrder.OPEN_STATES
-            ).select_related("carrier_account", "migration")
-        )
+        orders = open_orders(self.migration)
         if len(orders) == 1:
             return orders[0]
         if not orders:
@@ -773,15 +760,7 @@ class Command(BaseCommand):
             return given, "--foc-timezone"
         if order.foc_timezone:
             return order.foc_timezone, "the order's FOC time zone"
-        sites = {
-            n.site.timezone: n.site.name
-            for n in order.numbers.select_related("site")
-            if n.site_id and n.site.timezone
-        }
-        where = "the order's numbers are at"
-        if not sites:
-            sites = {s.timezone: s.name for s in self.migration.sites.all() if s.timezone}
-            where = "the migration's only site"
+        sites, where = site_zones(order)
         if len(sites) == 1:
             zone_name, site_name = next(iter(sites.items()))
             return zone_name, f"site {site_name} ({where})"
@@ -994,11 +973,7 @@ class Command(BaseCommand):
         if self.options["order"]:
             orders = [self._order(self.options["order"])]
         else:
-            orders = list(
-                PortOrder.objects.filter(
-                    migration=migration, state__in=PortOrder.OPEN_STATES
-                ).select_related("carrier_account", "migration")
-            )
+            orders = open_orders(migration)
         rows, lines = [], [self._header(), ""]
         blockers_total, missing_loa = 0, []
         for order in orders:

@@ -2,6 +2,8 @@
 unit, sees the normalized result ("Is this right?") and confirms it. Same link rules
 as the LOA portal (tenancy/portal.py); the link is not used up by confirming."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -9,11 +11,11 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from tenancy.portal import LinkState, portal_response, rate_limited, request_meta
-
-from . import remote
-from .forms_remote import LOCATION_FIELDS, HomeAddressForm
-from .models import ValidationStatus
+from e911.models import ValidationStatus
+from e911.remote.forms import LOCATION_FIELDS, HomeAddressForm
+from e911.remote.selectors import current_home, find_link
+from e911.remote.services import ResultChanged, confirm_home_location, propose_home_location
+from tenancy.portal import LinkDead, LinkState, portal_response, rate_limited, request_meta
 
 DEAD_LINK_TEXT = {
     LinkState.EXPIRED: "This link has expired.",
@@ -31,7 +33,7 @@ class HomeLocationPortal(View):
         if rate_limited(request, "e911-home", settings.PORTAL_RATE_LIMIT_PER_MINUTE):
             return self.message("Too many requests", "Please wait a minute and try again.",
                                 status=429)  # fmt: skip
-        self.link = remote.find_link(token)
+        self.link = find_link(token)
         if self.link is None:
             raise Http404("No such link.")
         self.worker = self.link.worker
@@ -53,7 +55,7 @@ class HomeLocationPortal(View):
                 "customer": self.worker.migration.customer, **extra}  # fmt: skip
 
     def enter(self, form, *, status=200, notice=""):
-        home = remote.current_home(self.worker)
+        home = current_home(self.worker)
         return portal_response(self.request, "e911/remote_enter.html",
                       self.context(form=form, home=home, notice=notice), status=status)  # fmt: skip
 
@@ -67,7 +69,7 @@ class HomeLocationPortal(View):
         state = self.link.link_state()
         if state != LinkState.ACTIVE:
             return self.dead(state)
-        home = remote.current_home(self.worker)
+        home = current_home(self.worker)
         initial = {name: getattr(home, name) for name in LOCATION_FIELDS} if home else {}
         return self.enter(HomeAddressForm(initial=initial))
 
@@ -84,17 +86,15 @@ class HomeLocationPortal(View):
         meta = request_meta(request)
         try:
             if step == "confirm":
-                done = remote.confirm_home_location(
+                done = confirm_home_location(
                     self.link, fields=form.location_fields(), meta=meta,
                     shown=form.cleaned_data["shown"] or None,
                 )  # fmt: skip
                 return portal_response(request, "e911/remote_done.html", self.context(done=done))
-            location = remote.propose_home_location(
-                self.link, fields=form.location_fields(), meta=meta
-            )
-        except remote.LinkDead as exc:
+            location = propose_home_location(self.link, fields=form.location_fields(), meta=meta)
+        except LinkDead as exc:
             return self.dead(exc.state)
-        except remote.ResultChanged as exc:
+        except ResultChanged as exc:
             return self.check(form, exc.location, status=409, notice=str(exc))
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):

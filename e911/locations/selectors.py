@@ -1,5 +1,6 @@
 """E911 reads: where each endpoint's 911 call says it is, per site and per migration,
-and the readiness report that gates port day and the cutover's "go"."""
+the registrations' gaps, and the porting rule `e911_ready` (registered on
+porting.hooks.PORT_DAY_GATES)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
+from e911.models import (
+    EXEMPTABLE_KINDS,
+    DispatchableLocation,
+    EndpointE911,
+    Registration,
+    RemoteWorker,
+)
 from porting.models import PortOrder
 from sites.models import Site
 from tenancy.text import listed
-
-from .models import EXEMPTABLE_KINDS, DispatchableLocation, EndpointE911, Registration, RemoteWorker
 
 # What may dial 911. Fax, paging and "other" lines can be exempted as non-dialing.
 NINE_ONE_ONE_CAPABLE = frozenset(

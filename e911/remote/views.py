@@ -1,69 +1,30 @@
 """The PM's side of remote workers: the list with each worker's status, adding a
 worker, sending (or re-sending) the home-location link, revoking it."""
 
+from __future__ import annotations
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from customers.views_base import ParentMigrationMixin
-from tenancy import clock
-from tenancy.portal import LinkState, portal_base_url, request_meta
+from e911.models import RemoteWorker
+from e911.remote.forms import RemoteWorkerForm, RevokeLinkForm
+from e911.remote.selectors import worker_rows
+from e911.remote.services import add_remote_worker, revoke_location_link, send_location_link
+from tenancy.portal import portal_base_url, request_meta
+from tenancy.roles import OWNER_PM
 from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin, ServiceActionView
-
-from . import remote
-from .forms_remote import RemoteWorkerForm, RevokeLinkForm
-from .models import DispatchableLocation, LocationConfirmation, RemoteWorker, RemoteWorkerLink
 
 
 def _refusal(exc) -> str:
     if isinstance(exc, TransitionRefused):
         return exc.message
     return " ".join(exc.messages)
-
-
-def worker_rows(migration, now=None):
-    """The migration's workers with their status, in a fixed number of queries."""
-    now = now or clock.now()
-    last = LocationConfirmation.objects.filter(worker=OuterRef("pk")).order_by("-at", "-pk")
-    workers = (
-        RemoteWorker.objects.filter(migration=migration)
-        .annotate(
-            last_confirmed_at=Subquery(last.values("at")[:1]),
-            last_confirmed_ip=Subquery(last.values("ip")[:1]),
-        )
-        .prefetch_related(
-            "endpoints",
-            Prefetch(
-                "locations",
-                queryset=DispatchableLocation.objects.filter(is_current=True).order_by("-pk"),
-                to_attr="current_homes",
-            ),
-            Prefetch(
-                "links",
-                queryset=RemoteWorkerLink.objects.order_by("-created_at", "-pk"),
-                to_attr="all_links",
-            ),
-        )
-        .order_by("name", "pk")
-    )
-    rows = []
-    for worker in workers:
-        links = worker.all_links
-        latest = links[0] if links else None
-        rows.append({
-            "worker": worker,
-            "home": worker.current_homes[0] if worker.current_homes else None,
-            "first_sent_at": links[-1].created_at if links else None,
-            "link": latest,
-            "link_state": latest.link_state(now) if latest else None,
-            "live": latest is not None and latest.link_state(now) == LinkState.ACTIVE,
-        })  # fmt: skip
-    return rows
 
 
 class RemoteWorkerList(ParentMigrationMixin, OrgMixin, TemplateView):
@@ -82,7 +43,7 @@ class RemoteWorkerList(ParentMigrationMixin, OrgMixin, TemplateView):
             rows=rows,
             form=form or self.get_form(),
             unconfirmed=sum(1 for r in rows if r["worker"].confirmed_at is None),
-            can_send=self.membership.role in remote.OWNER_PM,
+            can_send=self.membership.role in OWNER_PM,
         )
         return context
 
@@ -91,7 +52,7 @@ class RemoteWorkerList(ParentMigrationMixin, OrgMixin, TemplateView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                worker = remote.add_remote_worker(
+                worker = add_remote_worker(
                     self.get_migration(), name=data["name"], email=data["email"],
                     endpoints=data["endpoints"], by=request.user,
                 )  # fmt: skip
@@ -119,7 +80,7 @@ class _WorkerAction(OrgMixin, SingleObjectMixin, ServiceActionView):
 
 class RemoteWorkerSend(_WorkerAction):
     def act(self, worker, data):
-        remote.send_location_link(
+        send_location_link(
             worker, by=self.request.user, base_url=portal_base_url(self.request),
             meta=request_meta(self.request),
         )  # fmt: skip
@@ -131,5 +92,5 @@ class RemoteWorkerRevoke(_WorkerAction):
     form_class = RevokeLinkForm
 
     def act(self, worker, data):
-        remote.revoke_location_link(worker, by=self.request.user, reason=data.get("reason", ""))
+        revoke_location_link(worker, by=self.request.user, reason=data.get("reason", ""))
         return f"The link sent to {worker.email} no longer works."

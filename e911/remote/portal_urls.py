@@ -1,5 +1,5 @@
 """The remote worker's portal: no organization in the URL, no account; the token is the
-key. Included in config/urls.py as `path("", include("e911.portal_urls"))`."""
+key. Included in config/urls.py as `path("", include("e911.remote.portal_urls"))`."""
 
 from django.urls import path
 

@@ -7,8 +7,8 @@ LOA link: confirming does NOT use it up. A worker who moves updates their home t
 the same link (policy: within 24 hours of moving) until it expires or is revoked.
 
 The worker has no account, so the home location is built here (validated with the
-configured validator, like `e911.services.create_location`) without a role check; its
-history names the worker."""
+configured validator, like `e911.locations.services.create_location`) without a role
+check; its history names the worker."""
 
 from __future__ import annotations
 
@@ -22,16 +22,9 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Min
 from django.template.loader import render_to_string
-from django.urls import reverse
 
-from tenancy import clock
-from tenancy.history import save_with_history
-from tenancy.portal import LinkDead, LinkState, hash_token, new_token, portal_base_url, well_formed
-from tenancy.roles import OWNER_PM, require_role
-
-from .models import (
-    ADDRESS_FIELDS,
-    UNIT_FIELDS,
+from e911.locations.services import E911_WRITERS, _apply, _input
+from e911.models import (
     DispatchableLocation,
     EndpointE911,
     LocationConfirmation,
@@ -40,29 +33,21 @@ from .models import (
     RemoteWorkerLink,
     ValidationStatus,
 )
-from .services import E911_WRITERS, _apply, _input
-from .validation import get_validator
+from e911.remote.selectors import (
+    HOME_FIELDS,
+    _same_place,
+    link_ttl,
+    live_links,
+    portal_url,
+    worker_label,
+)
+from e911.validation import get_validator
+from tenancy import clock
+from tenancy.history import save_with_history
+from tenancy.portal import LinkDead, LinkState, new_token, portal_base_url
+from tenancy.roles import OWNER_PM, require_role
 
 logger = logging.getLogger(__name__)
-
-HOME_FIELDS = (*ADDRESS_FIELDS, *UNIT_FIELDS)
-# What makes two homes the same place for dispatch: the normalized result.
-_SAME_PLACE = (
-    "normalized_line1", "normalized_line2", "normalized_city", "normalized_state",
-    "normalized_postal_code",
-)  # fmt: skip
-
-__all__ = [
-    "LinkDead",
-    "ResultChanged",
-    "add_remote_worker",
-    "confirm_home_location",
-    "find_link",
-    "propose_home_location",
-    "remind_unconfirmed",
-    "revoke_location_link",
-    "send_location_link",
-]
 
 
 class ResultChanged(Exception):
@@ -72,17 +57,6 @@ class ResultChanged(Exception):
     def __init__(self, location):
         super().__init__("The checked address changed: please look at it again.")
         self.location = location
-
-
-def link_ttl() -> timedelta:
-    return timedelta(days=settings.E911_LINK_TTL_DAYS)
-
-
-def worker_label(worker) -> str:
-    return f"remote worker {worker.name} <{worker.email}>"
-
-
-# --- the PM's side --------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -106,13 +80,6 @@ def add_remote_worker(migration, *, name, email, endpoints=(), by, reason=""):
     return worker
 
 
-def live_links(worker, now=None):
-    now = now or clock.now()
-    return RemoteWorkerLink.objects.filter(
-        worker=worker, revoked_at=None, used_at=None, expires_at__gt=now
-    )
-
-
 def _revoke(link, *, by, reason, now=None):
     link.revoked_at = now or clock.now()
     link.revoked_reason = reason[:300]
@@ -133,10 +100,6 @@ def _issue_link(worker, *, by, sent_by, reason, now=None):
     link.full_clean(exclude=["token_hash"])
     save_with_history(link, by=by, reason=reason)
     return link, token
-
-
-def portal_url(base_url: str, token: str) -> str:
-    return base_url.rstrip("/") + reverse("e911portal:home-location", args=[token])
 
 
 def _link_email(worker, link, url, *, sender, reminder=False):
@@ -186,26 +149,6 @@ def revoke_location_link(worker, *, by, reason=""):
     return len(links)
 
 
-# --- the worker's side ----------------------------------------------------------------
-
-
-def find_link(token: str) -> RemoteWorkerLink | None:
-    """The link a token names, or None for a malformed or unknown token."""
-    if not well_formed(token):
-        return None
-    return (
-        RemoteWorkerLink.objects.select_related(
-            "worker__migration__customer", "worker__migration__organization"
-        )
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
-
-
-def current_home(worker) -> DispatchableLocation | None:
-    return DispatchableLocation.objects.filter(remote_worker=worker, is_current=True).first()
-
-
 def _live(link) -> RemoteWorkerLink:
     locked = (
         RemoteWorkerLink.objects.select_for_update()
@@ -251,10 +194,6 @@ class Confirmed:
     location: DispatchableLocation
     created: bool  # False: the worker confirmed the home already on record
     superseded: DispatchableLocation | None
-
-
-def _same_place(a, b) -> bool:
-    return all(getattr(a, name) == getattr(b, name) for name in _SAME_PLACE)
 
 
 def _supersede(old, new, *, reason):
@@ -315,9 +254,6 @@ def confirm_home_location(link, *, fields, meta=None, shown: str | None = None) 
     )  # fmt: skip
     save_with_history(confirmation, reason=f"confirmed by {who} through their link")
     return Confirmed(confirmation, location, created, superseded)
-
-
-# --- reminders and escalation (Celery: e911.tasks.remind_remote_workers) -------------
 
 
 @dataclass

@@ -4,23 +4,15 @@ recorded against each item (docs/e911-karis-compliance.md)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from e911.karis.selectors import _who
+from e911.models import AttestationCheck, ComplianceEvidence, DispatchableLocation
+from e911.rules import ALL_PARTY_CONSENT_STATES
 from porting.models import PhoneNumber, PortOrder
 from sites.models import Site
-from tenancy import clock
 from tenancy.checks import Item
-from tenancy.history import save_with_history
-from tenancy.roles import OWNER_PM, require_role
-
-from .karis import _who
-from .models import AttestationCheck, ComplianceEvidence, DispatchableLocation
-from .rules import ALL_PARTY_CONSENT_STATES
 
 # Items that take recorded evidence (record_evidence), with what counts as evidence.
 EVIDENCE_ITEMS = {
@@ -44,49 +36,12 @@ EVIDENCE_ITEMS = {
         "it was checked.",
     ),
 }
+
+
 PORTED = (PhoneNumber.Status.PORTED, PhoneNumber.Status.LIVE)
+
+
 IN_PORT = (PhoneNumber.Status.PORTING, *PORTED)
-
-
-@transaction.atomic
-def record_evidence(customer, *, item, evidence, document_date=None, by, done=True, reason=""):
-    """Record evidence for one register item (owners and PMs). The newest evidence for
-    an item is the one that counts; older rows stay as history."""
-    require_role(customer.organization_id, by, OWNER_PM, "Recording compliance evidence")
-    if item not in EVIDENCE_ITEMS:
-        raise ValidationError({"item": f"Unknown compliance item {item!r}."})
-    evidence = (evidence or "").strip()
-    if not evidence:
-        raise ValidationError({"evidence": "Say what the evidence is (document, test, entry)."})
-    if item == "hipaa_baa" and done and document_date is None:
-        raise ValidationError({"document_date": "Give the date the BAA was signed."})
-    if document_date is not None and document_date > clock.today():
-        raise ValidationError({"document_date": "The document date is in the future."})
-    row = ComplianceEvidence(
-        customer=customer, item=item, done=done, evidence=evidence[:500],
-        document_date=document_date, recorded_by=by,
-    )  # fmt: skip
-    return save_with_history(row, by=by, reason=reason or f"evidence for {item}")
-
-
-@transaction.atomic
-def record_attestation(number, *, level, seen_at, called_from, by, reason=""):
-    """Record the STIR/SHAKEN attestation seen on a call from a ported number, placed to
-    a phone outside the customer's system (owners and PMs)."""
-    require_role(number.organization_id, by, OWNER_PM, "Recording a STIR/SHAKEN check")
-    if level not in AttestationCheck.Level.values:
-        raise ValidationError({"level": f"Unknown attestation level {level!r}."})
-    if number.status not in PORTED:
-        raise ValidationError("Check attestation after the port: this number is not ported.")
-    if not (called_from or "").strip():
-        raise ValidationError({"called_from": "Name the outside phone that received the call."})
-    if seen_at is None or seen_at > clock.now() + timedelta(minutes=5):
-        raise ValidationError({"seen_at": "Give when the call was seen (not in the future)."})
-    check = AttestationCheck(
-        number=number, level=level, seen_at=seen_at, called_from=called_from.strip()[:40],
-        recorded_by=by,
-    )  # fmt: skip
-    return save_with_history(check, by=by, reason=reason or f"attestation {level} seen")
 
 
 def _states(customer):

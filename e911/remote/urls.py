@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import remote_views as v
+from . import views as v
 
 urlpatterns = [
     path(

@@ -1,5 +1,7 @@
-"""The site E911 page (Kari's Law, 933 tests, removal of the old carrier's record) and
-the customer compliance page, with their POST actions. Services check roles again."""
+"""The site E911 page (Kari's Law, 933 tests, removal of the old carrier's record) with
+its POST actions. Services check roles again."""
+
+from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -7,37 +9,14 @@ from django.urls import reverse
 from django.views.generic import DetailView
 from django.views.generic.detail import SingleObjectMixin
 
-from customers.models import Customer
-from porting.models import PhoneNumber
+from e911.karis.forms import DirectDialForm, RemoveOldRecordForm, Test933Form
+from e911.karis.selectors import expected_callback_number, karis_law_items, site_default_location
+from e911.karis.services import record_933_test, record_direct_dial, remove_old_e911_record
+from e911.locations.services import E911_WRITERS
+from e911.models import SiteE911, Test933
 from sites.models import Site
 from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin, ServiceActionView
-
-from .compliance import (
-    EVIDENCE_ITEMS,
-    PORTED,
-    compliance_register,
-    record_attestation,
-    record_evidence,
-    register_numbers,
-)
-from .forms_karis import (
-    AttestationForm,
-    DirectDialForm,
-    EvidenceForm,
-    RemoveOldRecordForm,
-    Test933Form,
-)
-from .karis import (
-    expected_callback_number,
-    karis_law_items,
-    record_933_test,
-    record_direct_dial,
-    remove_old_e911_record,
-    site_default_location,
-)
-from .models import SiteE911, Test933
-from .services import E911_WRITERS
 
 
 class E911Writers:
@@ -48,10 +27,6 @@ class E911Writers:
 
 def _site_e911_url(organization, site):
     return reverse("site-e911", args=[organization.slug, site.pk])
-
-
-def _compliance_url(organization, customer_id):
-    return reverse("customer-compliance", args=[organization.slug, customer_id])
 
 
 class SiteE911Page(OrgMixin, DetailView):
@@ -144,63 +119,3 @@ class SiteRemoveOldRecord(_SiteAction):
     def act(self, site, data):
         remove_old_e911_record(site, by=self.request.user, reason=data["reason"])
         return "Recorded: the old carrier's E911 record is removed."
-
-
-class CustomerCompliancePage(OrgMixin, DetailView):
-    model = Customer
-    template_name = "e911/compliance.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        numbers = register_numbers(self.object)
-        items = compliance_register(self.object, numbers=numbers)
-        attestation = [i for i in items if i.code == "stir_shaken"]
-        ported = [n for n in numbers if n.status in PORTED]
-        context.update(
-            items=items,
-            evidence_items=[i for i in items if i.code in EVIDENCE_ITEMS],
-            attestation_items=attestation,
-            attestation_rows=list(zip(attestation, ported, strict=True)),
-            evidence_form=EvidenceForm(),
-            attestation_form=AttestationForm(),
-            history=self.object.compliance_evidence.select_related("recorded_by").order_by(
-                "-recorded_at", "-pk"
-            )[:50],
-        )
-        return context
-
-
-class CustomerEvidence(OrgMixin, SingleObjectMixin, ServiceActionView):
-    model = Customer
-    form_class = EvidenceForm
-    refused = (ValidationError, TransitionRefused)
-
-    def act(self, customer, data):
-        record_evidence(
-            customer, item=data["item"], evidence=data["evidence"],
-            document_date=data["document_date"], done=data["done"], by=self.request.user,
-            reason=data["reason"],
-        )  # fmt: skip
-        return "Evidence recorded."
-
-    def back_url(self, customer):
-        return _compliance_url(self.organization, customer.pk)
-
-
-class NumberAttestation(OrgMixin, SingleObjectMixin, ServiceActionView):
-    model = PhoneNumber
-    form_class = AttestationForm
-    refused = (ValidationError, TransitionRefused)
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("migration")
-
-    def act(self, number, data):
-        record_attestation(
-            number, level=data["level"], seen_at=data["seen_at"],
-            called_from=data["called_from"], by=self.request.user,
-        )  # fmt: skip
-        return f"Attestation check recorded for {number.display}."
-
-    def back_url(self, number):
-        return _compliance_url(self.organization, number.migration.customer_id)

@@ -1,26 +1,32 @@
-"""The PM's E911 pages: locations and coverage per migration, endpoint assignment,
-registrations, and the readiness report (page and PDF)."""
+"""The PM's E911 pages: locations and coverage per migration, endpoint assignment and
+registrations, with their POST actions."""
+
+from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from customers.views_base import ParentMigrationMixin
-from documents.render import render_pdf
+from e911.locations.forms import (
+    AssignEndpointForm,
+    ChangeLocationForm,
+    LocationForm,
+    RegistrationForm,
+)
+from e911.locations.selectors import coverage
+from e911.locations.services import (
+    assign_endpoint,
+    change_location,
+    create_location,
+    set_registration,
+)
+from e911.models import DispatchableLocation, Registration
 from porting.models import PhoneNumber
 from sites.models import Endpoint
-from tenancy import clock
 from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin, ServiceActionView
-
-from . import services
-from .forms import AssignEndpointForm, ChangeLocationForm, LocationForm, RegistrationForm
-from .models import DispatchableLocation, Registration
-from .readiness import readiness
-from .selectors import coverage
 
 
 def _e911_url(view, migration):
@@ -96,9 +102,7 @@ class AddLocation(ParentMigrationMixin, OrgMixin, ServiceActionView):
     def act(self, migration, data):
         data = dict(data)
         reason = data.pop("reason")
-        location = services.create_location(
-            migration=migration, by=self.request.user, reason=reason, **data
-        )
+        location = create_location(migration=migration, by=self.request.user, reason=reason, **data)
         text = f"Location added: {location.get_validation_status_display()}."
         if location.validation_message:
             text += f" {location.validation_message}"
@@ -116,7 +120,7 @@ class ChangeLocation(_Action):
 
     def act(self, location, data):
         reason = data.pop("reason")
-        new = services.change_location(location, by=self.request.user, reason=reason, **data)
+        new = change_location(location, by=self.request.user, reason=reason, **data)
         return (
             f"Location #{location.pk} replaced by #{new.pk} "
             f"({new.get_validation_status_display()}); the old one stays in history."
@@ -130,7 +134,7 @@ class AssignEndpoint(_Action):
         return AssignEndpointForm(self.request.POST, migration=migration)
 
     def act(self, endpoint, data):
-        services.assign_endpoint(
+        assign_endpoint(
             endpoint, by=self.request.user, location=data["location"],
             non_dialing=data["non_dialing"], exempt_reason=data["exempt_reason"],
         )  # fmt: skip
@@ -144,33 +148,9 @@ class SetRegistration(_Action):
         return RegistrationForm(self.request.POST, migration=migration)
 
     def act(self, number, data):
-        services.set_registration(
+        set_registration(
             migration=number.migration, by=self.request.user, number=number,
             status=data["status"], location=data["location"],
             provider_reference=data["provider_reference"], message=data["message"],
         )  # fmt: skip
         return f"{number.display}: registration {data['status']}."
-
-
-class ReadinessReport(ParentMigrationMixin, OrgMixin, TemplateView):
-    """E911 and compliance readiness, blocking items first."""
-
-    model = DispatchableLocation
-    template_name = "e911/readiness.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["report"] = readiness(self.get_migration())
-        context["generated_at"] = clock.now()
-        return context
-
-
-class ReadinessPdf(ReadinessReport):
-    template_name = "e911/readiness_pdf.html"
-
-    def render_to_response(self, context, **response_kwargs):
-        html = render_to_string(self.template_name, context)
-        response = HttpResponse(render_pdf(html), content_type="application/pdf")
-        name = f"readiness-{context['migration'].uuid}.pdf"
-        response["Content-Disposition"] = f'inline; filename="{name}"'
-        return response

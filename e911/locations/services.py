@@ -1,17 +1,13 @@
-"""E911 writes: locations (create, validate, change), endpoint assignment and
-registrations. Kari's Law, 933 tests, compliance and remote-worker links have their own
-modules (e911/karis.py, e911/compliance.py, e911/remote.py)."""
+"""E911 writes: dispatchable locations (create, validate, change), endpoint assignment and
+registrations. Kari's Law, 933 tests, compliance and remote workers have their own
+packages (e911/karis, e911/compliance, e911/remote)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tenancy import clock
-from tenancy.history import save_with_history
-from tenancy.roles import OWNER_PM, Role, require_role
-
-from .models import (
+from e911.models import (
     ADDRESS_FIELDS,
     UNIT_FIELDS,
     DispatchableLocation,
@@ -19,7 +15,10 @@ from .models import (
     Registration,
     ValidationStatus,
 )
-from .validation import AddressInput, ValidationResult, get_validator
+from e911.validation import AddressInput, ValidationResult, get_validator
+from tenancy import clock
+from tenancy.history import save_with_history
+from tenancy.roles import OWNER_PM, Role, require_role
 
 E911_WRITERS = OWNER_PM | {Role.TECHNICIAN}
 

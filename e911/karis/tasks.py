@@ -1,19 +1,21 @@
 """Kari's Law / 933 background work: alert the PM when a 933 read-back does not match.
 
-Celery's autodiscovery imports `e911.tasks` only: e911/tasks.py must import this module
-for workers to know the task (see docs/e911-karis-compliance.md)."""
+Celery's autodiscovery imports `e911.tasks` only: it imports this module for workers
+to know the task (see docs/e911-karis-compliance.md)."""
+
+from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+
+from e911.models import Test933
 
 
 @shared_task(name="e911.tasks_karis.alert_933_mismatch")
 def alert_933_mismatch(test_id: int) -> bool:
     """Email the migration's owner that a site's 933 read-back did not match: the site's
     E911 item is open again and the old carrier's record must stay until a test passes."""
-    from .models import Test933
-
     test = (
         Test933.objects.select_related("site__migration__owner", "site__organization")
         .filter(pk=test_id)

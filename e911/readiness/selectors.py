@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from e911.compliance.selectors import compliance_register
+from e911.karis.selectors import karis_law_items_for_sites
+from e911.locations.selectors import coverage, registration_gaps_by_order
+from e911.models import RemoteWorker
 from porting.models import PortOrder
 from tenancy.text import listed
-
-from .models import RemoteWorker
-from .selectors import coverage, registration_gaps_by_order
 
 
 @dataclass
@@ -152,11 +153,9 @@ def _adapt(section, item, prefix) -> ReadinessItem:
 
 
 def _karis_items(migration) -> list[ReadinessItem]:
-    from . import karis
-
     items = []
     sites = list(migration.sites.order_by("name"))
-    by_site = karis.karis_law_items_for_sites(sites)  # a fixed number of queries
+    by_site = karis_law_items_for_sites(sites)  # a fixed number of queries
     for site in sites:
         for raw in by_site.get(site.pk, []):
             item = _adapt("Kari's Law and 933", raw, f"site{site.pk}")
@@ -166,11 +165,8 @@ def _karis_items(migration) -> list[ReadinessItem]:
 
 
 def _compliance_items(migration) -> list[ReadinessItem]:
-    from . import compliance
-
     return [
-        _adapt("Compliance", raw, "compliance")
-        for raw in compliance.compliance_register(migration.customer)
+        _adapt("Compliance", raw, "compliance") for raw in compliance_register(migration.customer)
     ]
 
 

@@ -1,8 +1,6 @@
-"""Kari's Law per site (direct 911 dialing, the dial plan, on-site notification), 933
-test evidence after the port, and removal of the old carrier's E911 record
-(docs/e911-karis-compliance.md).
-
-Every check is reported as the kernel's `tenancy.checks.Item`."""
+"""Kari's Law per site (direct 911 dialing, the dial plan, on-site notification) and the
+933 test after the port, as the kernel's `tenancy.checks.Item`s; and how a 933
+read-back is compared with the site's location (docs/e911-karis-compliance.md)."""
 
 from __future__ import annotations
 
@@ -10,8 +8,6 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from scourgify import normalize_address_record
 from scourgify.address_constants import (
@@ -21,57 +17,17 @@ from scourgify.address_constants import (
     STREET_TYPE_ABBREVIATIONS,
 )
 
+from e911.models import DispatchableLocation, SiteE911, Test933
+from e911.rules import UNIT_DESIGNATORS, dial_plan_problems
 from porting.models import PhoneNumber
 from sites.addresses import normalize_address
-from tenancy import clock
 from tenancy.checks import Item
-from tenancy.history import save_with_history
-from tenancy.roles import OWNER_PM, require_role
-from tenancy.rules import TransitionRefused
-
-from .models import DispatchableLocation, SiteE911, Test933
-from .rules import UNIT_DESIGNATORS, dial_plan_problems
-from .services import E911_WRITERS
 
 
 def _who(user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
-
-
-# -- Kari's Law ----------------------------------------------------------------------------
-
-
-def _as_list(value) -> list[str]:
-    """A list of strings from a list or from text separated by commas or new lines."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = re.split(r"[,\n;]", value)
-    return [str(v).strip() for v in value if str(v).strip()]
-
-
-@transaction.atomic
-def record_direct_dial(site, *, by, method, prefixes, emergency_matched_first, recipients,
-                       reason=""):  # fmt: skip
-    """Record that 911 was verified to work with no prefix at `site` (who, when, how),
-    with the dial plan's outside-line prefixes and the on-site notification recipients.
-    The items (karis_law_items) judge what was recorded; recording is never refused for
-    a bad dial plan, so the record shows what the site really has."""
-    require_role(site.organization_id, by, E911_WRITERS, "Recording Kari's Law verification")
-    method = (method or "").strip()
-    if not method:
-        raise ValidationError({"method": "Say how direct dialing was verified."})
-    record, _created = SiteE911.objects.select_for_update().get_or_create(site=site)
-    record.direct_dial_verified_at = clock.now()
-    record.direct_dial_verified_by = by
-    record.direct_dial_method = method[:300]
-    record.outside_line_prefixes = _as_list(prefixes)
-    record.emergency_matched_first = bool(emergency_matched_first)
-    record.notification_recipients = _as_list(recipients)
-    save_with_history(record, by=by, reason=reason or "Kari's Law: direct dialing verified")
-    return record
 
 
 def _site_record(site) -> SiteE911 | None:
@@ -181,9 +137,6 @@ def karis_law_items_for_sites(sites) -> dict[int, list[Item]]:
     }
 
 
-# -- 933 tests -----------------------------------------------------------------------------
-
-
 def site_default_location(site) -> DispatchableLocation | None:
     return DispatchableLocation.objects.filter(
         site=site, is_site_default=True, is_current=True
@@ -206,7 +159,11 @@ _WORDS = {
     **OCCUPANCY_TYPE_ABBREVIATIONS,
     **UNIT_DESIGNATORS,
 }
+
+
 _UNIT_WORDS = frozenset(UNIT_DESIGNATORS) | frozenset(UNIT_DESIGNATORS.values()) | {"#"}
+
+
 # A unit designator and its value: "Suite 200", "FL 3", "Rm. 12B", "# 4".
 _UNIT = re.compile(
     r"(?<![A-Z0-9])(" + "|".join(sorted(map(re.escape, _UNIT_WORDS), key=len, reverse=True))
@@ -340,60 +297,3 @@ def compare_callback(expected: str, readback: str) -> list[str]:
     if got != expected:
         return [f"Callback: read back {got}, expected {expected}."]
     return []
-
-
-@transaction.atomic
-def record_933_test(site, *, by, caller, called_at, readback_address, readback_callback):
-    """Record a 933 test call after the port. Expected: the site's default dispatchable
-    location and its main/BTN callback number (expected_callback_number). Compared after
-    USPS normalization (case, spacing, punctuation, abbreviations): pass, or mismatch
-    with the differences. A mismatch reopens the site's 933 item and emails the
-    migration's owner once the transaction commits."""
-    require_role(site.organization_id, by, E911_WRITERS, "Recording a 933 test")
-    location = site_default_location(site)
-    if location is None:
-        raise ValidationError("The site has no default dispatchable location to compare the "
-                              "read-back with: add one first.")  # fmt: skip
-    if not (readback_address or "").strip():
-        raise ValidationError({"readback_address": "Type the address the operator read back."})
-    number = expected_callback_number(site)
-    expected_callback = str(number.number) if number else ""
-    expected_address = location.one_line
-    differences = compare_address(expected_parts(location), readback_address, expected_address)
-    differences += compare_callback(expected_callback, readback_callback)
-    result = Test933.Result.MISMATCH if differences else Test933.Result.PASS
-    test = Test933(
-        site=site, caller=(caller or "")[:40], called_at=called_at or clock.now(),
-        readback_address=readback_address.strip()[:300],
-        readback_callback=(readback_callback or "").strip()[:40],
-        expected_address=expected_address[:300], expected_callback=expected_callback[:40],
-        result=result, differences=differences, recorded_by=by,
-    )  # fmt: skip
-    save_with_history(test, by=by, reason=f"933 test: {result}")
-    if result == Test933.Result.MISMATCH:
-        from .tasks_karis import alert_933_mismatch
-
-        transaction.on_commit(lambda: alert_933_mismatch.delay(test.pk))
-    return test
-
-
-@transaction.atomic
-def remove_old_e911_record(site, *, by, reason=""):
-    """Record that the old carrier's E911 record for the site was removed: only after
-    the site's latest 933 test passed (until then it is the only working record)."""
-    require_role(site.organization_id, by, OWNER_PM, "Removing the old carrier's E911 record")
-    test = latest_933_test(site)
-    if test is None or test.result != Test933.Result.PASS:
-        raise TransitionRefused(
-            "933_test_passed",
-            "The old carrier's E911 record is removed only after the site's 933 test "
-            + ("passed: the latest test was a mismatch." if test else "passed: none yet."),
-        )
-    record, _created = SiteE911.objects.select_for_update().get_or_create(site=site)
-    if record.old_record_removed_at is None:
-        record.old_record_removed_at = clock.now()
-        record.old_record_removed_by = by
-        save_with_history(
-            record, by=by, reason=reason or f"old carrier's E911 record removed (933 #{test.pk})"
-        )
-    return record

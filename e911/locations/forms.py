@@ -1,8 +1,10 @@
 """Forms of the PM's E911 pages (locations, endpoint assignment, registrations)."""
 
+from __future__ import annotations
+
 from django import forms
 
-from .models import DispatchableLocation, Registration
+from e911.models import DispatchableLocation, Registration
 
 
 class LocationForm(forms.ModelForm):

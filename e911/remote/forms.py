@@ -1,6 +1,8 @@
 """Forms of the remote-worker pages: the PM's (add a worker, revoke) and the worker's
 home-address form on the portal."""
 
+from __future__ import annotations
+
 from django import forms
 
 from sites.models import Endpoint
