@@ -200,3 +200,52 @@ class PartialPortForm(forms.Form):
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["moved"].queryset = order.numbers.all()
+
+
+class OrderNumbersForm(forms.Form):
+    """Take numbers off an order, or add the migration's numbers that are on no open
+    order yet (the service checks the carrier accounts' CSRs)."""
+
+    remove = forms.ModelMultipleChoiceField(
+        queryset=PhoneNumber.objects.none(),
+        required=False,
+        label="Take off this order",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    add = forms.ModelMultipleChoiceField(
+        queryset=PhoneNumber.objects.none(),
+        required=False,
+        label="Add to this order",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reason = forms.CharField(required=False, max_length=200, label="Reason (kept in the history)")
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        on_order = order.numbers.all()
+        self.fields["remove"].queryset = on_order.order_by("number")
+        self.fields["add"].queryset = (
+            PhoneNumber.objects.filter(migration=order.migration, kind=_kind_of(order))
+            .exclude(pk__in=on_order)
+            .exclude(port_orders__state__in=order.OPEN_STATES)
+            .order_by("number")
+        )
+        self.fields["remove"].label_from_instance = _number_label
+        self.fields["add"].label_from_instance = _number_label
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("remove") and not data.get("add"):
+            raise forms.ValidationError("Choose numbers to take off or to add.")
+        return data
+
+
+def _kind_of(order):
+    first = order.numbers.first()
+    return first.kind if first else PhoneNumber.Kind.LOCAL
+
+
+def _number_label(number):
+    purpose = number.get_purpose_display()
+    account = f" · {number.carrier_account}" if number.carrier_account_id else ""
+    return f"{number.display} · {purpose}{account}"

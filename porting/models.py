@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from customers.models import Migration
 from sites.models import Endpoint, Site
 from tenancy import clock
+from tenancy.checks import Fix
 from tenancy.fields import EncryptedTextField
 from tenancy.fsm import ProtectedFSMModelMixin
 from tenancy.roles import ON_SITE
@@ -326,14 +327,41 @@ def _rule_corrected_loa(order):
     return None
 
 
-SIGNED_CURRENT_LOA = Rule("signed_current_loa", _rule_signed_current_loa)
-NO_LOA_BLOCKERS = Rule("no_loa_blockers", _rule_no_blockers)
-WARNINGS_ACKNOWLEDGED = Rule("loa_warnings_acknowledged", _rule_warnings_acknowledged)
-HAS_FOC = Rule("foc_time_recorded", _rule_has_foc)
+def _on_order_page(anchor: str, label: str):
+    """Where a refusal is cleared: a part of the order's own page."""
+    return lambda order: Fix(label, f"{order.get_absolute_url()}#{anchor}")
+
+
+SIGNED_CURRENT_LOA = Rule(
+    "signed_current_loa",
+    _rule_signed_current_loa,
+    fix=_on_order_page("signature", "Prepare and send the LOA"),
+)
+NO_LOA_BLOCKERS = Rule(
+    "no_loa_blockers",
+    _rule_no_blockers,
+    fix=_on_order_page("findings", "Fix the LOA check's findings"),
+)
+WARNINGS_ACKNOWLEDGED = Rule(
+    "loa_warnings_acknowledged",
+    _rule_warnings_acknowledged,
+    fix=_on_order_page("findings", "Read and acknowledge the warnings"),
+)
+HAS_FOC = Rule(
+    "foc_time_recorded", _rule_has_foc, fix=_on_order_page("next-steps", "Record the carrier's FOC")
+)
 FOC_REACHED = Rule("foc_reached", _rule_foc_reached)
-POST_PORT_TESTS = Rule("post_port_tests_passed", _rule_post_port_tests)
+POST_PORT_TESTS = Rule(
+    "post_port_tests_passed",
+    _rule_post_port_tests,
+    fix=_on_order_page("test-calls", "Record the test calls"),
+)
 PORT_BACK_WINDOW_CLOSED = Rule("port_back_window_closed", _rule_port_back_window)
-CORRECTED_LOA = Rule("corrected_loa_prepared", _rule_corrected_loa)
+CORRECTED_LOA = Rule(
+    "corrected_loa_prepared",
+    _rule_corrected_loa,
+    fix=_on_order_page("prepare-loa", "Prepare a corrected LOA version"),
+)
 
 PORT_DAY_LEAD = timedelta(hours=2)
 PORT_BACK_WINDOW = timedelta(hours=48)
@@ -414,6 +442,11 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
     @property
     def is_port_day(self) -> bool:
         return self.state == self.State.PORT_DAY
+
+    @property
+    def loa_editable(self) -> bool:
+        """Before submission the LOA (and the order's numbers) may still change."""
+        return self.state in self.LOA_EDITABLE_STATES
 
     @property
     def foc_can_change(self) -> bool:

@@ -1,9 +1,13 @@
 """Reused reads for the porting pages, the API and the command (a fixed number of queries
 per page, whatever the number of orders)."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count
+from django.urls import reverse
 
 from tenancy import clock
+from tenancy.checks import Fix
 from tenancy.selectors import count_of
 
 from .follow_up import flags_for
@@ -98,6 +102,14 @@ def order_page(order, *, user):
         )
         if previous is None or previous.state != record.state
     ]
+    findings = [ShownFinding(f, finding_fix(order, f)) for f in findings]
+    # A transition the user's role may never take is not offered; one that only waits
+    # for something says why, and where that is done.
+    transitions = [
+        row for row in available_transitions(order, by=user, as_text=False)
+        if not (row[2] is not None and row[2].rule == "role")
+    ]  # fmt: skip
+    main = [row for row in transitions if row[0] not in DESTRUCTIVE_TRANSITIONS]
     context = {
         "loa": loas[0] if loas else None,
         "loas": loas,
@@ -105,7 +117,10 @@ def order_page(order, *, user):
         "findings": findings,
         "blockers": [f for f in findings if f.severity == "blocker"],
         "warnings": [f for f in findings if f.severity == "warning"],
-        "transitions": available_transitions(order, by=user, as_text=False),
+        "transitions": transitions,
+        "main_transitions": main,
+        "destructive_transitions": [r for r in transitions if r[0] in DESTRUCTIVE_TRANSITIONS],
+        "next_action": next_action(order, loas[0] if loas else None, findings, main),
         "timeline": timeline,
         "foc_changes": list(order.foc_changes.select_related("changed_by")),
         "rejections": list(order.rejections.all()),
@@ -117,6 +132,70 @@ def order_page(order, *, user):
     for extra in ORDER_PAGE(order, user=user, loas=loas):
         context.update(extra)
     return context
+
+
+# Transitions that end or undo the work: offered apart, and confirmed before they run.
+DESTRUCTIVE_TRANSITIONS = ("cancel", "reject", "fail_port")
+
+
+class ShownFinding:
+    """A finding as a page shows it: the finding, and where it is cleared."""
+
+    def __init__(self, finding, fix_link):
+        self.finding = finding
+        self.fix_link = fix_link
+
+    def __getattr__(self, name):
+        return getattr(self.finding, name)
+
+
+@dataclass(frozen=True)
+class NextAction:
+    text: str
+    fix: Fix | None = None
+
+
+def next_action(order, loa, findings, transitions) -> NextAction | None:
+    """What to do next on this order, in words, with where it is done: the first step the
+    order can take now, else what holds the first one back."""
+    here = order.get_absolute_url()
+    if order.state in order.LOA_EDITABLE_STATES and loa is None:
+        return NextAction("Prepare the LOA: it is filled in from the CSR and the account.",
+                          Fix("Prepare the LOA", f"{here}#prepare-loa"))  # fmt: skip
+    for _name, label, refused in transitions:
+        if refused is None:
+            return NextAction(f"{label}.", Fix(label, f"{here}#next-steps"))
+    for _name, _label, refused in transitions:
+        if refused.rule != "state":
+            return NextAction(refused.message, refused.fix)
+    return None
+
+
+def finding_fix(order, finding) -> Fix | None:
+    """Where an LOA-check finding is cleared: the carrier account (its CSR, its PIN), the
+    order's numbers, or a new LOA version."""
+    slug = order.organization.slug
+    account_edit = reverse("carrier-account-update", args=[slug, order.carrier_account_id])
+    here = order.get_absolute_url()
+    if finding.code == "PIN_REQUIRED":
+        return Fix("Add the PIN to the carrier account", f"{account_edit}#id_pin")
+    if finding.code.startswith("CSR_"):
+        return Fix("Update the CSR on the carrier account", account_edit)
+    if finding.code in NUMBER_FINDINGS:
+        return Fix("Change the order's numbers", reverse("port-order-numbers",
+                                                          args=[slug, order.pk]))  # fmt: skip
+    if finding.code in ("SIGNATURE_INVALID",):
+        return Fix("Have it signed again", f"{here}#signature")
+    if finding.field:
+        return Fix("Correct it in a new LOA version", f"{here}#prepare-loa")
+    return None
+
+
+# Findings about which numbers are on the order (cleared by changing them).
+NUMBER_FINDINGS = frozenset({
+    "NO_NUMBERS", "TN_NOT_ON_ACCOUNT", "BTN_PARTIAL_PORT", "PENDING_ORDER", "TOLL_FREE_MIXED",
+    "TN_DISCONNECTED", "HUNT_PILOT", "FAX_LINE", "ALARM_LINE", "ELEVATOR_LINE", "DATA_LINE",
+})  # fmt: skip
 
 
 def _with_previous(records):

@@ -159,7 +159,7 @@ LOA_FIELDS = (
 )  # fmt: skip
 
 
-def _loa_defaults(order: PortOrder) -> dict:
+def loa_defaults(order: PortOrder) -> dict:
     """First draft. The CSR is the source of truth for an LOA (the losing carrier checks
     the LOA against it; docs/domain-rules.md), so its text is
     copied as it stands; what the CSR lacks comes from the customer and the site. The
@@ -198,7 +198,7 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
     signed versions stay as they were (kept, read-only)."""
     previous = order.loas.order_by("-version").first()
     fields = (
-        {name: getattr(previous, name) for name in LOA_FIELDS} if previous else _loa_defaults(order)
+        {name: getattr(previous, name) for name in LOA_FIELDS} if previous else loa_defaults(order)
     )
     unknown = set(changes) - set(LOA_FIELDS)
     if unknown:
@@ -277,6 +277,7 @@ def change_order_numbers(order: PortOrder, *, add=(), remove=(), by=None, reason
     add, remove = list(add), list(remove)
     if add:
         problems = order_number_problems(order.carrier_account, add, exclude_order=order)
+        problems += _not_on_the_csr(order.carrier_account, add)
         if problems:
             raise ValidationError(problems)
     remaining = {n.pk for n in order.numbers.all()} - {n.pk for n in remove}
@@ -289,7 +290,24 @@ def change_order_numbers(order: PortOrder, *, add=(), remove=(), by=None, reason
     save_with_history(order, by=by, reason=reason or "numbers changed")
     supersede_stale_signed_loa(order, by=by)
     order.forget_cached()
+    if order.loas.exists():
+        # The letter lists the numbers: a new version lists the order's numbers now.
+        prepare_loa(order, by=by, reason=reason or "numbers changed: new version to sign")
     return order
+
+
+def _not_on_the_csr(account: CarrierAccount, numbers) -> list[str]:
+    """A number added to an existing order must be on its account's CSR when the CSR's
+    numbers are recorded: the carrier rejects an LOA listing one it does not hold."""
+    listed = {str(e164) for e164 in account.csr_numbers or []}
+    if not listed:
+        return []
+    return [
+        f"{display(str(n.number))} is not on the CSR of {account.carrier_name} account "
+        f"{account.account_number}: if the carrier lists it there, add it to the CSR first."
+        for n in numbers
+        if str(n.number) not in listed
+    ]
 
 
 # Reject codes that name LOA fields: recording one prepares a new version whose named
@@ -311,7 +329,7 @@ REJECT_CODE_FIELDS = {
 
 def _prepare_corrected_loa(order, code, *, by):
     fields = REJECT_CODE_FIELDS[code]
-    from_csr = _loa_defaults(order)
+    from_csr = loa_defaults(order)
     return prepare_loa(
         order, by=by, reason=f"corrected after rejection {code}: needs a new signature",
         **{name: from_csr[name] for name in fields},

@@ -43,6 +43,7 @@ urlpatterns = [
         name="port-order-transition",
     ),
     path("port-orders/<int:pk>/loa/", v.PortOrderPrepareLoa.as_view(), name="port-order-loa"),
+    path("port-orders/<int:pk>/numbers/", v.PortOrderNumbers.as_view(), name="port-order-numbers"),
     path(
         "port-orders/<int:pk>/loa/preview/",
         v.PortOrderLoaPreview.as_view(),

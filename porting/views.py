@@ -11,8 +11,9 @@ from django.views.generic.detail import SingleObjectMixin
 from customers.views_base import MigrationChildListView, ParentMigrationMixin
 from documents.render import render_pdf
 from tenancy import clock
+from tenancy.rules import TransitionRefused
 from tenancy.selectors import count_of
-from tenancy.views_base import OrgMixin, ServiceActionView
+from tenancy.views_base import OrgMixin, ServiceActionView, refusal_text
 from tenancy.views_crud import (
     OrgCreateView,
     OrgDeleteView,
@@ -27,6 +28,7 @@ from .forms import (
     CarrierAccountForm,
     FocChangeForm,
     LoaFieldsForm,
+    OrderNumbersForm,
     OrderTransitionForm,
     PartialPortForm,
     PhoneNumberForm,
@@ -41,7 +43,9 @@ from .services import (
     MANUAL_NUMBER_TRANSITIONS,
     acknowledge_warnings,
     change_foc,
+    change_order_numbers,
     create_port_order,
+    loa_defaults,
     old_service_cancel_refusal,
     prepare_loa,
     record_old_service_cancelled,
@@ -51,6 +55,7 @@ from .services import (
     transition_number,
     transition_order,
 )
+from .zones import order_zones
 
 
 class NumberViews:
@@ -245,9 +250,13 @@ class PortOrderDetail(PortOrderViews, OrgDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(order_page(self.object, user=self.request.user))
+        loa = context["loa"]
+        # The first version starts from the CSR and the account (what the carrier checks),
+        # so the PM changes only what differs; later ones from the previous version.
         context["loa_form"] = LoaFieldsForm(
-            initial={f: getattr(context["loa"], f) for f in LOA_FIELDS} if context["loa"] else None
+            initial={f: getattr(loa, f) for f in LOA_FIELDS} if loa else loa_defaults(self.object)
         )
+        context["order_zone"] = order_zones([self.object])[self.object.pk].key
         context["test_form"] = TestCallForm(order=self.object)
         context["partial_form"] = PartialPortForm(order=self.object)
         context["foc_form"] = FocChangeForm(
@@ -329,6 +338,43 @@ class PortOrderTestCall(_OrderAction):
             note=data["note"], by=self.request.user,
         )  # fmt: skip
         return "Test call recorded."
+
+
+class PortOrderNumbers(PortOrderViews, OrgMixin, SingleObjectMixin, FormView):
+    """Change an order's numbers before it is submitted: numbers taken off go back to
+    the migration's inventory; added ones are checked against the accounts' CSRs; the
+    LOA gets a new version that lists them, to be signed again."""
+
+    template_name = "porting/order_numbers.html"
+    form_class = OrderNumbersForm
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "order": self.object}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            change_order_numbers(
+                self.object, add=data["add"], remove=data["remove"], by=self.request.user,
+                reason=data["reason"],
+            )  # fmt: skip
+        except (ValidationError, TransitionRefused) as exc:
+            form.add_error(None, refusal_text(exc))
+            return self.form_invalid(form)
+        added, removed = len(data["add"]), len(data["remove"])
+        text = f"Numbers changed: {added} added, {removed} taken off."
+        if self.object.loas.exists():
+            text += " The LOA has a new version that lists them: check it and have it signed."
+        messages.success(self.request, text)
+        return HttpResponseRedirect(self.object.get_absolute_url())
 
 
 class PortOrderPartial(_OrderAction):

@@ -33,18 +33,22 @@ class TransitionConflict(Exception):
 @dataclass(frozen=True)
 class Rule:
     """A guard. `check(subject)` returns None when satisfied, otherwise the reason in
-    words. The same object serves django-fsm (as a condition) and the services (to say
-    which rule refused)."""
+    words; `fix(subject)`, when given, says where the refusal is cleared (a `Fix`). The
+    same object serves django-fsm (as a condition) and the services (to say which rule
+    refused, and where to go)."""
 
     code: str
     check: Callable
+    fix: Callable | None = None
 
     def __call__(self, subject) -> bool:  # django-fsm condition protocol
         return self.check(subject) is None
 
     def refusal(self, subject) -> TransitionRefused | None:
         message = self.check(subject)
-        return TransitionRefused(self.code, message) if message else None
+        if not message:
+            return None
+        return TransitionRefused(self.code, message, fix=self.fix(subject) if self.fix else None)
 
 
 class RuleRegistry:

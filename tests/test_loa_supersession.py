@@ -92,5 +92,7 @@ def test_the_service_itself_and_an_unchanged_save_supersedes_nothing(world_a, or
 def test_the_order_numbers(world_a, pm_a, signed):
     order = world_a["port_order"]
     extra = f.PhoneNumberFactory(migration=order.migration, number="+12145550166")
+    order.carrier_account.csr_numbers = [*order.carrier_account.csr_numbers, str(extra.number)]
+    order.carrier_account.save()
     change_order_numbers(order, add=[extra], by=pm_a, reason="forgot the fax line")
     _superseded(signed, why="the numbers")

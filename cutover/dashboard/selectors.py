@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Min, Q
+from django.urls import reverse
 
 from cutover.go.selectors import GoNoGo, go_no_go
 from cutover.models import GoNoGoDecision, Step, Wave
@@ -23,6 +24,7 @@ from cutover.steps.selectors import display_zones
 from e911.models import RemoteWorker
 from e911.readiness.selectors import readiness as compute_readiness
 from porting.selectors import porting_board
+from tenancy.checks import Fix
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,43 @@ class GoState:
 
 
 @dataclass
+class WindowCheck:
+    """Whether the migration's target window can still be met, from the porting plan."""
+
+    start: date | None
+    end: date | None
+    earliest_cutover: date | None
+    met: bool
+    reason: str  # in words: which order drives the date, and why
+    fix: Fix | None = None
+
+
+def window_check(migration, plan) -> WindowCheck | None:
+    """None when the migration has no target window. Otherwise the earliest honest
+    cutover (the porting plan's) against the window's end: a window that ends before it
+    cannot be met, and the reason names the order that drives the date."""
+    start, end = migration.target_start, migration.target_end or migration.target_start
+    if start is None:
+        return None
+    earliest = plan.earliest_cutover
+    if earliest is None or earliest <= end:
+        return WindowCheck(start, end, earliest, True, "")
+    driving = plan.driving_orders[0] if plan.driving_orders else None
+    why = f"{driving.label}: {driving.explanation}" if driving else plan.explanation
+    reason = (
+        f"The window {_day(start)} – {_day(end)} cannot be met: the earliest honest cutover "
+        f"is {_day(earliest)}. {why}"
+    )
+    url = reverse("porting-board", args=[migration.organization.slug, migration.uuid])
+    return WindowCheck(start, end, earliest, False, reason,
+                       Fix("Open the porting plan", url))  # fmt: skip
+
+
+def _day(value: date) -> str:
+    return f"{value:%a %Y-%m-%d}"
+
+
+@dataclass
 class Dashboard:
     waves: list[DashboardWave]
     steps_late: list[DashboardStep]
@@ -76,6 +115,7 @@ class Dashboard:
     preflight: object
     go: GoState
     remote_overdue: list = field(default_factory=list)
+    window: WindowCheck | None = None
 
     @property
     def porting_states(self):
@@ -201,15 +241,17 @@ def dashboard(migration, *, now) -> Dashboard:
 
     report = compute_readiness(migration)  # computes coverage once; reused below
     late, upcoming, counts = steps(migration, now=now)
+    board = porting_board(migration, now=now)
     return Dashboard(
         waves=waves(migration, now=now),
         steps_late=late,
         steps_upcoming=upcoming,
         step_counts=counts,
-        porting=porting_board(migration, now=now),
+        porting=board,
         coverage=report.coverage,
         readiness=report,
         preflight=preflight_summary(migration, limit=0),  # the counts are shown
         go=go_state(migration, readiness=report),
         remote_overdue=remote_workers_overdue(migration, now=now),
+        window=window_check(migration, board["plan"]),
     )

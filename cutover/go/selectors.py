@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from django.urls import reverse
+
 from cutover.models import GoNoGoDecision, NetworkAssessment, Preflight, RollbackStep, SignOff
 from cutover.network.selectors import network_items
 from cutover.preflight.selectors import preflight_summary
 from e911.compliance.selectors import compliance_register
-from e911.readiness.selectors import readiness
+from e911.readiness.selectors import readiness, readiness_fix
 from porting.models import PortOrder
 from sites.models import Endpoint
-from tenancy.checks import Item
+from tenancy.checks import Fix, Item
 from tenancy.text import listed
 
 FOC_CONFIRMED_STATES = (
@@ -43,6 +45,16 @@ def _listed(things, limit=LISTED, *, total=None) -> str:
     return listed(things, limit, separator=", ", total=total)
 
 
+def _page(name, migration, label, anchor="") -> Fix:
+    url = reverse(name, args=[migration.organization.slug, migration.uuid])
+    return Fix(label, f"{url}#{anchor}" if anchor else url)
+
+
+def preflight_fix(migration) -> Fix:
+    """Where pre-flight is finished: the migration's pre-flight page."""
+    return _page("migration-preflight", migration, "Finish the pre-flight checklists")
+
+
 def _foc_item(migration) -> Item:
     orders = list(
         PortOrder.objects.filter(migration=migration)
@@ -52,12 +64,18 @@ def _foc_item(migration) -> Item:
     )
     title = "Every open port order FOC-confirmed"
     if not orders:
-        return Item("foc_confirmed", title, False, detail="No port order yet.")
+        return Item("foc_confirmed", title, False, detail="No port order yet.",
+                    fix=_page("port-order-create", migration, "Create a port order"))  # fmt: skip
     waiting = [o for o in orders if o.state not in FOC_CONFIRMED_STATES]
     if waiting:
         shown = _listed(f"#{o.pk} ({o.get_state_display().lower()})" for o in waiting)
         detail = f"{len(waiting)} of {len(orders)} order(s) without a FOC: {shown}."
-        return Item("foc_confirmed", title, False, detail=detail)
+        if len(waiting) == 1:
+            url = reverse("port-order-detail", args=[migration.organization.slug, waiting[0].pk])
+            fix = Fix(f"Open port order #{waiting[0].pk}", url)
+        else:
+            fix = _page("porting-board", migration, "Open the porting board")
+        return Item("foc_confirmed", title, False, detail=detail, fix=fix)
     evidence = "; ".join(
         f"#{o.pk} FOC {o.foc_display}" + (f" ({o.foc_confirmation_number})"
                                          if o.foc_confirmation_number else "")
@@ -76,7 +94,8 @@ def _e911_item(migration, report=None) -> Item:
         if report.ready
         else f"{len(blocking)} blocking item(s): " + _listed(i.title for i in blocking) + "."
     )
-    return Item("e911_ready", "E911 readiness without blockers", report.ready, detail=detail)
+    return Item("e911_ready", "E911 readiness without blockers", report.ready, detail=detail,
+                fix=readiness_fix(migration))  # fmt: skip
 
 
 def _preflight_item(migration) -> Item:
@@ -91,7 +110,8 @@ def _preflight_item(migration) -> Item:
             (f"{e} ({e.preflight_status_display.lower()})" for e in summary.not_passed),
             total=summary.not_passed_count,
         ) + "."  # fmt: skip
-    return Item("preflight_passed", title, summary.all_passed, detail=detail)
+    return Item("preflight_passed", title, summary.all_passed, detail=detail,
+                fix=preflight_fix(migration))  # fmt: skip
 
 
 def _network_item(migration) -> Item:
@@ -106,7 +126,7 @@ def _network_item(migration) -> Item:
         .values_list("site_id", flat=True)
         .distinct()
     )
-    problems = []
+    problems, first_failing = [], None
     for site in sites:
         # A site without an assessment is judged on an empty one (no query per site).
         assessment = assessments.get(site.pk) or NetworkAssessment(site=site)
@@ -114,8 +134,11 @@ def _network_item(migration) -> Item:
         missing = [i.title for i in items if not i.ok]
         if missing:
             problems.append(f"{site.name}: {len(missing)} missing ({_listed(missing, 2)})")
+            first_failing = first_failing or site
     if problems:
-        return Item("network_ready", title, False, detail="; ".join(problems) + ".")
+        url = reverse("site-network", args=[migration.organization.slug, first_failing.pk])
+        fix = Fix(f"Open {first_failing.name}'s network readiness", url)
+        return Item("network_ready", title, False, detail="; ".join(problems) + ".", fix=fix)
     return Item("network_ready", title, True, detail=f"{len(sites)} site(s) ready.")
 
 
@@ -126,7 +149,10 @@ def _compliance_item(migration) -> Item:
     title = "Compliance register complete"
     if missing:
         detail = f"{len(missing)} required item(s) missing: {_listed(missing)}."
-        return Item("compliance_complete", title, False, detail=detail)
+        url = reverse("customer-compliance",
+                      args=[migration.organization.slug, migration.customer_id])  # fmt: skip
+        fix = Fix("Record the evidence on the compliance register", url)
+        return Item("compliance_complete", title, False, detail=detail, fix=fix)
     required = sum(1 for i in register if i.required)
     return Item("compliance_complete", title, True,
                 detail=f"{required} required item(s) recorded.")  # fmt: skip
@@ -147,7 +173,9 @@ def _rollback_item(migration, signoffs) -> Item:
         problems.append("the rollback with console access is not signed off")
     if problems:
         detail = "; ".join(problems)
-        return Item("rollback_verified", title, False, detail=detail[0].upper() + detail[1:] + ".")
+        fix = _page("cutover-rollback", migration, "Open the rollback plan")
+        return Item("rollback_verified", title, False,
+                    detail=detail[0].upper() + detail[1:] + ".", fix=fix)  # fmt: skip
     return Item("rollback_verified", title, True,
                 detail=f"{len(steps)} step(s), each with an owner; consoles verified.")  # fmt: skip
 
@@ -168,10 +196,11 @@ def latest_signoffs(migration) -> dict:
     return latest
 
 
-def _manual_item(code, row) -> Item:
+def _manual_item(code, row, migration=None) -> Item:
     title = SignOff.Item(code).label
+    fix = _page("cutover-go", migration, "Sign it off", "sign-off") if migration else None
     if row is None:
-        return Item(code, title, False, detail="Not signed off.")
+        return Item(code, title, False, detail="Not signed off.", fix=fix)
     who = (row.signed_by.get_full_name() or row.signed_by.username) if row.signed_by else ""
     if row.deferred:
         detail = "Explicitly deferred"
@@ -181,7 +210,7 @@ def _manual_item(code, row) -> Item:
         detail = "Sign-off withdrawn"
     detail += f": {row.note}" if row.note else "."
     return Item(code, title, _signed(row), detail=detail, who=who, when=row.signed_at,
-                evidence=row.note)  # fmt: skip
+                evidence=row.note, fix=fix)  # fmt: skip
 
 
 @dataclass
@@ -224,7 +253,7 @@ def go_no_go(migration, *, readiness=None) -> GoNoGo:
         _compliance_item(migration),
         _rollback_item(migration, signoffs),
     ]
-    manual = [_manual_item(code, signoffs.get(code)) for code in SignOff.Item.values]
+    manual = [_manual_item(code, signoffs.get(code), migration) for code in SignOff.Item.values]
     return GoNoGo(migration=migration, computed=computed, manual=manual, signoffs=signoffs)
 
 

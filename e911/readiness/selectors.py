@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.urls import reverse
+
 from e911.compliance.selectors import compliance_register
 from e911.karis.selectors import karis_law_items_for_sites
 from e911.locations.selectors import coverage, registration_gaps_by_order
 from e911.models import RemoteWorker
 from porting.models import PortOrder
+from tenancy.checks import Fix
 from tenancy.text import listed
 
 
@@ -23,6 +26,7 @@ class ReadinessItem:
     blocking: bool = True  # when not ok
     detail: str = ""
     evidence: str = ""
+    fix: Fix | None = None  # where it is cleared
 
     @property
     def state(self) -> str:
@@ -84,8 +88,19 @@ def _listed(things, limit=LISTED, *, total=None) -> str:
     return listed(things, limit, separator="; ", total=total)
 
 
-def _coverage_items(report) -> list[ReadinessItem]:
+def _page(name, migration, anchor=""):
+    url = reverse(name, args=[migration.organization.slug, migration.uuid])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def readiness_fix(migration) -> Fix:
+    """Where E911 readiness is worked through: the readiness report, each item linked."""
+    return Fix("Open the E911 readiness report", _page("migration-readiness", migration))
+
+
+def _coverage_items(report, migration) -> list[ReadinessItem]:
     items = []
+    fix = Fix("Give these endpoints a location", _page("migration-e911", migration, "coverage"))
     for site, entry in sorted(report.by_site.items(), key=lambda kv: kv[0].name):
         missing = entry["missing"]
         items.append(
@@ -95,6 +110,7 @@ def _coverage_items(report) -> list[ReadinessItem]:
                 "dispatchable location",
                 ok=not missing,
                 detail=_listed(f"{row.endpoint}: {row.problem}" for row in missing),
+                fix=fix,
             )
         )  # fmt: skip
     return items
@@ -111,6 +127,7 @@ def _remote_worker_items(migration) -> list[ReadinessItem]:
             f"{len(workers) - len(unconfirmed)} of {len(workers)} remote workers confirmed "
             "their home location",
             ok=not unconfirmed, detail=_listed(w.name for w in unconfirmed),
+            fix=Fix("Send or re-send their links", _page("remote-worker-list", migration)),
         )
     ]  # fmt: skip
 
@@ -123,6 +140,7 @@ def _registration_items(migration) -> list[ReadinessItem]:
         .order_by("pk")
     )
     gaps = registration_gaps_by_order([o.pk for o in orders], limit=LISTED)
+    fix = Fix("Register the numbers", _page("migration-e911", migration, "registrations"))
     items = []
     for order in orders:
         count, shown = gaps.get(order.pk, (0, []))
@@ -133,12 +151,13 @@ def _registration_items(migration) -> list[ReadinessItem]:
                 "the winning carrier for every number",
                 ok=not count,
                 detail=_listed((f"{n.display}: {why}" for n, why in shown), total=count),
+                fix=fix,
             )
         )  # fmt: skip
     return items
 
 
-def _adapt(section, item, prefix) -> ReadinessItem:
+def _adapt(section, item, prefix, fix=None) -> ReadinessItem:
     """A `tenancy.checks.Item` (Kari's Law, 933, compliance) as a readiness row; an item
     that is not required counts as fine."""
     return ReadinessItem(
@@ -149,6 +168,7 @@ def _adapt(section, item, prefix) -> ReadinessItem:
         blocking=item.blocking,
         detail=item.detail or item.reason,
         evidence=item.evidence,
+        fix=item.fix or fix,
     )
 
 
@@ -157,23 +177,26 @@ def _karis_items(migration) -> list[ReadinessItem]:
     sites = list(migration.sites.order_by("name"))
     by_site = karis_law_items_for_sites(sites)  # a fixed number of queries
     for site in sites:
+        url = reverse("site-e911", args=[migration.organization.slug, site.pk])
+        fix = Fix(f"Open {site.name}'s E911 page", url)
         for raw in by_site.get(site.pk, []):
-            item = _adapt("Kari's Law and 933", raw, f"site{site.pk}")
+            item = _adapt("Kari's Law and 933", raw, f"site{site.pk}", fix)
             item.title = f"{site.name}: {item.title}"
             items.append(item)
     return items
 
 
 def _compliance_items(migration) -> list[ReadinessItem]:
-    return [
-        _adapt("Compliance", raw, "compliance") for raw in compliance_register(migration.customer)
-    ]
+    customer = migration.customer
+    url = reverse("customer-compliance", args=[migration.organization.slug, customer.pk])
+    fix = Fix("Record the evidence on the compliance register", url)
+    return [_adapt("Compliance", raw, "compliance", fix) for raw in compliance_register(customer)]
 
 
 def readiness(migration) -> Readiness:
     report = coverage(migration, load="missing")  # counts, and the rows it names
     result = Readiness(migration=migration, coverage=report)
-    result.items += _coverage_items(report)
+    result.items += _coverage_items(report, migration)
     result.items += _remote_worker_items(migration)
     result.items += _registration_items(migration)
     result.items += _karis_items(migration)
