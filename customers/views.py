@@ -23,6 +23,12 @@ class CustomerList(CustomerViews, OrgListView):
     filterset_class = CustomerFilter
     table_template = "customers/_customer_table.html"
     title = "Customers"
+    sort_fields = {
+        "legal_name": "legal_name", "dba_name": "dba_name",
+        "contact": ("main_contact_name", "main_contact_email"),
+        "flags": ("handles_health_information", "takes_card_payments_by_phone"),
+        "migrations": "migration_count",
+    }  # fmt: skip
 
     def decorate(self, queryset):
         return with_migration_counts(queryset)
@@ -72,6 +78,11 @@ class MigrationList(MigrationViews, OrgListView):
     filterset_class = MigrationFilter
     table_template = "customers/_migration_table.html"
     title = "Migrations"
+    sort_fields = {
+        "name": "name", "customer": "customer__legal_name", "status": "status",
+        "window": ("target_start", "target_end"), "owner": "owner__username",
+        "sites": "site_count", "endpoints": "endpoint_count", "numbers": "number_count",
+    }  # fmt: skip
 
     def decorate(self, queryset):
         return with_inventory_counts(queryset)

@@ -150,7 +150,7 @@ class PortOrderSigningViewSet(PortOrderRoutes):
         accept = request.query_params.get("accept_invalid", "").lower() in ("1", "true")
         if not check.valid and not accept:
             return Response(
-                {"rule": "seal_invalid", "detail": check.summary}, status=status.HTTP_409_CONFLICT
+                {"rule": "seal_invalid", "detail": check.verdict}, status=status.HTTP_409_CONFLICT
             )
         if not data:
             raise Http404("The signed file is missing.")

@@ -86,6 +86,12 @@ class SigningRequest(PortalLink, OrgScopedModel):
     def __str__(self):
         return f"Signing request to {self.email} for LOA v{self.loa.version}"
 
+    OUTCOME_LABELS = {"signed": "Signed", "correction_requested": "Sent back with corrections"}
+
+    @property
+    def outcome_display(self) -> str:
+        return self.OUTCOME_LABELS.get(self.outcome, self.outcome.replace("_", " ").capitalize())
+
     def superseded(self) -> bool:
         loa = self.loa
         if loa.status != loa.Status.DRAFT:

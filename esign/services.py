@@ -395,6 +395,11 @@ class SignedLoaCheck:
     def __bool__(self):
         return self.valid
 
+    @property
+    def verdict(self) -> str:
+        """The summary with its verdict first, for text without a badge (API, CLI)."""
+        return f"{'Valid' if self.valid else 'Invalid'}: {self.summary}"
+
 
 def check_signed_loa(signature: LoaSignature) -> tuple[bytes, SignedLoaCheck]:
     """Read the stored PDF and check it: the same bytes as recorded at signing, and a
@@ -408,12 +413,11 @@ def check_signed_loa(signature: LoaSignature) -> tuple[bytes, SignedLoaCheck]:
         )
     digest = sha256_hex(data)
     seal = verify_pdf(data, signature.organization)
-    if not seal.valid:
-        summary = f"Invalid: {seal.summary}"
-    elif digest != signature.sealed_sha256:
-        summary = "Invalid: the file differs from the one recorded at signing."
-    else:
-        summary = f"Valid: {seal.summary}"
+    # The page shows valid/invalid as a badge; the summary says why, without repeating it.
+    why = seal.summary.removeprefix("Valid: ").removeprefix("Invalid: ")
+    if seal.valid and digest != signature.sealed_sha256:
+        why = "the file differs from the one recorded at signing."
+    summary = why[:1].upper() + why[1:]
     valid = seal.valid and digest == signature.sealed_sha256
     return data, SignedLoaCheck(valid, summary, digest, signature.sealed_sha256, seal)
 

@@ -9,6 +9,11 @@ urlpatterns = [
         name="inventory-import",
     ),
     path(
+        "migrations/<uuid:migration_uuid>/export/<slug:kind>.csv",
+        views.InventoryExportView.as_view(),
+        name="inventory-export",
+    ),
+    path(
         "import-templates/<slug:kind>.csv",
         views.InventoryTemplateView.as_view(),
         name="inventory-template",

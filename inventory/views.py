@@ -1,17 +1,23 @@
 """Browser upload of inventory CSVs: a thin page around inventory.services.import_inventory."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
+from django.utils.text import slugify
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import FormView
 
 from customers.models import Migration
-from sites.models import Site
+from customers.views_base import ParentMigrationMixin
+from porting.filters import PhoneNumberFilter
+from porting.models import PhoneNumber
+from sites.filters import EndpointFilter, SiteFilter
+from sites.models import Endpoint, Site
 from tenancy.views_base import OrgMixin
 
+from .export import export_lines
 from .formats import FORMATS, KINDS, human_size, max_bytes, max_rows
 from .forms import InventoryImportForm
 from .services import import_inventory
@@ -83,6 +89,43 @@ class InventoryImportView(OrgMixin, FormView):
             max_rows=max_rows(),
         )
         return context
+
+
+class InventoryExportView(ParentMigrationMixin, OrgMixin, View):
+    """A migration's sites, endpoints or numbers as CSV in the import's columns, with the
+    list's filters applied (the list page's querystring), in a fixed order."""
+
+    http_method_names = ["get", "head"]
+    LISTS = {
+        "sites": (Site, SiteFilter),
+        "endpoints": (Endpoint, EndpointFilter),
+        "numbers": (PhoneNumber, PhoneNumberFilter),
+    }
+
+    def get(self, request, *args, **kwargs):
+        kind = kwargs["kind"]
+        if kind not in self.LISTS:
+            raise Http404
+        migration = self.get_migration()
+        model, filterset_class = self.LISTS[kind]
+        rows = self.scoped(model.objects.filter(migration=migration))
+        filterset = filterset_class(request.GET or None, queryset=rows, request=request)
+        rows = rows.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
+        ordering = _EXPORT_ORDER[kind]
+        response = StreamingHttpResponse(
+            export_lines(kind, rows.order_by(*ordering)), content_type="text/csv; charset=utf-8"
+        )
+        filename = f"{slugify(migration.name)}-{kind}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+# The order a spreadsheet reader expects; sites come before what refers to them.
+_EXPORT_ORDER = {
+    "sites": ("name", "pk"),
+    "endpoints": ("site__name", "extension", "pk"),
+    "numbers": ("number",),
+}
 
 
 class InventoryTemplateView(OrgMixin, View):

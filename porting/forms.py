@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tenancy.forms import WriteOnlySecretField, WriteOnlySecretsMixin
-from tenancy.views_crud import OrgModelForm
+from tenancy.views_crud import BulkForm, OrgModelForm
 
 from .models import CarrierAccount, LetterOfAuthorization, PhoneNumber
 from .numbers import e164, parse_nanp
@@ -44,6 +44,16 @@ class PhoneNumberForm(OrgModelForm):
             self.fields["endpoint"].queryset = self.fields["endpoint"].queryset.select_related(
                 "site"
             )
+
+
+# Status changes a person may make by hand, as the bulk form offers them (porting.services
+# MANUAL_NUMBER_TRANSITIONS; a number on an open port order follows the order instead).
+NUMBER_TRANSITION_CHOICES = [
+    ("start_porting", "Porting (started by hand)"),
+    ("abandon_port", "Back to legacy (port abandoned)"),
+    ("mark_ported", "Ported"),
+    ("go_live", "Live"),
+]
 
 
 class TransitionForm(forms.Form):
@@ -249,3 +259,14 @@ def _number_label(number):
     purpose = number.get_purpose_display()
     account = f" · {number.carrier_account}" if number.carrier_account_id else ""
     return f"{number.display} · {purpose}{account}"
+
+
+class NumberBulkEditForm(BulkForm):
+    purpose = forms.ChoiceField(
+        choices=[("", "Keep the purpose"), *PhoneNumber.Purpose.choices], required=False,
+        label="Set the purpose",
+    )  # fmt: skip
+    transition = forms.ChoiceField(
+        choices=[("", "Keep the status"), *NUMBER_TRANSITION_CHOICES], required=False,
+        label="Change the status",
+    )  # fmt: skip

@@ -162,6 +162,16 @@ def next_action(order, loa, findings, transitions) -> NextAction | None:
     if order.state in order.LOA_EDITABLE_STATES and loa is None:
         return NextAction("Prepare the LOA: it is filled in from the CSR and the account.",
                           Fix("Prepare the LOA", f"{here}#prepare-loa"))  # fmt: skip
+    blockers = [f for f in findings if f.severity == "blocker"]
+    if order.state in order.LOA_EDITABLE_STATES and blockers and not loa.is_signed:
+        # Nothing can be sent for signature while the carrier would reject the letter.
+        first = blockers[0]
+        count = f"{len(blockers)} blocker{'s' if len(blockers) != 1 else ''}"
+        return NextAction(
+            f"Fix the LOA check's {count} before sending it for signature, starting with "
+            f"{first.field or first.code}: {first.reject_reason}.",
+            first.fix_link or Fix("Open the findings", f"{here}#findings"),
+        )
     for _name, label, refused in transitions:
         if refused is None:
             return NextAction(f"{label}.", Fix(label, f"{here}#next-steps"))

@@ -8,7 +8,7 @@ from django.db import transaction
 from django_fsm import ConcurrentTransition, can_proceed
 
 from tenancy import clock
-from tenancy.history import save_with_history
+from tenancy.history import bulk_update_with_reason, save_with_history
 from tenancy.roles import ON_SITE, OWNER_PM, Role, membership_of, require_role
 from tenancy.rules import TransitionConflict, TransitionRefused, first_refusal
 from tenancy.services import save_org_object
@@ -37,13 +37,66 @@ def transition_number(number: PhoneNumber, name: str, *, by=None, reason: str = 
     if name not in MANUAL_NUMBER_TRANSITIONS:
         raise PermissionDenied(f"'{name}' is not a transition you can apply by hand.")
     locked = PhoneNumber.objects.select_for_update().get(pk=number.pk)
-    method = getattr(locked, name)
-    if not can_proceed(method):
-        raise ValidationError(
-            f"Cannot {name.replace('_', ' ')}: the number is {locked.get_status_display().lower()}."
-        )
-    method()
+    problem = _manual_transition_problem(locked, name, open_orders_of([locked]))
+    if problem:
+        raise ValidationError(problem)
+    getattr(locked, name)()
     return save_with_history(locked, by=by, reason=reason)
+
+
+def open_orders_of(numbers) -> dict[int, int]:
+    """Number pk -> the open port order that drives its status (one query)."""
+    through = PortOrder.numbers.through
+    rows = through.objects.filter(
+        phonenumber_id__in=[n.pk for n in numbers], portorder__state__in=PortOrder.OPEN_STATES
+    ).values_list("phonenumber_id", "portorder_id")
+    return dict(rows)
+
+
+def _manual_transition_problem(number: PhoneNumber, name: str, open_orders: dict) -> str:
+    """Why a number cannot take a transition by hand, or "" when it can. A number on an
+    open port order follows the order: changing it by hand would contradict the order."""
+    label = name.replace("_", " ")
+    if number.pk in open_orders:
+        return (
+            f"Cannot {label} {number.display}: it is on open port order #{open_orders[number.pk]}, "
+            "whose steps set its status."
+        )
+    if not can_proceed(getattr(number, name)):
+        return f"Cannot {label} {number.display}: it is {number.get_status_display().lower()}."
+    return ""
+
+
+@transaction.atomic
+def bulk_edit_numbers(migration, numbers, *, purpose="", transition="", by=None, reason=""):
+    """Set the purpose of many numbers and/or apply one status transition to each, all or
+    nothing: if any number cannot take the change, nothing changes and the refusal lists
+    every such number. One history row per number."""
+    require_role(migration.organization_id, by, OWNER_PM, "Editing numbers in bulk")
+    if not purpose and not transition:
+        raise ValidationError("Choose a purpose or a status change to apply.")
+    if transition and transition not in MANUAL_NUMBER_TRANSITIONS:
+        raise ValidationError(f"'{transition}' is not a status change you can apply by hand.")
+    locked = list(
+        PhoneNumber.objects.select_for_update()
+        .filter(migration=migration, pk__in=[n.pk for n in numbers])
+        .order_by("pk")
+    )
+    if not locked:
+        raise ValidationError("Choose at least one number.")
+    if transition:
+        open_orders = open_orders_of(locked)
+        problems = [_manual_transition_problem(n, transition, open_orders) for n in locked]
+        if any(problems):
+            raise ValidationError([p for p in problems if p])
+    for number in locked:
+        if purpose:
+            number.purpose = purpose
+        if transition:
+            getattr(number, transition)()
+    fields = [name for name, wanted in (("purpose", purpose), ("status", transition)) if wanted]
+    bulk_update_with_reason(PhoneNumber, locked, fields, by=by, reason=reason or "bulk edit")
+    return locked
 
 
 # -- creating orders -------------------------------------------------------------------

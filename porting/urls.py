@@ -7,6 +7,7 @@ M = "migrations/<uuid:migration_uuid>"
 urlpatterns = [
     path(f"{M}/numbers/", v.NumberList.as_view(), name="number-list"),
     path(f"{M}/numbers/new/", v.NumberCreate.as_view(), name="number-create"),
+    path(f"{M}/numbers/bulk/", v.NumberBulkEdit.as_view(), name="number-bulk-edit"),
     path("numbers/<int:pk>/", v.NumberDetail.as_view(), name="number-detail"),
     path("numbers/<int:pk>/edit/", v.NumberUpdate.as_view(), name="number-update"),
     path("numbers/<int:pk>/delete/", v.NumberDelete.as_view(), name="number-delete"),

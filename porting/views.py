@@ -8,7 +8,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
-from customers.views_base import MigrationChildListView, ParentMigrationMixin
+from customers.views_base import (
+    MigrationBulkActionView,
+    MigrationChildListView,
+    ParentMigrationMixin,
+)
 from documents.render import render_pdf
 from tenancy import clock
 from tenancy.rules import TransitionRefused
@@ -25,9 +29,11 @@ from tenancy.views_crud import (
 
 from .filters import CarrierAccountFilter, PhoneNumberFilter
 from .forms import (
+    NUMBER_TRANSITION_CHOICES,
     CarrierAccountForm,
     FocChangeForm,
     LoaFieldsForm,
+    NumberBulkEditForm,
     OrderNumbersForm,
     OrderTransitionForm,
     PartialPortForm,
@@ -40,8 +46,8 @@ from .models import CarrierAccount, PhoneNumber, PortOrder, PostPortTestCall
 from .selectors import loa_document, order_page, porting_board, reject_code_choices
 from .services import (
     LOA_FIELDS,
-    MANUAL_NUMBER_TRANSITIONS,
     acknowledge_warnings,
+    bulk_edit_numbers,
     change_foc,
     change_order_numbers,
     create_port_order,
@@ -69,6 +75,27 @@ class NumberList(NumberViews, MigrationChildListView):
     filterset_class = PhoneNumberFilter
     table_template = "porting/_number_table.html"
     title = "Numbers"
+    sort_fields = {
+        "number": "number", "kind": "kind", "purpose": "purpose", "status": "status",
+        "site": "site__name", "endpoint": ("endpoint__extension", "endpoint__display_name"),
+    }  # fmt: skip
+    bulk_form_class = NumberBulkEditForm
+    bulk_url_name = "number-bulk-edit"
+    export_kind = "numbers"
+
+
+class NumberBulkEdit(MigrationBulkActionView):
+    model = PhoneNumber
+    form_class = NumberBulkEditForm
+    filterset_class = PhoneNumberFilter
+    list_url_name = "number-list"
+
+    def act(self, migration, data):
+        changed = bulk_edit_numbers(
+            migration, self.rows(data), purpose=data["purpose"], transition=data["transition"],
+            by=self.request.user, reason=data["reason"],
+        )  # fmt: skip
+        return f"{len(changed)} number{'s' if len(changed) != 1 else ''} updated."
 
 
 class NumberDetail(NumberViews, OrgDetailView):
@@ -76,12 +103,18 @@ class NumberDetail(NumberViews, OrgDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        available = {t.name for t in self.object.get_available_status_transitions()}
-        context["transitions"] = [
-            (name, name.replace("_", " ").capitalize())
-            for name in MANUAL_NUMBER_TRANSITIONS
-            if name in available
-        ]
+        number = self.object
+        orders = list(number.port_orders.select_related("organization").order_by("-pk"))
+        open_order = next((o for o in orders if o.state in PortOrder.OPEN_STATES), None)
+        available = {t.name for t in number.get_available_status_transitions()}
+        context.update(
+            port_orders=orders,
+            open_order=open_order,
+            # An open order drives the status; by hand only when no order does.
+            transitions=[] if open_order else [
+                (name, label) for name, label in NUMBER_TRANSITION_CHOICES if name in available
+            ],
+        )  # fmt: skip
         return context
 
 
@@ -143,6 +176,11 @@ class CarrierAccountList(CarrierAccountViews, MigrationChildListView):
     filterset_class = CarrierAccountFilter
     table_template = "porting/_carrier_account_table.html"
     title = "Carrier accounts"
+    sort_fields = {
+        "carrier": "carrier_name", "type": "carrier_type", "account": "account_number",
+        "btn": "btn", "csr_name": "csr_account_name", "csr_date": "csr_date",
+        "numbers": "number_count",
+    }  # fmt: skip
 
     def decorate(self, queryset):
         return (

@@ -1,7 +1,7 @@
 from django import forms
 
 from tenancy.forms import WriteOnlySecretField, WriteOnlySecretsMixin
-from tenancy.views_crud import OrgModelForm
+from tenancy.views_crud import BulkForm, OrgModelForm
 
 from .models import Endpoint, Site
 from .validators import US_TIMEZONES
@@ -37,3 +37,25 @@ class EndpointForm(WriteOnlySecretsMixin, OrgModelForm):
             self.fields[
                 "sip_password"
             ].help_text = "A password is stored. Write-only: leave empty to keep it."
+
+
+class EndpointBulkEditForm(BulkForm):
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), required=False, empty_label="Keep the site",
+        label="Move to site",
+    )  # fmt: skip
+    kind = forms.ChoiceField(
+        choices=[("", "Keep the kind"), *Endpoint.Kind.choices],
+        required=False,
+        label="Set the kind",
+    )
+    firmware = forms.CharField(required=False, max_length=100, label="Set the firmware")
+    remote_worker = forms.ChoiceField(
+        choices=[("", "Keep"), ("yes", "Remote worker"), ("no", "On site")], required=False,
+        label="Remote worker",
+    )  # fmt: skip
+
+    def __init__(self, *args, migration=None, **kwargs):
+        super().__init__(*args, migration=migration, **kwargs)
+        if migration is not None:
+            self.fields["site"].queryset = Site.objects.filter(migration=migration).order_by("name")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sites/<int:pk>/history/", v.SiteHistory.as_view(), name="site-history"),
     path(f"{M}/endpoints/", v.EndpointList.as_view(), name="endpoint-list"),
     path(f"{M}/endpoints/new/", v.EndpointCreate.as_view(), name="endpoint-create"),
+    path(f"{M}/endpoints/bulk/", v.EndpointBulkEdit.as_view(), name="endpoint-bulk-edit"),
     path("endpoints/<int:pk>/", v.EndpointDetail.as_view(), name="endpoint-detail"),
     path("endpoints/<int:pk>/edit/", v.EndpointUpdate.as_view(), name="endpoint-update"),
     path("endpoints/<int:pk>/delete/", v.EndpointDelete.as_view(), name="endpoint-delete"),

@@ -1,8 +1,13 @@
+from django.db.models import Min
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from customers.views_base import MigrationChildListView, ParentMigrationMixin
+from customers.views_base import (
+    MigrationBulkActionView,
+    MigrationChildListView,
+    ParentMigrationMixin,
+)
 from tenancy.selectors import count_of
 from tenancy.views_crud import (
     OrgCreateView,
@@ -13,8 +18,9 @@ from tenancy.views_crud import (
 )
 
 from .filters import EndpointFilter, SiteFilter
-from .forms import EndpointForm, SiteForm
+from .forms import EndpointBulkEditForm, EndpointForm, SiteForm
 from .models import Endpoint, Site
+from .services import bulk_edit_endpoints
 from .validators import US_TIMEZONES
 
 
@@ -34,9 +40,30 @@ class SiteList(SiteViews, MigrationChildListView):
     filterset_class = SiteFilter
     table_template = "sites/_site_table.html"
     title = "Sites"
+    sort_fields = {
+        "name": "name", "address": ("address_line1", "city"),
+        "normalized": ("normalized_line1", "normalized_city"), "timezone": "timezone",
+        "seats": "seat_count", "endpoints": "endpoint_count",
+    }  # fmt: skip
+    export_kind = "sites"
 
     def decorate(self, queryset):
         return super().decorate(queryset).annotate(endpoint_count=count_of(Endpoint, site="pk"))
+
+
+class EndpointBulkEdit(MigrationBulkActionView):
+    model = Endpoint
+    form_class = EndpointBulkEditForm
+    filterset_class = EndpointFilter
+    list_url_name = "endpoint-list"
+
+    def act(self, migration, data):
+        changed = bulk_edit_endpoints(
+            migration, self.rows(data), site=data["site"], kind=data["kind"],
+            firmware=data["firmware"].strip(), remote_worker=data["remote_worker"],
+            by=self.request.user, reason=data["reason"],
+        )  # fmt: skip
+        return f"{len(changed)} endpoint{'s' if len(changed) != 1 else ''} updated."
 
 
 class SiteDetail(SiteViews, OrgDetailView):
@@ -86,6 +113,13 @@ class EndpointList(EndpointViews, MigrationChildListView):
     filterset_class = EndpointFilter
     table_template = "sites/_endpoint_table.html"
     title = "Endpoints"
+    sort_fields = {
+        "extension": "extension", "name": "display_name", "kind": "kind", "site": "site__name",
+        "mac": "mac_address", "model": ("make", "model"), "dids": Min("numbers__number"),
+    }  # fmt: skip
+    bulk_form_class = EndpointBulkEditForm
+    bulk_url_name = "endpoint-bulk-edit"
+    export_kind = "endpoints"
 
     def decorate(self, queryset):
         return super().decorate(queryset).prefetch_related("numbers")

@@ -3,21 +3,56 @@ organizations where their role may write, and every dropdown offers only those."
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Membership, Organization
-from .roles import DEFAULT_WRITE_ROLES
+from .roles import DEFAULT_WRITE_ROLES, Role
 
 
 def admin_organizations(user):
+    """The organizations whose rows `user` sees in the admin: all for a superuser; for
+    staff, those where they may write; for anyone else, those they own."""
     if user.is_superuser:
         return Organization.objects.all()
+    roles = DEFAULT_WRITE_ROLES if user.is_staff else (Role.OWNER,)
     return Organization.objects.filter(
-        memberships__user=user, memberships__role__in=DEFAULT_WRITE_ROLES
+        memberships__user=user, memberships__role__in=roles
     ).distinct()
+
+
+def can_use_admin(user) -> bool:
+    """Staff, and the owners of an organization (for their organizations' rows only)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or admin_organizations(user).exists()
+
+
+class ScopedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login, open to owners as well as staff."""
+
+    def confirm_login_allowed(self, user):
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not can_use_admin(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"], code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )  # fmt: skip
+
+
+class ScopedAdminSite(admin.AdminSite):
+    """The default admin site (tenancy.apps.ScopedAdminConfig): besides staff, owners
+    reach it, and every organization model in it shows only their organizations' rows."""
+
+    site_header = "VoIP Migrate administration"
+    login_form = ScopedAdminAuthenticationForm
+
+    def has_permission(self, request):
+        return can_use_admin(request.user)
 
 
 def scoped_view_on_site(request, content_type_id, object_id):
@@ -53,7 +88,7 @@ class OrgScopedAdmin(SimpleHistoryAdmin):
 
     # Staff members need no model permissions: their role in an organization decides.
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff and self._member_anywhere(request)
+        return can_use_admin(request.user) and self._member_anywhere(request)
 
     def has_view_permission(self, request, obj=None):
         if not self.has_module_permission(request):

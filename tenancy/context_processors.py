@@ -1,3 +1,4 @@
+from .admin_base import can_use_admin
 from .selectors import memberships_of
 
 
@@ -8,4 +9,5 @@ def organization(request):
         "membership": membership,
         # Lazy: evaluated only by templates that render the switcher.
         "my_memberships": lambda: list(memberships_of(request.user)),
+        "can_admin": lambda: can_use_admin(request.user),
     }

@@ -4,7 +4,8 @@ The request middleware records the browser user. Services, commands and tasks ha
 request, so they name the actor and reason explicitly through these helpers.
 """
 
-from simple_history.utils import bulk_create_with_history
+from django.core.exceptions import FieldDoesNotExist
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 
 def stamp(instance, *, by=None, reason: str = ""):
@@ -37,6 +38,32 @@ def bulk_create_with_reason(model, objs, *, by=None, reason: str = "", batch_siz
     )
 
 
+def bulk_update_with_reason(model, objs, fields, *, by=None, reason: str = "", batch_size=500):
+    """Bulk update that still writes one history row per object (a query per batch)."""
+    return bulk_update_with_history(
+        objs, model, fields, batch_size=batch_size, default_user=by,
+        default_change_reason=reason,
+    )  # fmt: skip
+
+
+def field_label(model, name: str) -> str:
+    """A field's label as forms show it ("Address line 2"), not its column name."""
+    try:
+        label = str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        label = name.replace("_", " ")
+    return label[:1].upper() + label[1:]
+
+
+def _shown(model, name: str, value):
+    """A stored choice as its label ("Port day", not "port_day")."""
+    try:
+        choices = dict(model._meta.get_field(name).flatchoices)
+    except FieldDoesNotExist:
+        return value
+    return choices.get(value, value) if choices else value
+
+
 def history_rows(instance, limit=50):
     """History rows newest first, each with the fields that changed against the previous."""
     records = list(
@@ -47,6 +74,11 @@ def history_rows(instance, limit=50):
         changes = []
         if older is not None and newer.history_type == "~":
             delta = newer.diff_against(older)
-            changes = [(c.field, c.old, c.new) for c in delta.changes]
+            model = type(instance)
+            changes = [
+                (field_label(model, c.field), _shown(model, c.field, c.old),
+                 _shown(model, c.field, c.new))
+                for c in delta.changes
+            ]  # fmt: skip
         rows.append({"record": newer, "changes": changes})
     return rows[:limit]

@@ -1,8 +1,14 @@
 """Writes shared by the browser, the API, the admin-free CLI and tasks."""
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
 
+from . import clock
+from .api_auth import hash_key
 from .history import delete_with_history, save_with_history
+from .models import ApiToken
+from .portal import new_token
 
 
 @transaction.atomic
@@ -41,3 +47,39 @@ def _unlink_dependents(instance, *, by, reason):
         for dependent in dependents.select_for_update():
             setattr(dependent, relation.field.name, None)
             save_with_history(dependent, by=by, reason=why)
+
+
+# -- personal API tokens -------------------------------------------------------------
+
+MAX_ACTIVE_TOKENS = 20
+
+
+@transaction.atomic
+def create_api_token(user, *, name: str):
+    """A new token for `user`. Returns (token, key): the key is shown once and never
+    stored, only its SHA-256."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Name the token after what will use it.")
+    # Lock the user's row so two creations at once cannot pass the limit together.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    if user.api_tokens.filter(revoked_at=None).count() >= MAX_ACTIVE_TOKENS:
+        raise ValidationError(
+            f"You have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use first."
+        )
+    key, _hash = new_token()
+    token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:6],
+                                    key_hash=hash_key(key))  # fmt: skip
+    return token, key
+
+
+@transaction.atomic
+def revoke_api_token(user, token_id: int):
+    """Revoke one of `user`'s own tokens; another user's token is not found."""
+    token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+    if token is None:
+        raise ObjectDoesNotExist("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+    return token

@@ -5,4 +5,8 @@ from . import health, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.health, name="health"),
+    path("account/tokens/", views.ApiTokens.as_view(), name="api-tokens"),
+    path(
+        "account/tokens/<int:pk>/revoke/", views.RevokeApiToken.as_view(), name="api-token-revoke"
+    ),
 ]

@@ -1,7 +1,17 @@
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
 
 from .selectors import memberships_of
+from .services import create_api_token, revoke_api_token
 
 
 @login_required
@@ -11,3 +21,50 @@ def home(request):
     if len(memberships) == 1:
         return redirect("org-home", org_slug=memberships[0].organization.slug)
     return render(request, "tenancy/choose_organization.html", {"memberships": memberships})
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, label="What will use it",
+                           help_text="e.g. “billing sync” or “Ana's laptop”.")  # fmt: skip
+
+
+@method_decorator(never_cache, name="dispatch")
+class ApiTokens(LoginRequiredMixin, View):
+    """The user's own API tokens: create one (its key is shown once, here), revoke one."""
+
+    template_name = "tenancy/api_tokens.html"
+
+    def render(self, form, new_key="", status=200):
+        tokens = self.request.user.api_tokens.all()
+        return render(self.request, self.template_name, {
+            "form": form, "tokens": tokens, "new_key": new_key,
+            "api_docs_url": reverse("api-docs"),
+        }, status=status)  # fmt: skip
+
+    def get(self, request):
+        return self.render(ApiTokenForm())
+
+    def post(self, request):
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, key = create_api_token(request.user, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                # Shown in this response only: the key is stored nowhere.
+                messages.success(request, f"Token “{token.name}” created.")
+                return self.render(ApiTokenForm(), new_key=key)
+        return self.render(form, status=400)
+
+
+class RevokeApiToken(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        try:
+            token = revoke_api_token(request.user, pk)
+        except ObjectDoesNotExist as exc:
+            raise Http404 from exc
+        messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+        return redirect("api-tokens")

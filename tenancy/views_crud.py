@@ -6,7 +6,7 @@ scoping, role checks, history stamping and error handling live here only."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.http import HttpResponseRedirect
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
@@ -30,12 +30,28 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(required=False, max_length=200, label="Reason")
 
 
+class BulkForm(ReasonForm):
+    """The rows a bulk action applies to: those ticked on the list (`pk`, read from the
+    request by the view), or every row matching the list's filters (`all_matching`, with
+    the list's querystring in `query`)."""
+
+    all_matching = forms.BooleanField(required=False, label="Every row that matches the filters")
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, migration=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.migration = migration
+
+
 class OrgListView(OrgMixin, ListView):
     filterset_class = None
     paginate_by = 50
     template_name = "objects/list.html"
     table_template = ""
     title = ""
+    # Every column sorts: `?sort=<key>` ascending, `?sort=-<key>` descending. A column key
+    # maps to a field path, a tuple of them, or an expression (an aggregate, say).
+    sort_fields: dict = {}
 
     def decorate(self, queryset):
         """Joins and parent filters for the page; keep the query count constant."""
@@ -43,6 +59,8 @@ class OrgListView(OrgMixin, ListView):
 
     def adjust_filterset(self, filterset):
         """Narrow filter choices further than the organization (e.g. to one migration)."""
+
+    sort = ""
 
     def get_queryset(self):
         queryset = self.decorate(super().get_queryset())
@@ -52,17 +70,41 @@ class OrgListView(OrgMixin, ListView):
         self.adjust_filterset(self.filterset)
         if self.filterset.is_bound and not self.filterset.is_valid():
             return queryset.none()
-        return self.filterset.qs
+        return self.sorted(self.filterset.qs)
+
+    def sorted(self, queryset):
+        requested = self.request.GET.get("sort", "")
+        self.sort = requested if requested.removeprefix("-") in self.sort_fields else ""
+        if not self.sort:
+            return queryset
+        descending = self.sort.startswith("-")
+        fields = self.sort_fields[self.sort.removeprefix("-")]
+        fields = fields if isinstance(fields, tuple) else (fields,)
+        # An expression (an aggregate, say) is annotated first: order_by needs a name.
+        names = []
+        for index, value in enumerate(fields):
+            if not isinstance(value, str):
+                queryset = queryset.annotate(**{f"sort_by_{index}": value})
+                value = f"sort_by_{index}"
+            names.append(value)
+        ordering = [(F(n).desc(nulls_last=True) if descending else F(n).asc(nulls_last=True))
+                    for n in names]  # fmt: skip
+        return queryset.order_by(*ordering, "-pk" if descending else "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         query.pop("page", None)
+        unsorted = query.copy()
+        unsorted.pop("sort", None)
         context.update(
             filter=self.filterset,
             table_template=self.table_template,
             title=self.title,
             querystring=query.urlencode(),
+            sort=self.sort,
+            sort_fields=self.sort_fields,
+            unsorted_querystring=unsorted.urlencode(),
             create_url=self.get_create_url(),
         )
         return context

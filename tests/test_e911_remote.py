@@ -467,3 +467,81 @@ def test_22_remote_workers_are_unconfirmed_not_covered_by_the_office(client, pm_
     assert len(remote_rows) == 22
     assert not any(r.covered for r in remote_rows)
     assert all(r.location is None or r.location.pk != office.pk for r in remote_rows)
+
+
+def _many_workers(migration, count):
+    return [
+        RemoteWorker.objects.create(
+            migration=migration, name=f"Worker {i:02d}", email=f"worker{i:02d}@example.com"
+        )
+        for i in range(count)
+    ]
+
+
+def test_one_action_sends_every_waiting_worker_a_link(client, pm_a, org_a, world_a, worker):
+    migration = world_a["migration"]
+    others = _many_workers(migration, 21)  # 22 workers waiting, as on a real office
+    login(client, pm_a)
+    page = client.get(list_url(org_a, migration)).content.decode()
+    assert "Send to the 22 still waiting" in page and 'data-select-all="pk"' in page
+    url = reverse("remote-worker-bulk-send", args=[org_a.slug, migration.uuid])
+    response = client.post(url, {"which": "waiting"}, follow=True)
+    assert b"Link sent to 22 remote workers." in response.content
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(w.email for w in [worker, *others])
+    # Nobody is waiting any more: the button is gone and a second click sends nothing.
+    page = client.get(list_url(org_a, migration)).content.decode()
+    assert "still waiting" not in page
+    response = client.post(url, {"which": "waiting"}, follow=True)
+    assert b"Nothing changed" in response.content and len(mail.outbox) == 22
+
+
+def test_re_send_to_the_ticked_workers_only(client, pm_a, org_a, world_a, sent, worker):
+    migration = world_a["migration"]
+    _first, second = _many_workers(migration, 2)
+    old_token = sent[1]
+    mail.outbox.clear()
+    login(client, pm_a)
+    url = reverse("remote-worker-bulk-send", args=[org_a.slug, migration.uuid])
+    client.post(url, {"which": "selected", "pk": [worker.pk, second.pk]})
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([worker.email, second.email])
+    assert worker_client().get(portal(old_token)).status_code == 410  # re-sent: old is dead
+
+
+def test_a_mail_failure_part_way_keeps_what_was_sent_and_names_the_rest(
+    client, pm_a, org_a, world_a, worker, monkeypatch
+):
+    migration = world_a["migration"]
+    _many_workers(migration, 3)
+    from e911.remote import services
+
+    real, calls = services._link_email, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ConnectionRefusedError("mail server down")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_link_email", flaky)
+    login(client, pm_a)
+    url = reverse("remote-worker-bulk-send", args=[org_a.slug, migration.uuid])
+    html = client.post(url, {"which": "waiting"}, follow=True).content.decode()
+    assert "Link sent to 2 remote workers." in html
+    assert "mail server down" in html and "Worker 01, Worker 02" in html
+    assert RemoteWorkerLink.objects.filter(worker__migration=migration).count() == 2
+    monkeypatch.setattr(services, "_link_email", real)
+    html = client.post(url, {"which": "waiting"}, follow=True).content.decode()
+    assert "Link sent to 2 remote workers." in html  # the two left, and no one twice
+
+
+def test_bulk_send_is_for_owners_and_pms_and_stays_in_the_migration(
+    client, tech_a, pm_a, org_a, world_a, world_b, worker
+):
+    url = reverse("remote-worker-bulk-send", args=[org_a.slug, world_a["migration"].uuid])
+    login(client, tech_a)
+    assert client.post(url, {"which": "waiting"}).status_code == 403
+    login(client, pm_a)
+    client.post(url, {"which": "selected", "pk": [world_b["remote_worker"].pk]})
+    assert not mail.outbox
+    other = reverse("remote-worker-bulk-send", args=[org_a.slug, world_b["migration"].uuid])
+    assert client.post(other, {"which": "waiting"}).status_code == 404

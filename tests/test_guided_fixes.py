@@ -243,3 +243,13 @@ def test_changing_numbers_is_refused_to_a_technician_and_hidden_from_other_orgs(
     assert world_a["port_order"].numbers.count() == 1
     login(client, pm_b)
     assert client.get(url).status_code == 404
+
+
+def test_next_action_is_the_blocking_finding_before_any_signature(client, world_a, pm_a):
+    order = world_a["port_order"]
+    prepare_loa(order, by=pm_a, service_line2="Suite 999")  # the CSR says Suite 200
+    login(client, pm_a)
+    html = client.get(order.get_absolute_url()).content.decode()
+    banner = re.search(r'data-testid="next-action">(.*?)</div>', html, re.S).group(1)
+    assert "Fix the LOA check&#x27;s 1 blocker before sending it for signature" in banner
+    assert f'href="{order.get_absolute_url()}#prepare-loa"' in banner

@@ -115,7 +115,7 @@ def test_edit_records_a_diff_with_who_and_why(a_client, world_a, pm_a):
     page = a_client.get(site.ui_url("history")).content.decode()
     assert "customer moved floors" in page
     assert "pm_a" in page
-    assert "Suite 300" in page and "seat_count" in page
+    assert "Suite 300" in page and "<strong>Seat count</strong>" in page
 
 
 def test_form_errors_keep_the_input(a_client, world_a, org_a):
@@ -262,7 +262,7 @@ def test_delete_with_confirmation_and_protection(a_client, world_a, org_a):
 
 
 def test_number_transitions_are_recorded(a_client, world_a, org_a, pm_a):
-    number = world_a["number"]
+    number = f.PhoneNumberFactory(migration=world_a["migration"], number="+12145550190")
     url = reverse("number-transition", args=[org_a.slug, number.pk])
     a_client.post(url, {"transition": "start_porting", "reason": "LOA signed"})
     number.refresh_from_db()
@@ -272,6 +272,17 @@ def test_number_transitions_are_recorded(a_client, world_a, org_a, pm_a):
     assert "Cannot go live" in response.content.decode()
     number.refresh_from_db()
     assert number.status == "porting"
+
+
+def test_a_number_on_an_open_order_follows_the_order(a_client, world_a, org_a):
+    number = world_a["number"]
+    page = a_client.get(number.get_absolute_url()).content.decode()
+    assert world_a["port_order"].get_absolute_url() in page
+    assert 'value="start_porting"' not in page and "once they exist" not in page
+    url = reverse("number-transition", args=[org_a.slug, number.pk])
+    response = a_client.post(url, {"transition": "start_porting"}, follow=True)
+    assert f"open port order #{world_a['port_order'].pk}" in response.content.decode()
+    assert PhoneNumber.objects.get(pk=number.pk).status == "legacy"
 
 
 def test_search_filters_and_pagination(a_client, world_a, org_a):

@@ -92,9 +92,13 @@ class EndpointPreflight(OrgMixin, DetailView):
             except ValidationError as exc:
                 form.add_error("sign", exc)
             else:
-                messages.success(
-                    request, f"Checklist saved: {preflight.get_status_display().lower()}."
-                )
+                saved = f"Checklist saved: {preflight.get_status_display().lower()}."
+                problem = call_problem(preflight.test_calls)
+                if preflight.status == Preflight.Status.PASSED or not problem:
+                    messages.success(request, saved)
+                else:
+                    # Saved, but why it has not passed comes with it, at the top.
+                    messages.warning(request, f"{saved} Not passed yet: {problem}")
                 return HttpResponseRedirect(request.path)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 

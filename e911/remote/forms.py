@@ -29,6 +29,13 @@ def _endpoint_label(endpoint):
     return " · ".join(p for p in parts if p) or f"Endpoint #{endpoint.pk}"
 
 
+class BulkSendForm(forms.Form):
+    """Which workers get the link: the ticked ones, or every worker still waiting for one
+    (no live link and not confirmed)."""
+
+    which = forms.ChoiceField(choices=[("selected", "Ticked"), ("waiting", "Waiting")])
+
+
 class RevokeLinkForm(forms.Form):
     reason = forms.CharField(required=False, max_length=200)
 

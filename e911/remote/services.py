@@ -13,7 +13,7 @@ check; its history names the worker."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -134,6 +134,31 @@ def send_location_link(worker, *, by, base_url, meta=None):
     )
     _link_email(worker, link, portal_url(base_url, token), sender=by)
     return link
+
+
+@dataclass
+class BulkSend:
+    sent: list = field(default_factory=list)
+    not_sent: list = field(default_factory=list)  # left when the mail server failed
+    error: str = ""
+
+
+def send_location_links(migration, workers, *, by, base_url, meta=None) -> BulkSend:
+    """Send (or re-send) the link to each worker, each in its own transaction, as
+    send_location_link does for one. If the mail server fails part-way, the links already
+    sent stand and the rest are named, with nothing recorded for them: sending to them
+    again is safe."""
+    require_role(migration.organization_id, by, OWNER_PM, "Sending remote workers' links")
+    workers = list(workers)
+    result = BulkSend()
+    for index, worker in enumerate(workers):
+        try:
+            send_location_link(worker, by=by, base_url=base_url, meta=meta)
+        except OSError as exc:
+            result.not_sent, result.error = workers[index:], str(exc)
+            break
+        result.sent.append(worker)
+    return result
 
 
 @transaction.atomic

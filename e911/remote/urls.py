@@ -10,6 +10,11 @@ urlpatterns = [
         v.RemoteWorkerList.as_view(),
         name="remote-worker-list",
     ),
+    path(
+        "migrations/<uuid:migration_uuid>/remote-workers/send/",
+        v.RemoteWorkerBulkSend.as_view(),
+        name="remote-worker-bulk-send",
+    ),
     path("remote-workers/<int:pk>/send/", v.RemoteWorkerSend.as_view(), name="remote-worker-send"),
     path(
         "remote-workers/<int:pk>/revoke/",

@@ -58,3 +58,21 @@ def badge(value, label=None, **attrs):
     return format_html(
         '<span class="badge {}"' + extra + ">{}</span>", tone(value), *attrs.values(), shown
     )
+
+
+@register.simple_tag(takes_context=True)
+def sort_th(context, key, label, css=""):
+    """A list's column heading that sorts by `key` (OrgListView.sort_fields): a click
+    sorts ascending, a second click descending; the current order shows an arrow."""
+    current = context.get("sort", "")
+    if key not in context.get("sort_fields", {}):
+        return format_html('<th class="{}">{}</th>', css, label)
+    query = context.get("unsorted_querystring", "")
+    next_sort = f"-{key}" if current == key else key
+    href = f"?{query}&sort={next_sort}" if query else f"?sort={next_sort}"
+    state = {key: ("ascending", " ▲"), f"-{key}": ("descending", " ▼")}.get(current)
+    aria, arrow = state or ("none", "")
+    return format_html(
+        '<th class="{}" aria-sort="{}"><a class="sort" href="{}">{}{}</a></th>',
+        css, aria, href, label, arrow,
+    )  # fmt: skip

@@ -1,0 +1,40 @@
+"""API authentication with personal tokens (tenancy.models.ApiToken): the header is
+`Authorization: Token <key>`, as before; the key is looked up by its SHA-256."""
+
+import hashlib
+import re
+from datetime import timedelta
+
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from . import clock
+from .models import ApiToken
+
+# New keys are 43 URL-safe characters; keys issued before (40 hex) are accepted too.
+_KEY = re.compile(r"\A[A-Za-z0-9_-]{20,64}\Z")
+# "Last used" is written at most this often, not on every request.
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+class ApiTokenAuthentication(TokenAuthentication):
+    keyword = "Token"
+
+    def authenticate_credentials(self, key):
+        token = None
+        if _KEY.match(key or ""):
+            token = (
+                ApiToken.objects.select_related("user")
+                .filter(key_hash=hash_key(key), revoked_at=None)
+                .first()
+            )
+        if token is None or not token.user.is_active:
+            raise AuthenticationFailed("Invalid or revoked token.")
+        now = clock.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
