@@ -75,6 +75,9 @@ class SigningRequest(PortalLink, OrgScopedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     outcome = models.CharField(max_length=30, blank=True)  # "signed" | "correction_requested"
+    # How many reminders came before this link: a reminder replaces the link with a fresh
+    # one (same expiry) that carries the count on, so the cadence survives the swap.
+    reminders_sent = models.PositiveSmallIntegerField(default=0, editable=False)
     history = HistoricalRecords(excluded_fields=["token_hash"])
 
     org_parents = ("loa",)
@@ -106,6 +109,7 @@ class SigningEvent(OrgScopedModel):
 
     class Kind(models.TextChoices):
         SENT = "sent", "Sent"
+        REMINDED = "reminded", "Reminder sent"
         OPENED = "opened", "Opened"
         CONSENT = "consent", "Consented to electronic records"
         SIGNED = "signed", "Signed"

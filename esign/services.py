@@ -26,7 +26,14 @@ from django.urls import reverse
 from porting.models import LetterOfAuthorization
 from tenancy import clock
 from tenancy.history import save_with_history
-from tenancy.portal import LinkDead, LinkState, hash_token, new_token, well_formed
+from tenancy.portal import (
+    LinkDead,
+    LinkState,
+    hash_token,
+    new_token,
+    portal_base_url,
+    well_formed,
+)
 from tenancy.roles import OWNER_PM, require_role
 
 from .documents import field_values, sha256_hex, shown_document, signed_pdf
@@ -130,14 +137,15 @@ def issue_signing_link(loa, *, email, by, meta=None):
     return request, token, shown
 
 
-def _send_link_email(request: SigningRequest, link: str, doc: dict, by):
+def _send_link_email(request: SigningRequest, link: str, doc: dict, by, *, reminder=False):
     body = render_to_string(
         "esign/email_request.txt",
         {"request": request, "doc": doc, "link": link, "sender": by,
-         "expires_at": request.expires_at},
+         "expires_at": request.expires_at, "reminder": reminder},
     )  # fmt: skip
+    subject = f"Please review and sign: Letter of Authorization for {doc['business_name']}"
     message = EmailMessage(
-        subject=f"Please review and sign: Letter of Authorization for {doc['business_name']}",
+        subject=f"Reminder: {subject}" if reminder else subject,
         body=body,
         to=[request.email],
         reply_to=[by.email] if getattr(by, "email", "") else None,
@@ -150,6 +158,58 @@ def _revoke(request: SigningRequest, *, by, reason, meta=None, now=None):
     request.revoked_reason = reason[:300]
     save_with_history(request, by=by, reason=f"link revoked: {reason}")
     _event(request, Kind.REVOKED, meta=meta, reason=reason[:300])
+
+
+def remind_unsigned(now=None) -> list[int]:
+    """Links still waiting for a signature get a reminder every `ESIGN_REMINDER_EVERY_DAYS`
+    days, at most `ESIGN_REMINDER_MAX` times. Only the token's hash is stored, so a
+    reminder carries a fresh link that replaces the old one, keeping its expiry: signing,
+    a correction, revoking, expiry or a newer LOA version (each ends the link) stop the
+    reminders. The swap and the email happen in one transaction per link, so running this
+    twice, or on two schedulers, sends nothing twice. Returns the new requests' ids."""
+    now = now or clock.now()
+    every, most = settings.ESIGN_REMINDER_EVERY_DAYS, settings.ESIGN_REMINDER_MAX
+    if most <= 0 or every <= 0:
+        return []
+    due = SigningRequest.objects.filter(
+        revoked_at=None, used_at=None, expires_at__gt=now, reminders_sent__lt=most,
+        created_at__lte=now - timedelta(days=every),
+    ).values_list("pk", flat=True)  # fmt: skip
+    sent = []
+    for pk in list(due):
+        try:
+            reminder = _remind(pk, now=now)
+        except OSError:  # the mail server refused: nothing recorded, retried next run
+            logger.exception("signing reminder for request #%s not sent", pk)
+            continue
+        if reminder is not None:
+            sent.append(reminder.pk)
+    return sent
+
+
+@transaction.atomic
+def _remind(pk, *, now) -> SigningRequest | None:
+    old = (
+        SigningRequest.objects.select_for_update(of=("self",))
+        .select_related("loa__port_order", "sent_by")
+        .filter(pk=pk, revoked_at=None, used_at=None, created_at__lte=now)
+        .first()
+    )
+    if old is None or old.link_state(now) != LinkState.ACTIVE:
+        return None  # signed, revoked, expired or superseded meanwhile
+    count = old.reminders_sent + 1
+    _revoke(old, by=None, reason=f"replaced by reminder {count}", now=now)
+    token, token_hash = new_token()
+    request = SigningRequest(
+        loa=old.loa, email=old.email, sent_by=old.sent_by, token_hash=token_hash,
+        created_at=now, expires_at=old.expires_at, reminders_sent=count,
+    )  # fmt: skip
+    save_with_history(request, reason=f"reminder {count}: a fresh signing link to {old.email}")
+    shown = shown_document(old.loa)
+    _event(request, Kind.REMINDED, document_sha256=shown.sha256, email=old.email, number=count)
+    link = portal_base_url().rstrip("/") + reverse("esign:portal", args=[token])
+    _send_link_email(request, link, shown.doc, old.sent_by, reminder=True)
+    return request
 
 
 @transaction.atomic
@@ -176,6 +236,16 @@ def find_request(token: str) -> SigningRequest | None:
         .filter(token_hash=hash_token(token))
         .first()
     )
+
+
+def signed_copy_for(request: SigningRequest | None):
+    """The sealed signature the signer may download with their link: only a link that was
+    used to sign, not revoked, and not past its expiry."""
+    if request is None or request.outcome != Kind.SIGNED or request.revoked_at is not None:
+        return None
+    if request.expires_at <= clock.now():
+        return None
+    return LoaSignature.objects.filter(request=request).select_related("loa").first()
 
 
 def _live(request: SigningRequest) -> SigningRequest:
@@ -254,8 +324,8 @@ def request_correction(request, *, wrong: dict[str, str], name: str, meta, docum
 def _notify_pm(to, subject, body):
     try:
         EmailMessage(subject=subject, body=body, to=[to]).send()
-    except Exception:  # the correction is recorded; a lost notice must not undo it
-        logger.exception("Could not email the PM about a correction request")
+    except Exception:  # what happened is recorded; a lost notice must not undo it
+        logger.exception("Could not email the PM: %s", subject)
 
 
 def _normalized_name(value: str) -> str:
@@ -363,6 +433,19 @@ def sign(
     loa.port_order.forget_cached()
     if email_copy:
         transaction.on_commit(lambda: _send_signed_copy(request.email, document_id, sealed))
+    sender = request.sent_by
+    if sender is not None and sender.email:
+        order = loa.port_order
+        transaction.on_commit(
+            lambda: _notify_pm(
+                sender.email,
+                f"Signed: the LOA for {shown.doc['business_name']}",
+                f"{signature.typed_name} ({signature.typed_title}) signed LOA version "
+                f"{loa.version} of port order #{order.pk} at {now:%Y-%m-%d %H:%M} UTC "
+                f"(document {document_id}).\n\nThe sealed copy is on the order's page. "
+                "Next: submit the order to the carrier.",
+            )
+        )
     return signature
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -120,12 +121,33 @@ class PortalView(View):
             else:
                 form.add_error(None, exc.messages)
             return self.page(shown, form, status=400)
-        return portal_response(request, "esign/portal_message.html", {
-            "title": "Signed",
-            "text": f"Thank you, {signature.typed_name}. The letter is signed. A copy with "
-            f"its audit certificate is on its way to {self.signing_request.email}.",
-            "hint": f"Document {signature.document_id}",
+        return portal_response(request, "esign/portal_signed.html", {
+            "signature": signature, "signing_request": self.signing_request,
+            "download_url": reverse("esign:signed-copy", args=[token]),
+            "doc": shown.doc,
         })  # fmt: skip
+
+
+@method_decorator(never_cache, name="dispatch")
+class PortalSignedCopy(View):
+    """/sign/<token>/signed.pdf: the signer downloads what they signed, sealed, with the
+    same link, until it expires. Any other state of the link is a 404 (nothing told)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, token):
+        if rate_limited(request, "portal", settings.PORTAL_RATE_LIMIT_PER_MINUTE):
+            return portal_response(request, "esign/portal_message.html", {
+                "title": "Too many requests", "text": "Please wait a minute and try again.",
+            }, status=429)  # fmt: skip
+        signature = services.signed_copy_for(services.find_request(token))
+        if signature is None:
+            raise Http404("No signed copy here.")
+        with signature.sealed_pdf.open("rb") as handle:
+            data = handle.read()
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{signature.document_id}.pdf"'
+        return response
 
 
 # --- the PM's side --------------------------------------------------------------------

@@ -136,8 +136,24 @@ def test_pm_sends_signer_signs_on_phone_pm_downloads_sealed_pdf(
     letter = next(frame for frame in signer.frames if frame.url == "about:srcdoc")
     assert no_horizontal_overflow(letter)
     assert "Letter of Authorization to port" in letter.inner_text("body")
+    # The whole letter shows in the page: its frame is as tall as the letter, so there is
+    # no second scrollbar hiding the authorization paragraph.
+    signer.wait_for_function(
+        "document.getElementById('letter').getBoundingClientRect().height > 600"
+    )
+    assert letter.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1"), (
+        letter.evaluate("[document.documentElement.scrollHeight, window.innerHeight]")
+    )
+
+    # Guided signing: the bar counts what is left and "Next field" goes to it.
+    left = len(CONFIRM_FIELDS) + 3  # every detail, consent, name and title
+    assert signer.inner_text("#guide-text") == f"{left} to complete"
+    signer.click("#guide-next")
+    first = CONFIRM_FIELDS[0][0]
+    assert signer.evaluate("document.activeElement.name") == f"confirm_{first}"
 
     confirm_all(signer)
+    assert signer.inner_text("#guide-text") == "3 to complete"
     assert signer.inner_text("#submit") == "Sign the letter"
     assert not signer.locator("fieldset.confirm .fix").first.is_visible()
     signer.check("#id_consent")
@@ -153,6 +169,11 @@ def test_pm_sends_signer_signs_on_phone_pm_downloads_sealed_pdf(
     assert "The letter is signed" in signer.inner_text("body")
     signer.screenshot(path=str(ARTIFACTS / "esign-signed-phone.png"), full_page=True)
     assert no_horizontal_overflow(signer)
+    # The signed copy, straight from the portal with the same link.
+    with signer.expect_download() as signer_download:
+        signer.get_by_role("link", name="Download the signed copy (PDF)").click()
+    signed_copy = Path(signer_download.value.path()).read_bytes()
+    assert signed_copy.startswith(b"%PDF")
     signer_context.close()
     # The token is in the portal's URL: no request the page makes may carry it onwards.
     assert referers and not [r for r in referers if token in r], referers
@@ -162,8 +183,10 @@ def test_pm_sends_signer_signs_on_phone_pm_downloads_sealed_pdf(
     signature = loa.signature
     assert signature.typed_title == "Office Manager"
     assert signature.drawn_signature.startswith("data:image/png;base64,")
-    assert mail.outbox[-1].to == [SIGNER_EMAIL]  # the signer's copy, with the PDF
-    assert mail.outbox[-1].attachments
+    assert hashlib.sha256(signed_copy).hexdigest() == signature.sealed_sha256
+    copy, notice = mail.outbox[-2:]
+    assert copy.to == [SIGNER_EMAIL] and copy.attachments  # the signer's copy, with the PDF
+    assert notice.to == [pm_a.email] and notice.subject.startswith("Signed:")  # the PM
 
     # The PM: the order shows the signed version, the seal checks out, the PDF downloads.
     pm.goto(base + order.get_absolute_url())

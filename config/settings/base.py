@@ -178,6 +178,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "e911.tasks.remind_remote_workers",
         "schedule": crontab(minute=20),
     },
+    # LOA signing links not yet used: a reminder on the configured cadence.
+    "esign-remind-unsigned": {
+        "task": "esign.tasks.remind_unsigned",
+        "schedule": crontab(minute=40),
+    },
     # Cutover steps: mark due ones, email their owners, escalate late ones (each once).
     "cutover-run-due-steps": {"task": "cutover.tasks.run_due_steps", "schedule": 60.0},
 }
@@ -203,6 +208,9 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 
 # Links sent to people without an account (LOA signing): lifetime and rate limit.
 ESIGN_LINK_TTL_DAYS = env.int("ESIGN_LINK_TTL_DAYS", default=14)
+# Unsigned links: a reminder with a fresh link every N days, at most M times (0: none).
+ESIGN_REMINDER_EVERY_DAYS = env.int("ESIGN_REMINDER_EVERY_DAYS", default=3)
+ESIGN_REMINDER_MAX = env.int("ESIGN_REMINDER_MAX", default=2)
 PORTAL_RATE_LIMIT_PER_MINUTE = env.int("PORTAL_RATE_LIMIT_PER_MINUTE", default=60)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none; the
 # client address is REMOTE_ADDR). Used for rate limits and signing events.
