@@ -2,6 +2,8 @@
 FOC, network readiness per site, and per-endpoint pre-flight checklists (docs/cutover.md).
 Go/no-go decisions and the rollback plan build on these."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -36,6 +38,15 @@ class CutoverPlan(OrgScopedModel):
 
     org_parents = ("migration",)
     fixed_parents = ("migration",)
+
+    @classmethod
+    def new_for(cls, migration) -> CutoverPlan:
+        """An unsaved plan with the organization's default business hours (read from the
+        database: the organization object at hand may predate a settings change)."""
+        opens, closes = type(migration.organization).objects.filter(
+            pk=migration.organization_id
+        ).values_list("business_hours_start", "business_hours_end").get()
+        return cls(migration=migration, business_hours_start=opens, business_hours_end=closes)
 
     def __str__(self):
         return f"{self.get_model_display()} plan for {self.migration}"

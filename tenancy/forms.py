@@ -2,6 +2,8 @@
 
 from django import forms
 
+from .models import Organization
+
 
 class WriteOnlySecretField(forms.CharField):
     """A secret (SIP password, carrier PIN) that is never rendered back. An empty value
@@ -38,3 +40,17 @@ class WriteOnlySecretsMixin:
             else:
                 value = self.cleaned_data.get(name) or stored
             setattr(self.instance, name, value)
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    reason = forms.CharField(required=False, max_length=200, label="Reason (history)")
+
+    class Meta:
+        model = Organization
+        fields = ["brand_color", "business_hours_start", "business_hours_end"]
+        widgets = {
+            "brand_color": forms.TextInput(attrs={"type": "color"}),
+            "business_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "business_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {"brand_color": "Brand colour (documents and portals)"}

@@ -1,4 +1,5 @@
 import base64
+import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,6 +46,12 @@ class Organization(models.Model):
         validators=[validate_logo],
         help_text="PNG or JPEG, at most 200 KB; embedded in documents.",
     )
+    # New cutover plans start with these; each plan (and so each migration) may differ.
+    business_hours_start = models.TimeField(
+        "Business hours start", default=datetime.time(8),
+        help_text="Weekdays, in each site's time zone: steps that need people fall inside.",
+    )  # fmt: skip
+    business_hours_end = models.TimeField("Business hours end", default=datetime.time(18))
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

@@ -7,8 +7,9 @@ from django.db import models, transaction
 from . import clock
 from .api_auth import hash_key
 from .history import delete_with_history, save_with_history
-from .models import ApiToken
+from .models import ApiToken, Organization
 from .portal import new_token
+from .roles import OWNER_ONLY, require_role
 
 
 @transaction.atomic
@@ -83,3 +84,22 @@ def revoke_api_token(user, token_id: int):
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+ORGANIZATION_SETTINGS = ("brand_color", "business_hours_start", "business_hours_end")
+
+
+@transaction.atomic
+def update_organization_settings(organization, *, by, reason: str = "", **fields):
+    """An owner changes the organization's settings (`ORGANIZATION_SETTINGS`)."""
+    require_role(organization.pk, by, OWNER_ONLY, "Changing the organization's settings")
+    unknown = set(fields) - set(ORGANIZATION_SETTINGS)
+    if unknown:
+        raise ValueError(f"Not organization settings: {', '.join(sorted(unknown))}.")
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    organization.full_clean()
+    if organization.business_hours_end <= organization.business_hours_start:
+        raise ValidationError({"business_hours_end": "Business hours must end after they start."})
+    return save_with_history(organization, by=by, reason=reason or "organization settings changed")

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,8 +10,11 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from .selectors import memberships_of
-from .services import create_api_token, revoke_api_token
+from .forms import OrganizationSettingsForm
+from .roles import Role
+from .rules import TransitionRefused
+from .selectors import membership_for, memberships_of
+from .services import create_api_token, revoke_api_token, update_organization_settings
 
 
 @login_required
@@ -68,3 +71,44 @@ class RevokeApiToken(LoginRequiredMixin, View):
             raise Http404 from exc
         messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
         return redirect("api-tokens")
+
+
+@method_decorator(never_cache, name="dispatch")
+class OrganizationSettings(LoginRequiredMixin, View):
+    """/o/<slug>/settings/: the owner sets the organization's brand colour and the
+    business hours new cutover plans start with. Other members see them, read-only."""
+
+    template_name = "tenancy/org_settings.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.membership = membership_for(request.user, kwargs["org_slug"])
+            self.organization = request.organization = self.membership.organization
+        return super().dispatch(request, *args, **kwargs)
+
+    def render(self, form, status=200):
+        return render(self.request, self.template_name, {
+            "form": form, "organization": self.organization,
+            "can_change": self.membership.role == Role.OWNER,
+        }, status=status)  # fmt: skip
+
+    def get(self, request, org_slug):
+        return self.render(OrganizationSettingsForm(instance=self.organization))
+
+    def post(self, request, org_slug):
+        form = OrganizationSettingsForm(request.POST, instance=self.organization)
+        if form.is_valid():
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+            try:
+                update_organization_settings(
+                    self.organization, by=request.user,
+                    reason=form.cleaned_data["reason"], **fields,
+                )  # fmt: skip
+            except TransitionRefused as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Organization settings saved.")
+                return redirect("org-settings", org_slug=org_slug)
+        return self.render(form, status=400)

@@ -678,12 +678,13 @@ def test_validate_passes_a_clean_loa_and_flags_a_missing_one(migration, numbers,
 def test_checklist_times_follow_the_foc_in_its_time_zone(migration, two_orders, pm_a):
     spectrum_order, att_order = two_orders
     out = run(migration, "--action", "checklist")
-    assert "2026-06-08 02:00 PDT FOC -7 days" in out
-    assert "2026-06-14 02:00 PDT FOC -1 day" in out and "FOC confirmation FOC123 on file" in out
+    # Steps that need people fall in business hours (08:00-18:00 weekdays by default).
+    assert "2026-06-08 08:00 PDT FOC -7 days" in out
+    assert "2026-06-12 08:00 PDT FOC -1 day" in out and "FOC confirmation FOC123 on file" in out
     assert "2026-06-15 00:00 PDT FOC -2 hours" in out
     assert "2026-06-15 02:15 PDT FOC +15 min" in out
-    assert "2026-06-17 02:00 PDT FOC +48 hours" in out
-    assert "2026-07-15 02:00 PDT last port +30 days" in out
+    assert "2026-06-17 08:00 PDT FOC +48 hours" in out
+    assert "2026-07-15 08:00 PDT last port +30 days" in out
     assert f"#{att_order.pk} AT&T" in out and "no FOC yet" in out
     payload = run(migration, "--action", "checklist", json_out=True)
     assert set(payload) == {

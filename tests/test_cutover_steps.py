@@ -91,12 +91,32 @@ EXPECTED = {
 }
 
 
+CHICAGO = ZoneInfo("America/Chicago")
+# The FOC is Saturday 00:00 in Chicago. Steps that need people move into business hours
+# (08:00-18:00 weekdays by default): before the FOC to their day's opening, or the last
+# weekday's; after it to the next opening. The port-day steps keep their exact times.
+PEOPLE_DUE = {
+    "platform_ready": datetime(2026, 11, 27, 8, tzinfo=CHICAGO),  # Sat -7 d -> Fri
+    "pre_cutover_call": datetime(2026, 12, 2, 8, tzinfo=CHICAGO),  # Wed 00:00 -> 08:00
+    "final_review": datetime(2026, 12, 4, 8, tzinfo=CHICAGO),  # Fri 00:00 -> 08:00
+    "decommission_trunk": datetime(2026, 12, 7, 8, tzinfo=CHICAGO),  # Mon 00:00 -> 08:00
+    "cancel_old_account": datetime(2027, 1, 4, 8, tzinfo=CHICAGO),  # Mon 00:00 -> 08:00
+}
+
+
+def expected_due(code, foc=FOC):
+    """When a step of an order whose FOC is `foc` (a Saturday 00:00 in Chicago) falls."""
+    if code in PEOPLE_DUE:
+        return PEOPLE_DUE[code] + (foc - FOC)
+    return foc + EXPECTED[code] * M
+
+
 def test_timeline_offsets_owner_and_site_timezone(order, pm_a, site, migration):
     generate_steps(order, by=pm_a)
     steps = _by_code(order)
     assert {code: s.offset_minutes for code, s in steps.items()} == EXPECTED
-    for code, minutes in EXPECTED.items():
-        assert steps[code].due_at == FOC + minutes * M, code
+    for code in EXPECTED:
+        assert steps[code].due_at == expected_due(code), code
         assert steps[code].owner == pm_a and steps[code].status == "pending"
     site_step = Step.objects.get(site=site, code="test_933")
     assert site_step.port_order is None and site_step.due_at == FOC + 60 * M
@@ -106,7 +126,7 @@ def test_timeline_offsets_owner_and_site_timezone(order, pm_a, site, migration):
     assert local_due(steps["port"], zones[steps["port"].pk]) == "2026-12-05 00:00 CST"
     assert local_due(site_step, zones[site_step.pk]) == "2026-12-05 01:00 CST"
     assert local_due(steps["platform_ready"], zones[steps["platform_ready"].pk]) == (
-        "2026-11-28 00:00 CST"
+        "2026-11-27 08:00 CST"
     )
     # History says who and why.
     assert steps["port"].history.first().history_user == pm_a
@@ -145,17 +165,20 @@ def test_foc_change_moves_pending_steps_but_not_done_or_skipped(order, pm_a):
     Step.objects.filter(pk=steps["final_review"].pk).update(
         status="due", notified_due_at=FOC - 24 * 60 * M
     )
-    new_foc = FOC + timedelta(days=2)
+    new_foc = FOC + timedelta(days=3)
     order = change_foc(order, new_foc_at=new_foc, reason="carrier backlog", by=pm_a)
     moved = _by_code(order)
     assert moved["platform_ready"].status == "done"
-    assert moved["platform_ready"].due_at == FOC - 7 * 24 * 60 * M
+    assert moved["platform_ready"].due_at == expected_due("platform_ready")
     assert moved["pre_cutover_call"].status == "skipped"
-    assert moved["pre_cutover_call"].due_at == FOC - 3 * 24 * 60 * M
+    assert moved["pre_cutover_call"].due_at == expected_due("pre_cutover_call")
     # A step already due moves too, and will be notified again at its new time.
     assert moved["final_review"].status == "pending"
     assert moved["final_review"].notified_due_at is None
-    for code in ("final_review", "monitoring_open", "port", "health_check", "cancel_old_account"):
+    # Three days later: Tuesday 00:00, so the final review is Monday 08:00.
+    assert moved["final_review"].due_at == datetime(2026, 12, 7, 8, tzinfo=CHICAGO)
+    assert moved["cancel_old_account"].due_at == datetime(2027, 1, 7, 8, tzinfo=CHICAGO)
+    for code in ("monitoring_open", "port", "health_check"):
         assert moved[code].due_at == new_foc + EXPECTED[code] * M, code
     assert Step.objects.get(code="test_933").due_at == new_foc + 60 * M
     assert "moved" in moved["port"].history.first().history_change_reason
@@ -183,10 +206,12 @@ def test_site_and_account_steps_follow_the_orders(migration, account, numbers, p
     test_933 = Step.objects.get(code="test_933")
     assert test_933.due_at == FOC + 60 * M
     cancel = Step.objects.get(code="cancel_old_account")
-    assert cancel.port_order == late and cancel.due_at == FOC + timedelta(days=35)
+    # 30 days after Thursday's FOC (00:00) is a Saturday: the next opening, Monday 08:00.
+    assert cancel.port_order == late
+    assert cancel.due_at == datetime(2027, 1, 11, 8, tzinfo=CHICAGO)
     transition_order(late, "cancel", by=pm_a, cancel_reason="numbers stay")
     cancel.refresh_from_db()
-    assert cancel.port_order == early and cancel.due_at == FOC + timedelta(days=30)
+    assert cancel.port_order == early and cancel.due_at == expected_due("cancel_old_account")
     assert cancel.status == "pending"
     assert Step.objects.filter(code="cancel_old_account").count() == 1
 
@@ -228,8 +253,10 @@ def _due_mails(mailoutbox):
 def test_beat_task_claims_each_due_step_once(
     order, pm_a, mailoutbox, django_capture_on_commit_callbacks, frozen_clock
 ):
+    # Generated before the first step falls due, as the FOC arrives days ahead.
+    frozen_clock.move_to(expected_due("platform_ready") - timedelta(hours=1))
     generate_steps(order, by=pm_a)
-    now = FOC - 7 * 24 * 60 * M + M  # only the -7 days step is due
+    now = expected_due("platform_ready") + M  # only the -7 days step is due
     frozen_clock.move_to(now)
     with django_capture_on_commit_callbacks(execute=True):
         assert run_due_steps() == {"due": 1, "escalated": 0}
@@ -238,7 +265,7 @@ def test_beat_task_claims_each_due_step_once(
     assert len(_due_mails(mailoutbox)) == 1
     mail = _due_mails(mailoutbox)[0]
     assert mail.to == [pm_a.email] and "Platform fully configured" in mail.subject
-    assert "2026-11-28 00:00 CST" in mail.body
+    assert "2026-11-27 08:00 CST" in mail.body
     step = _by_code(order)["platform_ready"]
     assert step.status == "due" and now <= step.notified_due_at < now + M
     claimed = step.history.first()  # the batch claim writes each step's history row
@@ -378,7 +405,8 @@ def test_regenerating_across_daylight_saving_changes_nothing(account, numbers, p
     as_recorded.foc_at = foc  # what record_foc hands over: the FOC in the carrier's zone
     generate_steps(as_recorded, by=pm_a)
     platform = _by_code(order)["platform_ready"]
-    assert platform.due_at.astimezone(chicago) == datetime(2027, 3, 9, 2, 0, tzinfo=chicago)
+    # Tuesday 2027-03-09, in business hours: 08:00 CST (the day before DST began).
+    assert platform.due_at.astimezone(chicago) == datetime(2027, 3, 9, 8, 0, tzinfo=chicago)
     assert _by_code(order)["port"].due_at == foc
     # Announced, then generated again from the database's UTC copy: nothing changes.
     Step.objects.filter(pk=platform.pk).update(status="due", notified_due_at=platform.due_at)

@@ -43,8 +43,10 @@ class WaveForm(forms.Form):
                                   help_text="The window is in this site's time zone.")  # fmt: skip
     window_start = forms.DateTimeField(widget=_WHEN, label="Window starts (site's local time)")
     window_end = forms.DateTimeField(widget=_WHEN, label="Window ends (site's local time)")
-    numbers = forms.ModelMultipleChoiceField(queryset=PhoneNumber.objects.none(), required=False)
-    endpoints = forms.ModelMultipleChoiceField(queryset=Endpoint.objects.none(), required=False)
+    numbers = forms.ModelMultipleChoiceField(queryset=PhoneNumber.objects.none(), required=False,
+                                             widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    endpoints = forms.ModelMultipleChoiceField(queryset=Endpoint.objects.none(), required=False,
+                                               widget=forms.CheckboxSelectMultiple)  # fmt: skip
     port_orders = forms.ModelMultipleChoiceField(queryset=PortOrder.objects.none(),
                                                  required=False)  # fmt: skip
     reason = forms.CharField(required=False, max_length=200, label="Reason (history)")
@@ -52,16 +54,38 @@ class WaveForm(forms.Form):
     def __init__(self, *args, migration, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.filter(migration=migration)
-        self.fields["numbers"].queryset = PhoneNumber.objects.filter(migration=migration)
-        self.fields["endpoints"].queryset = Endpoint.objects.filter(migration=migration)
+        self.fields["numbers"].queryset = PhoneNumber.objects.filter(
+            migration=migration
+        ).select_related("site", "endpoint__site")
+        self.fields["endpoints"].queryset = Endpoint.objects.filter(
+            migration=migration
+        ).select_related("site")
         self.fields["port_orders"].queryset = PortOrder.objects.filter(migration=migration)
 
     def clean(self):
         data = super().clean()
-        zone = site_zone(data.get("site"))
+        site = data.get("site")
+        zone = site_zone(site)
         for name in ("window_start", "window_end"):
             data[name] = in_zone(data.get(name), zone)
+        if site is not None:
+            # A wave cuts over one site: what belongs to another site goes in its own wave.
+            for name, site_of in (("numbers", number_site), ("endpoints", lambda e: e.site)):
+                elsewhere = [o for o in data.get(name) or () if site_of(o) not in (None, site)]
+                if elsewhere:
+                    self.add_error(name, f"{len(elsewhere)} of these are at another site "
+                                   f"({', '.join(str(o) for o in elsewhere[:3])}): a wave "
+                                   f"cuts over {site.name} only.")  # fmt: skip
         return data
+
+    def picker_groups(self, name):
+        """The choices of `name` ("numbers" or "endpoints") by site, for a picker that
+        shows the chosen site's and counts them: [(site or None, [(value, label)])]."""
+        site_of = number_site if name == "numbers" else (lambda e: e.site)
+        groups: dict = {}
+        for obj in self.fields[name].queryset.order_by("pk"):
+            groups.setdefault(site_of(obj), []).append((obj.pk, str(obj)))
+        return sorted(groups.items(), key=lambda item: (item[0] is None, str(item[0] or "")))
 
 
 class ForwardingForm(forms.Form):

@@ -7,6 +7,8 @@ A plan that breaks a rule is still saved: the PM sees why it is risky and decide
   to Friday) in its site's time zone: cut over off-hours.
 - More numbers on one day, across waves, than the plan's per-day cap (phased rollout).
 - A parallel run without an SBC to bridge the old system and the new one.
+- A wave for a port order that has no FOC yet (named with the earliest FOC the porting
+  planner expects), or that ends before its order's FOC: the numbers are not ported yet.
 
 Seats: a site's `seat_count`, or the number of its endpoints when the count was left at
 zero; the plan's seats are the sum over the migration's sites."""
@@ -21,7 +23,10 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count
 
 from cutover.models import CutoverPlan, Wave
+from porting.models import PortOrder
+from porting.selectors import migration_plan
 from sites.models import Site
+from tenancy.checks import Fix
 
 FLASH_MAX_SEATS = 50
 
@@ -34,6 +39,7 @@ class PlanWarning:
     code: str
     message: str
     wave: Wave | None = None
+    fix: Fix | None = None
 
     def __str__(self):
         return self.message
@@ -123,6 +129,7 @@ def plan_warnings(plan: CutoverPlan, *, waves=None, seats=None) -> list[PlanWarn
                 f"{hi:%H:%M} {zone.key} (open {opens:%H:%M}–{closes:%H:%M}, weekdays). "
                 "Cut over off-hours.", wave,
             ))  # fmt: skip
+    warnings += porting_warnings(plan, waves)
     if plan.model == CutoverPlan.Model.PHASED:
         per_day = defaultdict(set)
         for wave in waves:
@@ -133,5 +140,71 @@ def plan_warnings(plan: CutoverPlan, *, waves=None, seats=None) -> list[PlanWarn
                     "over_daily_cap",
                     f"{len(numbers)} numbers on {day:%a %Y-%m-%d}, above the plan's cap of "
                     f"{plan.per_day_cap} a day.",
+                ))  # fmt: skip
+    return warnings
+
+
+def wave_orders(waves) -> dict[int, list[PortOrder]]:
+    """Each wave's port orders that are not cancelled: those it names and those that
+    port its numbers (at most two queries for all waves)."""
+    number_ids = {n.pk for wave in waves for n in wave.numbers.all()}
+    links = list(
+        PortOrder.numbers.through.objects.filter(phonenumber_id__in=number_ids).values_list(
+            "portorder_id", "phonenumber_id"
+        )
+    ) if number_ids else []  # fmt: skip
+    by_number = defaultdict(list)
+    for order_id, number_id in links:
+        by_number[number_id].append(order_id)
+    wanted = {wave.pk: {o.pk for o in wave.port_orders.all()} for wave in waves}
+    for wave in waves:
+        wanted[wave.pk].update(i for n in wave.numbers.all() for i in by_number[n.pk])
+    all_ids = set().union(*wanted.values())
+    orders = {
+        o.pk: o
+        for o in PortOrder.objects.filter(pk__in=all_ids)
+        .exclude(state=PortOrder.State.CANCELLED)
+        .select_related("carrier_account", "migration")
+    } if all_ids else {}  # fmt: skip
+    return {wave.pk: [orders[i] for i in sorted(wanted[wave.pk]) if i in orders] for wave in waves}
+
+
+def porting_warnings(plan, waves) -> list[PlanWarning]:
+    """A wave cut over before its numbers port: for an order without an FOC (with the
+    earliest FOC the porting planner expects), or a window that ends before the FOC."""
+    waves = [w for w in waves if w.pk]
+    if not waves:
+        return []
+    orders_of = wave_orders(waves)
+    if not any(orders_of.values()):
+        return []
+    estimates = {o.key: o for o in migration_plan(plan.migration).orders}
+    warnings = []
+    for wave in waves:
+        zone = site_zone(wave.site)
+        start = wave.window_start.astimezone(zone)
+        for order in orders_of[wave.pk]:
+            fix = Fix(f"Port order #{order.pk}", order.get_absolute_url())
+            if order.foc_at is None:
+                estimate = estimates.get(str(order.pk))
+                expected = ""
+                if estimate is not None:
+                    expected = f" The earliest FOC to expect is {estimate.foc:%a %Y-%m-%d}."
+                warnings.append(PlanWarning(
+                    "wave_without_foc",
+                    f"Wave “{wave.name}” ({start:%a %Y-%m-%d}) includes port order #{order.pk} "
+                    f"({order.carrier_account.carrier_name}), which has no FOC yet: its "
+                    f"numbers cannot move before the carrier confirms a date.{expected}",
+                    wave, fix,
+                ))  # fmt: skip
+            elif wave.window_end < order.foc_at:
+                foc, end = order.foc_at.astimezone(zone), wave.window_end.astimezone(zone)
+                warnings.append(PlanWarning(
+                    "wave_before_foc",
+                    f"Wave “{wave.name}” ends {end:%a %Y-%m-%d %H:%M}, before the FOC of "
+                    f"port order #{order.pk} "
+                    f"({foc:%a %Y-%m-%d %H:%M} {zone.key}): its numbers are still with the "
+                    "old carrier then. Move the wave to the FOC, or the FOC to the wave.",
+                    wave, fix,
                 ))  # fmt: skip
     return warnings

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cutover.models import CutoverPlan, Forwarding, Wave
+from cutover.steps.services import anchor_orders, generate_steps
 from porting.numbers import e164, parse_nanp
 from tenancy.history import save_with_history
 from tenancy.roles import DEFAULT_WRITE_ROLES, require_role
@@ -32,7 +33,8 @@ def save_plan(migration, *, by, reason="", **fields) -> CutoverPlan:
     plan = CutoverPlan.objects.select_for_update().filter(migration=migration).first()
     created = plan is None
     if created:
-        plan = CutoverPlan(migration=migration)
+        plan = CutoverPlan.new_for(migration)
+    hours_before = (plan.business_hours_start, plan.business_hours_end)
     for name, value in fields.items():
         setattr(plan, name, value)
     plan.full_clean(validate_unique=False)
@@ -41,7 +43,12 @@ def save_plan(migration, *, by, reason="", **fields) -> CutoverPlan:
     if plan.per_day_cap < 1:
         raise ValidationError({"per_day_cap": "At least one number a day."})
     default = "Cutover plan created" if created else "Cutover plan changed"
-    return save_with_history(plan, by=by, reason=reason or default)
+    plan = save_with_history(plan, by=by, reason=reason or default)
+    if not created and (plan.business_hours_start, plan.business_hours_end) != hours_before:
+        # People steps keep to the new hours (done and skipped steps stay as they were).
+        for order in anchor_orders(migration):
+            generate_steps(order, by=by)
+    return plan
 
 
 def _foreign(objects, migration_id) -> list:

@@ -14,6 +14,7 @@ from cutover.models import CutoverPlan, Forwarding, Wave
 from cutover.plan.forms import ForwardingForm, PlanForm, WaveForm
 from cutover.plan.selectors import migration_seats, number_site, plan_warnings, site_zone
 from cutover.plan.services import add_wave, record_forwarding, save_plan
+from tenancy.phone import shown
 from tenancy.rules import TransitionRefused
 from tenancy.views_base import OrgMixin, ServiceActionView
 
@@ -48,14 +49,17 @@ class PlanPage(ParentMigrationMixin, OrgMixin, TemplateView):
         )
         for fw in forwardings:
             fw.zone = site_zone(number_site(fw.number)).key
+        wave_form = WaveForm(migration=migration)
         context.update(
             plan=plan,
+            number_groups=wave_form.picker_groups("numbers"),
+            endpoint_groups=wave_form.picker_groups("endpoints"),
             seats=seats,
             waves=waves,
             warnings=warnings,
             forwardings=forwardings,
             plan_form=PlanForm(instance=plan),
-            wave_form=WaveForm(migration=migration),
+            wave_form=wave_form,
             forwarding_form=ForwardingForm(migration=migration),
         )
         return context
@@ -117,4 +121,4 @@ class RecordForwarding(_PlanAction):
             data["number"], by=self.request.user, forward_to=data["forward_to"],
             starts_at=data["starts_at"], reason=data["reason"],
         )  # fmt: skip
-        return f"{fw.number.display}: forwarded to {fw.forward_to} for 24 hours."
+        return f"{fw.number.display}: forwarded to {shown(fw.forward_to)} for 24 hours."

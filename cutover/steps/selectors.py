@@ -11,7 +11,7 @@ from cutover.models import CutoverPlan, Step
 from porting.models import TEST_CALLS_REQUIRED, PhoneNumber, PortOrder
 from porting.zones import order_zones
 
-from .timeline import FROM_THE_PORT, TIMELINE, moment
+from .timeline import FROM_THE_PORT, TIMELINE, moment, plan_hours
 
 
 def display_zones(steps, migration) -> dict[int, ZoneInfo]:
@@ -68,12 +68,13 @@ def port_day_checklist(order, *, now) -> list[dict]:
     if not order.foc_at:
         return []
     zone = order_zone(order)
+    hours = plan_hours(CutoverPlan.objects.filter(migration_id=order.migration_id).first())
     items = []
     for spec in TIMELINE:
         anchor = order.foc_at
         if spec.code in FROM_THE_PORT and order.ported_at:
             anchor = order.ported_at  # the rules count from the actual port
-        when = moment(spec, anchor, zone).astimezone(zone)
+        when = moment(spec, anchor, zone, hours).astimezone(zone)
         status, detail = _checklist_status(spec.code, order, when, now=now, zone=zone)
         items.append({
             "key": spec.code, "offset": spec.label, "what": spec.title, "when": when,

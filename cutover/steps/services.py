@@ -30,6 +30,7 @@ from cutover.steps.timeline import (
     ORDER_STEPS,
     SITE_STEP,
     moment,
+    plan_hours,
     zone_named,
 )
 from porting.models import PortOrder
@@ -43,7 +44,7 @@ def ensure_plan(migration, *, by=None) -> CutoverPlan:
     plan = CutoverPlan.objects.filter(migration=migration).first()
     if plan is None:
         plan = save_with_history(
-            CutoverPlan(migration=migration), by=by, reason="cutover plan created for its steps"
+            CutoverPlan.new_for(migration), by=by, reason="cutover plan created for its steps"
         )
     return plan
 
@@ -65,7 +66,7 @@ def _order_sites(order) -> list:
     return [first] if first else []
 
 
-def _anchor_orders(migration):
+def anchor_orders(migration):
     """Orders whose FOC anchors steps: every order with an FOC that is not cancelled."""
 
     return list(
@@ -123,7 +124,7 @@ def generate_steps(order, *, by=None) -> list[Step]:
         for s in _remember(Step.objects.filter(plan=plan, port_order=order, site__isnull=True))
     }
     for spec in ORDER_STEPS:
-        due_at = moment(spec, foc, zone)
+        due_at = moment(spec, foc, zone, plan_hours(plan))
         step = existing.get(spec.code)
         if step is None:
             existing[spec.code] = _new_step(plan, spec, due_at, by=by, reason=reason,
@@ -160,7 +161,7 @@ def _sync_site_steps(plan, *, by, reason):
     """One 933 step per site whose numbers port, at +60 min from the earliest FOC."""
     earliest = {}
     sites = {}
-    for order in _anchor_orders(plan.migration):
+    for order in anchor_orders(plan.migration):
         for site in _order_sites(order):
             sites[site.pk] = site
             if site.pk not in earliest or order.foc_at < earliest[site.pk]:
@@ -189,7 +190,7 @@ def _sync_site_steps(plan, *, by, reason):
 def _sync_account_step(plan, account, *, by, reason):
     """Cancel the old carrier account 30 days after its last order's FOC; the step hangs
     on that order and moves to whichever order of the account is last."""
-    orders = [o for o in _anchor_orders(plan.migration) if o.carrier_account_id == account.pk]
+    orders = [o for o in anchor_orders(plan.migration) if o.carrier_account_id == account.pk]
     steps = _remember(
         list(
             Step.objects.filter(
@@ -206,7 +207,7 @@ def _sync_account_step(plan, account, *, by, reason):
             save_with_history(step, by=by, reason=f"no port left on the account: {reason}")
         return
     last = max(orders, key=lambda o: (o.foc_at, o.pk))
-    due_at = moment(ACCOUNT_STEP, last.foc_at, order_zone(last))
+    due_at = moment(ACCOUNT_STEP, last.foc_at, order_zone(last), plan_hours(plan))
     title = f"Cancel the old carrier account ({account.carrier_name} {account.account_number})"
     if step is None:
         _new_step(plan, ACCOUNT_STEP, due_at, by=by, reason=reason, port_order=last,

@@ -6,13 +6,21 @@ Whole-day offsets keep the local wall-clock time in the order's time zone across
 daylight-saving change (FOC at 02:00, so "FOC -7 days" is at 02:00 too); the others are
 exact durations (the port-back window is 48 hours). The time zone is the one the carrier
 gave with the FOC, else the zone of the order's site: an order's steps are a pure function
-of its FOC instant and that zone, so that generating them again changes nothing.
+of its FOC instant, that zone and the plan's business hours, so that generating them again
+changes nothing.
+
+Steps that need people outside the port window (the platform check, the call with the
+customer, the final review, decommissioning the trunk, cancelling the old account) are
+moved into business hours (weekdays, the plan's opening hours, in the same zone): steps
+before the FOC to the same day's opening, or the last weekday before, so they stay ahead
+of the port; steps after it to the next opening, so they never come early. The port, the
+monitoring around it and the port-day tests keep their exact times.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from porting.models import PORT_BACK_WINDOW, PORT_DAY_LEAD
@@ -32,6 +40,8 @@ class StepSpec:
     per: str = "order"  # "order", "site" (one per site) or "account" (one per account)
     # Counted in days on the local calendar (the clock time stays); else an exact duration.
     wall_clock: bool = False
+    # Needs people at work (customer, staff): falls in business hours.
+    people: bool = False
 
     @property
     def offset_minutes(self) -> int:
@@ -40,11 +50,11 @@ class StepSpec:
 
 TIMELINE = (
     StepSpec("platform_ready", "Platform fully configured; every user tested on temporary "
-             "numbers", timedelta(days=-7), "FOC -7 days", wall_clock=True),
+             "numbers", timedelta(days=-7), "FOC -7 days", wall_clock=True, people=True),
     StepSpec("pre_cutover_call", "Pre-cutover call with the customer", timedelta(days=-3),
-             "FOC -3 days", wall_clock=True),
+             "FOC -3 days", wall_clock=True, people=True),
     StepSpec("final_review", "Final checklist review; FOC confirmation number on file",
-             timedelta(days=-1), "FOC -1 day", wall_clock=True),
+             timedelta(days=-1), "FOC -1 day", wall_clock=True, people=True),
     StepSpec("monitoring_open", "Monitoring open; all contacts reachable", -PORT_DAY_LEAD,
              "FOC -2 hours"),
     StepSpec("port", "Numbers port: watch the call log", timedelta(0), "FOC"),
@@ -54,9 +64,9 @@ TIMELINE = (
              per="site"),
     StepSpec("health_check", "Health check", timedelta(hours=4), "FOC +4 hours"),
     StepSpec("decommission_trunk", "Decommission the old PSTN trunk (port-back window "
-             "closes)", PORT_BACK_WINDOW, "FOC +48 hours"),
+             "closes)", PORT_BACK_WINDOW, "FOC +48 hours", people=True),
     StepSpec("cancel_old_account", "Cancel the old carrier account", timedelta(days=30),
-             "last port +30 days", per="account", wall_clock=True),
+             "last port +30 days", per="account", wall_clock=True, people=True),
 )  # fmt: skip
 
 ORDER_STEPS = tuple(spec for spec in TIMELINE if spec.per == "order")
@@ -77,10 +87,52 @@ def zone_named(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def moment(spec: StepSpec, anchor: datetime, zone: ZoneInfo) -> datetime:
-    """When `spec` falls for an FOC (or port) at `anchor`, as an aware UTC datetime."""
+@dataclass(frozen=True)
+class BusinessHours:
+    opens: time = time(8)
+    closes: time = time(18)
+
+
+def moment(
+    spec: StepSpec, anchor: datetime, zone: ZoneInfo, hours: BusinessHours | None = None
+) -> datetime:
+    """When `spec` falls for an FOC (or port) at `anchor`, as an aware UTC datetime.
+    A people step is moved into `hours` (default: 08:00-18:00, weekdays)."""
     if spec.wall_clock:
         local = anchor.astimezone(zone)
         shifted = datetime.combine(local.date() + spec.offset, local.timetz().replace(tzinfo=None))
-        return shifted.replace(tzinfo=zone).astimezone(UTC)
-    return (anchor + spec.offset).astimezone(UTC)
+        at = shifted.replace(tzinfo=zone)
+    else:
+        at = anchor + spec.offset
+    if spec.people:
+        at = into_business_hours(
+            at, zone, hours or BusinessHours(), later=spec.offset > timedelta(0)
+        )
+    return at.astimezone(UTC)
+
+
+def plan_hours(plan) -> BusinessHours:
+    """The business hours a plan's people steps keep to."""
+    if plan is None:
+        return BusinessHours()
+    return BusinessHours(plan.business_hours_start, plan.business_hours_end)
+
+
+def into_business_hours(at: datetime, zone: ZoneInfo, hours: BusinessHours, *, later: bool):
+    """`at` when it is inside business hours; else the next opening after it (`later`),
+    or the opening of its own day (of the weekday before, on a weekend)."""
+    local = at.astimezone(zone)
+    day, clock_time = local.date(), local.time().replace(tzinfo=None)
+    if day.weekday() < 5 and hours.opens <= clock_time < hours.closes:
+        return at
+    if later:
+        if day.weekday() >= 5 or clock_time >= hours.closes:
+            day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+    else:
+        # Before opening, the same day's opening is later than `at`: still ahead of the
+        # FOC, which is at least a day away for every earlier people step.
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+    return datetime.combine(day, hours.opens, tzinfo=zone)

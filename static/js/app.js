@@ -24,6 +24,34 @@
     }
   });
 
+  // Pickers grouped by site (<form data-site-filter>): the chosen site's groups and
+  // those without a site are shown; boxes of hidden groups are cleared; counts follow.
+  function filterPickers(form) {
+    var select = form.querySelector("select[name=site]");
+    var site = select ? select.value : "";
+    form.querySelectorAll(".picker-group").forEach(function (group) {
+      var shown = !site || !group.getAttribute("data-site") || group.getAttribute("data-site") === site;
+      group.hidden = !shown;
+      if (!shown) { group.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = false; }); }
+    });
+    countPickers(form);
+  }
+  function countPickers(form) {
+    form.querySelectorAll("fieldset.picker").forEach(function (picker) {
+      var name = picker.getAttribute("data-picker");
+      var boxes = picker.querySelectorAll('input[type=checkbox][name="' + name + '"]');
+      var shown = Array.prototype.filter.call(boxes, function (box) { return !box.closest(".picker-group").hidden; });
+      var ticked = shown.filter(function (box) { return box.checked; }).length;
+      picker.querySelector("[data-picker-count]").textContent = ticked + " of " + shown.length + " selected";
+    });
+  }
+  document.querySelectorAll("form[data-site-filter]").forEach(filterPickers);
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.matches("form[data-site-filter]")) { return; }
+    if (event.target.matches("select[name=site]")) { filterPickers(form); } else { countPickers(form); }
+  });
+
   // Destructive actions ask first: <form data-confirm="Cancel this order?">.
   document.addEventListener("submit", function (event) {
     var form = event.target;
