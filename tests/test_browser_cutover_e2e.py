@@ -109,7 +109,10 @@ def test_small_migration_from_plan_to_completed_port(
     wave_form.locator("input[name=window_end]").fill(
         (window + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
     )
-    wave_form.locator("select[name=numbers]").select_option(str(number.pk))
+    wave_form.locator(f"input[name=numbers][value='{number.pk}']").check()
+    # The pickers show the chosen site's numbers and count what is ticked.
+    numbers_picker = wave_form.locator("fieldset[data-picker=numbers]")
+    assert numbers_picker.locator("[data-picker-count]").inner_text() == "1 of 1 selected"
     submit_and_wait(wave_form, "Add wave")
     assert "Dallas HQ, all numbers" in pm.inner_text("[data-testid=waves]")
     assert CutoverPlan.objects.get(migration=migration).model == "flash"
