@@ -43,9 +43,12 @@ class CutoverPlan(OrgScopedModel):
     def new_for(cls, migration) -> CutoverPlan:
         """An unsaved plan with the organization's default business hours (read from the
         database: the organization object at hand may predate a settings change)."""
-        opens, closes = type(migration.organization).objects.filter(
-            pk=migration.organization_id
-        ).values_list("business_hours_start", "business_hours_end").get()
+        opens, closes = (
+            type(migration.organization)
+            .objects.filter(pk=migration.organization_id)
+            .values_list("business_hours_start", "business_hours_end")
+            .get()
+        )
         return cls(migration=migration, business_hours_start=opens, business_hours_end=closes)
 
     def __str__(self):

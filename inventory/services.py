@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from customers.models import Migration
 from customers.states import US_STATES
 from porting.models import PhoneNumber
-from porting.numbers import e164, parse_nanp
+from porting.numbers import display, e164, parse_nanp
 from sites.models import Endpoint, Site
 from sites.validators import normalize_mac, valid_timezones, validate_extension
 from tenancy import freshness
@@ -613,11 +613,11 @@ class _Validator:
                     "number",
                     values["number"],
                     number,
-                    label=number,
+                    label=display(number),
                     first_rows=first_number,
                     taken=taken,
                     taken_message=lambda used, number=number: (
-                        f"{number} is already in {self.migration_label(*used)}; "
+                        f"{display(number)} is already in {self.migration_label(*used)}; "
                         "a number is unique within the organization."
                     ),
                 )

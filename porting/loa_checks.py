@@ -20,6 +20,7 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from sites.addresses import normalize_address
+from tenancy.phone import shown
 
 from .nanp import TOLL_FREE_NPAS
 
@@ -347,14 +348,16 @@ _PURPOSE_REASONS = {
 def _finding(code, field_name, loa_value, csr_value, why, fix) -> Finding:
     entry = REJECT_CODES[code]
     reason = f"{entry.title}: {why}" if why else entry.title
+    # The values stay E.164 (what is compared, and what the API sends); the sentences are
+    # read by people, who see numbers as every page shows them.
     return Finding(
         code=code,
         field=field_name,
         loa_value=str(loa_value or ""),
         csr_value=str(csr_value or ""),
         severity=entry.severity,
-        reject_reason=reason,
-        fix=fix or entry.typical_fix,
+        reject_reason=shown(reason),
+        fix=shown(fix or entry.typical_fix),
     )
 
 

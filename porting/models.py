@@ -700,7 +700,8 @@ class PostPortTestCall(OrgScopedModel):
         ordering = ["-tested_at"]
 
     def __str__(self):
-        return f"{self.number} from {self.called_from}: {'pass' if self.passed else 'fail'}"
+        called_from = display(str(self.called_from))
+        return f"{self.number} from {called_from}: {'pass' if self.passed else 'fail'}"
 
 
 class FollowUp(OrgScopedModel):

@@ -3,6 +3,8 @@
 import phonenumbers
 from django.core.exceptions import ValidationError
 
+from tenancy.phone import shown
+
 from .nanp import TOLL_FREE_NPAS
 
 
@@ -38,8 +40,5 @@ def is_toll_free(number: phonenumbers.PhoneNumber) -> bool:
 
 
 def display(e164_text: str) -> str:
-    try:
-        number = phonenumbers.parse(e164_text, "US")
-    except phonenumbers.NumberParseException:
-        return e164_text
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    """A stored number as pages show it, "(720) 555-0100" (tenancy.phone.shown)."""
+    return shown(e164_text)

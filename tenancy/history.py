@@ -4,8 +4,11 @@ The request middleware records the browser user. Services, commands and tasks ha
 request, so they name the actor and reason explicitly through these helpers.
 """
 
+import phonenumbers
 from django.core.exceptions import FieldDoesNotExist
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from .phone import shown
 
 
 def stamp(instance, *, by=None, reason: str = ""):
@@ -56,12 +59,23 @@ def field_label(model, name: str) -> str:
 
 
 def _shown(model, name: str, value):
-    """A stored choice as its label ("Port day", not "port_day")."""
+    """A stored choice as its label ("Port day", not "port_day"); a telephone number, or a
+    list of them, as pages show numbers ("(720) 555-0100")."""
+    if isinstance(value, phonenumbers.PhoneNumber) or _e164_list(value):
+        return shown(value)
     try:
         choices = dict(model._meta.get_field(name).flatchoices)
     except FieldDoesNotExist:
         return value
     return choices.get(value, value) if choices else value
+
+
+def _e164_list(value) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, str) and item.startswith("+") for item in value)
+    )
 
 
 def history_rows(instance, limit=50):

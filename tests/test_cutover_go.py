@@ -234,11 +234,12 @@ def test_go_without_override_when_every_item_is_ok(world_a, pm_a, monkeypatch):
     from tenancy.checks import Item
 
     fine = [Item(code, code, True) for code in ("foc_confirmed", "e911_ready")]
-    monkeypatch.setattr(gsel, "_foc_item", lambda m: fine[0])
-    monkeypatch.setattr(gsel, "_e911_item", lambda m, report=None: fine[1])
-    monkeypatch.setattr(gsel, "_preflight_item", lambda m: Item("preflight_passed", "p", True))
-    monkeypatch.setattr(gsel, "_network_item", lambda m: Item("network_ready", "n", True))
-    monkeypatch.setattr(gsel, "_compliance_item", lambda m: Item("compliance_complete", "c", True))
+    monkeypatch.setattr(gsel, "_foc_item", lambda m, *_: fine[0])
+    monkeypatch.setattr(gsel, "_e911_item", lambda m, *_: fine[1])
+    monkeypatch.setattr(gsel, "_preflight_item", lambda m, *_: Item("preflight_passed", "p", True))
+    monkeypatch.setattr(gsel, "_network_item", lambda m, *_: Item("network_ready", "n", True))
+    monkeypatch.setattr(gsel, "_compliance_item",
+                        lambda m, *_: Item("compliance_complete", "c", True))  # fmt: skip
     add_step(migration, title="Re-point the numbers", by=pm_a, owner=pm_a)
     assert go_no_go(migration).ok
     row = decide(migration, decision="go", by=pm_a, reason="All green",

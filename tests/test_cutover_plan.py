@@ -308,7 +308,7 @@ def test_plan_page_posts_plan_wave_and_forwarding(client, pm_a, world_a, org_a):
         "starts_at": "2026-03-03T20:00",
     }, follow=True)  # fmt: skip
     body = response.content.decode()
-    assert "forwarded to +12145550199 for 24 hours" in body
+    assert "forwarded to (214) 555-0199 for 24 hours" in body
     fw = Forwarding.objects.get()
     assert fw.ends_at == _at(2026, 3, 4, 20)
 

@@ -188,7 +188,7 @@ def test_933_mismatch_lists_differences_alerts_the_pm_and_reopens(
     assert test.result == Call933.Result.MISMATCH
     text = " ".join(test.differences)
     assert "STE 300" in text and "STE 200" in text and "75202" in text
-    assert "+12145550100" in text and "+12145550199" in text
+    assert "(214) 555-0100" in text and "(214) 555-0199" in text
     item = _items(site)["e911_933_test"]
     assert not item.ok and "Mismatch" in item.detail
     assert len(mailoutbox) == 1 and "[933 MISMATCH]" in mailoutbox[0].subject

@@ -289,7 +289,7 @@ def test_duplicates_inside_a_file_name_both_rows(world_a, pm_a):
         ("endpoints", 3, "mac_address"): "MAC address 00:04:F2:AA:00:01 is on rows 2 and 3 "
         "of this file.",
         ("endpoints", 4, "extension"): "Extension 301 is on rows 2 and 4 of this file.",
-        ("numbers", 3, "number"): "+15125550101 is on rows 2 and 3 of this file.",
+        ("numbers", 3, "number"): "(512) 555-0101 is on rows 2 and 3 of this file.",
     }
     assert Site.objects.filter(name__iexact="austin office").count() == 0
 

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from cutover.models import CutoverPlan, Step
 from cutover.plan.selectors import plan_warnings
@@ -76,9 +78,7 @@ def test_a_wave_the_order_names_counts_too(plan, world_a, pm_a):
     assert "wave_without_foc" in codes(plan)
 
 
-def test_a_wave_that_ends_before_the_foc_is_a_warning_and_one_around_it_is_not(
-    plan, world_a, pm_a
-):
+def test_a_wave_that_ends_before_the_foc_is_a_warning_and_one_around_it_is_not(plan, world_a, pm_a):
     order = world_a["port_order"]
     foc = at(12, 2)
     PortOrder.objects.filter(pk=order.pk).update(state=PortOrder.State.FOC_RECEIVED, foc_at=foc)
@@ -135,6 +135,7 @@ def test_wave_pickers_group_by_site_with_counts_and_refuse_another_sites_numbers
 # --- business hours ----------------------------------------------------------------------
 
 PEOPLE = [spec for spec in TIMELINE if spec.people]
+ZONES = ["America/Chicago", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "UTC"]
 EXACT = [spec for spec in TIMELINE if not spec.people]
 
 
@@ -149,8 +150,7 @@ def test_the_people_steps_and_the_exact_ones():
 @hsettings(max_examples=300, deadline=None)
 @given(
     foc=st.datetimes(min_value=datetime(2027, 1, 1), max_value=datetime(2032, 12, 31)),
-    zone=st.sampled_from(["America/Chicago", "America/New_York", "America/Los_Angeles",
-                          "Pacific/Honolulu", "UTC"]),  # fmt: skip
+    zone=st.sampled_from(ZONES),
     opens=st.integers(min_value=6, max_value=10),
     length=st.integers(min_value=4, max_value=12),
 )

@@ -232,6 +232,10 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 PHONENUMBER_DEFAULT_REGION = "US"
 PHONENUMBER_DB_FORMAT = "E164"
+# str() of a stored number stays E.164: code compares numbers that way, and CSV exports and
+# the API send it. Pages and PDFs show numbers through the `phone` template filter
+# (tenancy/phone.py), never through this setting.
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -258,6 +262,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The reference's groups, in this order. Each operation is grouped by the resource its
+    # path names (tenancy.api_base.resource_tag); a new resource gets its group by itself
+    # and a description here.
+    "TAGS": [
+        {"name": "Customers", "description": "The businesses whose phones move."},
+        {"name": "Migrations", "description": "One customer's move to the new system."},
+        {"name": "Sites", "description": "A migration's locations, with their addresses."},
+        {"name": "Endpoints", "description": "Phones, softphones, ATAs and other devices."},
+        {"name": "Numbers", "description": "Telephone numbers (E.164 in and out)."},
+        {"name": "Carrier accounts", "description": "The losing carrier's accounts and CSRs."},
+        {
+            "name": "Port orders",
+            "description": "Port orders, their transitions, port day "
+            "(FOC, rejections, test calls, partial ports) and the go-live plan.",
+        },
+        {
+            "name": "LOAs",
+            "description": "An order's LOA versions, the LOA-vs-CSR check and "
+            "acknowledging its warnings.",
+        },
+        {
+            "name": "Signing",
+            "description": "Links that send an LOA for signature, and the sealed signed LOA.",
+        },
+    ],
 }
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -284,5 +313,8 @@ INVENTORY_IMPORT_MAX_BYTES = env.int("INVENTORY_IMPORT_MAX_BYTES", default=20 * 
 PDF_RENDER_TIMEOUT_SECONDS = env.float("PDF_RENDER_TIMEOUT_SECONDS", default=30.0)
 PDF_MAX_HTML_BYTES = env.int("PDF_MAX_HTML_BYTES", default=5 * 1024 * 1024)
 PDF_MAX_DATA_URI_BYTES = env.int("PDF_MAX_DATA_URI_BYTES", default=1024 * 1024)
+# The paper of a report's PDF when its link does not say (?paper=a4|letter): "letter" or
+# "a4" (documents/paper.py).
+PDF_PAPER_SIZE = env("PDF_PAPER_SIZE", default="letter")
 # Most rows accepted in one inventory CSV file.
 INVENTORY_IMPORT_MAX_ROWS = env.int("INVENTORY_IMPORT_MAX_ROWS", default=50_000)

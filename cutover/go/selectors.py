@@ -38,11 +38,17 @@ MANUAL_ITEMS = tuple(SignOff.Item)
 DEFERRABLE = (SignOff.Item.PILOT_ISSUES,)
 
 
-LISTED = 4  # names shown in an item's detail before "(+N more)"
+LISTED = 4  # names the page shows in an item's detail before "(+N more)"
+LISTED_PER_SITE = 2  # missing network items named per site on the page
 
 
 def _listed(things, limit=LISTED, *, total=None) -> str:
     return listed(things, limit, separator=", ", total=total)
+
+
+def _fewer(limit, fewer):
+    """The smaller count where the page names fewer; None (every name) stays None."""
+    return None if limit is None else min(limit, fewer)
 
 
 def _page(name, migration, label, anchor="") -> Fix:
@@ -55,7 +61,7 @@ def preflight_fix(migration) -> Fix:
     return _page("migration-preflight", migration, "Finish the pre-flight checklists")
 
 
-def _foc_item(migration) -> Item:
+def _foc_item(migration, limit) -> Item:
     orders = list(
         PortOrder.objects.filter(migration=migration)
         .exclude(state__in=NOT_COUNTED_STATES)
@@ -68,7 +74,7 @@ def _foc_item(migration) -> Item:
                     fix=_page("port-order-create", migration, "Create a port order"))  # fmt: skip
     waiting = [o for o in orders if o.state not in FOC_CONFIRMED_STATES]
     if waiting:
-        shown = _listed(f"#{o.pk} ({o.get_state_display().lower()})" for o in waiting)
+        shown = _listed((f"#{o.pk} ({o.get_state_display().lower()})" for o in waiting), limit)
         detail = f"{len(waiting)} of {len(orders)} order(s) without a FOC: {shown}."
         if len(waiting) == 1:
             url = reverse("port-order-detail", args=[migration.organization.slug, waiting[0].pk])
@@ -85,21 +91,23 @@ def _foc_item(migration) -> Item:
                 evidence=evidence)  # fmt: skip
 
 
-def _e911_item(migration, report=None) -> Item:
+def _e911_item(migration, limit, report=None) -> Item:
 
     report = report or readiness(migration)
     blocking = report.blocking
     detail = (
         "No blocking item."
         if report.ready
-        else f"{len(blocking)} blocking item(s): " + _listed(i.title for i in blocking) + "."
+        else f"{len(blocking)} blocking item(s): "
+        + _listed((i.title for i in blocking), limit)
+        + "."
     )
     return Item("e911_ready", "E911 readiness without blockers", report.ready, detail=detail,
                 fix=readiness_fix(migration))  # fmt: skip
 
 
-def _preflight_item(migration) -> Item:
-    summary = preflight_summary(migration, limit=LISTED)
+def _preflight_item(migration, limit) -> Item:
+    summary = preflight_summary(migration, limit=limit)
     title = "Every endpoint's pre-flight passed"
     if summary.total == 0:
         return Item("preflight_passed", title, False, detail="No endpoint in this migration.")
@@ -108,13 +116,13 @@ def _preflight_item(migration) -> Item:
     if summary.not_passed:
         detail += " Not passed: " + _listed(
             (f"{e} ({e.preflight_status_display.lower()})" for e in summary.not_passed),
-            total=summary.not_passed_count,
+            limit, total=summary.not_passed_count,
         ) + "."  # fmt: skip
     return Item("preflight_passed", title, summary.all_passed, detail=detail,
                 fix=preflight_fix(migration))  # fmt: skip
 
 
-def _network_item(migration) -> Item:
+def _network_item(migration, limit) -> Item:
     sites = list(migration.sites.order_by("name", "pk"))
     title = "Network readiness signed off at every site"
     if not sites:
@@ -133,7 +141,8 @@ def _network_item(migration) -> Item:
         items = network_items(site, assessment=assessment, has_desk_phones=site.pk in desk)
         missing = [i.title for i in items if not i.ok]
         if missing:
-            problems.append(f"{site.name}: {len(missing)} missing ({_listed(missing, 2)})")
+            shown = _listed(missing, _fewer(limit, LISTED_PER_SITE))
+            problems.append(f"{site.name}: {len(missing)} missing ({shown})")
             first_failing = first_failing or site
     if problems:
         url = reverse("site-network", args=[migration.organization.slug, first_failing.pk])
@@ -142,13 +151,13 @@ def _network_item(migration) -> Item:
     return Item("network_ready", title, True, detail=f"{len(sites)} site(s) ready.")
 
 
-def _compliance_item(migration) -> Item:
+def _compliance_item(migration, limit) -> Item:
 
     register = compliance_register(migration.customer)
     missing = [i.title for i in register if i.required and not i.ok]
     title = "Compliance register complete"
     if missing:
-        detail = f"{len(missing)} required item(s) missing: {_listed(missing)}."
+        detail = f"{len(missing)} required item(s) missing: {_listed(missing, limit)}."
         url = reverse("customer-compliance",
                       args=[migration.organization.slug, migration.customer_id])  # fmt: skip
         fix = Fix("Record the evidence on the compliance register", url)
@@ -158,7 +167,7 @@ def _compliance_item(migration) -> Item:
                 detail=f"{required} required item(s) recorded.")  # fmt: skip
 
 
-def _rollback_item(migration, signoffs) -> Item:
+def _rollback_item(migration, signoffs, limit) -> Item:
     steps = list(RollbackStep.objects.filter(migration=migration).order_by("position", "pk"))
     title = "Rollback plan verified"
     problems = []
@@ -166,14 +175,18 @@ def _rollback_item(migration, signoffs) -> Item:
         problems.append("No rollback step yet")
     no_owner = [s for s in steps if s.owner_id is None]
     if no_owner:
-        titles = _listed([s.title for s in no_owner], 2)
+        titles = _listed([s.title for s in no_owner], _fewer(limit, LISTED_PER_SITE))
         problems.append(f"{len(no_owner)} step(s) without an owner ({titles})")
     consoles = signoffs.get(SignOff.Item.ROLLBACK_CONSOLES)
     if not _signed(consoles):
         problems.append("the rollback with console access is not signed off")
     if problems:
         detail = "; ".join(problems)
-        fix = _page("cutover-rollback", migration, "Open the rollback plan")
+        if steps and not no_owner:  # only the consoles sign-off is left: a go-page sign-off
+            fix = _page("cutover-go", migration, "Sign off the rollback with console access",
+                        "sign-off")  # fmt: skip
+        else:
+            fix = _page("cutover-rollback", migration, "Open the rollback plan")
         return Item("rollback_verified", title, False,
                     detail=detail[0].upper() + detail[1:] + ".", fix=fix)  # fmt: skip
     return Item("rollback_verified", title, True,
@@ -241,17 +254,19 @@ class GoNoGo:
         return [i for i in self.items if not i.ok]
 
 
-def go_no_go(migration, *, readiness=None) -> GoNoGo:
+def go_no_go(migration, *, readiness=None, limit: int | None = LISTED) -> GoNoGo:
     """Every item, computed then manual, in a fixed number of queries. `readiness` may
-    pass an E911 readiness report the caller has computed already."""
+    pass an E911 readiness report the caller has computed already. `limit`: how many
+    names an item's detail shows before "(+N more)"; None shows every one (the PDF: a
+    printed record is never cut short)."""
     signoffs = latest_signoffs(migration)
     computed = [
-        _foc_item(migration),
-        _e911_item(migration, readiness),
-        _preflight_item(migration),
-        _network_item(migration),
-        _compliance_item(migration),
-        _rollback_item(migration, signoffs),
+        _foc_item(migration, limit),
+        _e911_item(migration, limit, readiness),
+        _preflight_item(migration, limit),
+        _network_item(migration, limit),
+        _compliance_item(migration, limit),
+        _rollback_item(migration, signoffs, limit),
     ]
     manual = [_manual_item(code, signoffs.get(code), migration) for code in SignOff.Item.values]
     return GoNoGo(migration=migration, computed=computed, manual=manual, signoffs=signoffs)
@@ -278,6 +293,19 @@ def latest_decision(migration):
         .order_by("-decided_at", "-pk")
         .first()
     )
+
+
+def decision_history(migration) -> list[GoNoGoDecision]:
+    """Every decision, latest first, each with `failing`: the items of its snapshot that
+    were not ready when it was taken. One query."""
+    rows = list(
+        GoNoGoDecision.objects.filter(migration=migration)
+        .select_related("decided_by")
+        .order_by("-decided_at", "-pk")
+    )
+    for row in rows:
+        row.failing = [i for i in row.snapshot if not i.get("ok")]
+    return rows
 
 
 def overridden_go(migration) -> GoNoGoDecision | None:

@@ -3,13 +3,19 @@ The services check roles again; the page only calls them."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.views.generic import TemplateView
 
 from customers.views_base import ParentMigrationMixin
 from cutover.actions import _Action
-from cutover.go.selectors import go_no_go
+from cutover.go.selectors import decision_history, go_no_go
 from cutover.go.services import decide, sign_off
 from cutover.models import GoNoGoDecision, SignOff
+from documents.paper import PAPERS, paper_for
+from documents.render import render_pdf
+from tenancy import clock
+from tenancy.portal import portal_base_url
 from tenancy.roles import Role
 from tenancy.views_base import OrgMixin
 
@@ -23,23 +29,44 @@ class GoPage(ParentMigrationMixin, OrgMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         migration = self.get_migration()
-        result = go_no_go(migration)
-        decisions = list(
-            GoNoGoDecision.objects.filter(migration=migration)
-            .select_related("decided_by")
-            .order_by("-decided_at", "-pk")
-        )
-        for row in decisions:
-            row.failing = [i for i in row.snapshot if not i.get("ok")]
         context.update(
-            result=result,
-            decisions=decisions,
+            result=go_no_go(migration),
+            decisions=decision_history(migration),
             is_owner=self.membership.role == Role.OWNER,
             signoff_form=SignOffForm(),
             decision_form=DecisionForm(),
             sign_off_items=SignOff.Item.choices,
+            papers=PAPERS.values(),
         )
         return context
+
+
+class GoPdf(ParentMigrationMixin, OrgMixin, TemplateView):
+    """The printed go/no-go record: every check in full, the sign-offs, every decision,
+    and each blocker's fix as a full URL."""
+
+    model = GoNoGoDecision
+    template_name = "cutover/go_pdf.html"
+
+    def get_context_data(self, **kwargs):
+        paper = paper_for(self.request)  # a wrong ?paper= is refused before any work
+        context = super().get_context_data(**kwargs)
+        migration = self.get_migration()
+        context.update(
+            result=go_no_go(migration, limit=None),
+            decisions=decision_history(migration),
+            paper=paper,
+            link_base=portal_base_url(self.request).rstrip("/"),
+            generated_at=clock.now(),
+        )
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        html = render_to_string(self.template_name, context)
+        response = HttpResponse(render_pdf(html), content_type="application/pdf")
+        name = f"go-no-go-{context['migration'].uuid}-{context['paper'].key}.pdf"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
 
 
 class SignOffAction(_Action):

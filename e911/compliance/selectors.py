@@ -13,6 +13,7 @@ from e911.rules import ALL_PARTY_CONSENT_STATES
 from porting.models import PhoneNumber, PortOrder
 from sites.models import Site
 from tenancy.checks import Item
+from tenancy.phone import shown
 
 # Items that take recorded evidence (record_evidence), with what counts as evidence.
 EVIDENCE_ITEMS = {
@@ -90,7 +91,7 @@ def _attestation_item(number) -> Item:
                     "this number and record the attestation it shows.")  # fmt: skip
     check = checks[0]
     when = f"{timezone.localtime(check.seen_at):%Y-%m-%d %H:%M}"
-    evidence = f"{check.get_level_display()} seen {when} on {check.called_from}"
+    evidence = f"{check.get_level_display()} seen {when} on {shown(check.called_from)}"
     if check.level == AttestationCheck.Level.A:
         return Item("stir_shaken", title, True, blocking=False, reason=reason,
                     subject=subject, detail=evidence, evidence=evidence,

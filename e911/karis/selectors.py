@@ -22,6 +22,7 @@ from e911.rules import UNIT_DESIGNATORS, dial_plan_problems
 from porting.models import PhoneNumber
 from sites.addresses import normalize_address
 from tenancy.checks import Item
+from tenancy.phone import shown
 
 
 def _who(user) -> str:
@@ -106,13 +107,13 @@ def test_933_item(site, *, latest_test=None, _loaded=False) -> Item:
     when = f"{timezone.localtime(test.called_at):%Y-%m-%d %H:%M}"
     if test.result == Test933.Result.PASS:
         return Item("e911_933_test", title, True, blocking=False,
-                    detail=f"Passed on {when} from {test.caller}.",
-                    evidence=f"{test.readback_address} · {test.readback_callback}",
+                    detail=f"Passed on {when} from {shown(test.caller)}.",
+                    evidence=f"{test.readback_address} · {shown(test.readback_callback)}",
                     who=_who(test.recorded_by), when=test.called_at)  # fmt: skip
     return Item("e911_933_test", title, False, blocking=False,
                 detail=f"Mismatch on {when}: " + "; ".join(test.differences)
                        + " Fix the carrier's record and test again.",
-                evidence=f"{test.readback_address} · {test.readback_callback}",
+                evidence=f"{test.readback_address} · {shown(test.readback_callback)}",
                 who=_who(test.recorded_by), when=test.called_at)  # fmt: skip
 
 
@@ -293,7 +294,9 @@ def compare_callback(expected: str, readback: str) -> list[str]:
                 "number's site and purpose (main line)."]  # fmt: skip
     got = _e164(readback)
     if not got:
-        return [f"Callback: read back “{readback}”, not a phone number; expected {expected}."]
+        return [
+            f"Callback: read back “{readback}”, not a phone number; expected {shown(expected)}."
+        ]
     if got != expected:
-        return [f"Callback: read back {got}, expected {expected}."]
+        return [f"Callback: read back {shown(got)}, expected {shown(expected)}."]
     return []

@@ -231,10 +231,10 @@ def registration_gaps(numbers) -> list[tuple[object, str]]:
     return gaps
 
 
-def registration_gaps_by_order(order_ids, *, limit: int) -> dict[int, tuple[int, list]]:
+def registration_gaps_by_order(order_ids, *, limit: int | None) -> dict[int, tuple[int, list]]:
     """order id -> (how many of its numbers lack an active registration, the first
-    `limit` of them as (number, why)), counted and ranked by the database: two queries
-    whatever the number of orders and numbers. Orders without a gap are left out."""
+    `limit` of them (None: all) as (number, why)), counted and ranked by the database: two
+    queries whatever the number of orders and numbers. Orders without a gap are left out."""
     gaps = PortOrder.numbers.through.objects.filter(portorder_id__in=list(order_ids)).exclude(
         phonenumber__e911_registration__status=Registration.Status.ACTIVE
     )
@@ -251,9 +251,10 @@ def registration_gaps_by_order(order_ids, *, limit: int) -> dict[int, tuple[int,
         gaps.select_related("phonenumber__e911_registration")
         .annotate(rank=Window(RowNumber(), partition_by=F("portorder_id"),
                               order_by=F("phonenumber__number").asc()))
-        .filter(rank__lte=limit)
         .order_by("portorder_id", "rank")
     )  # fmt: skip
+    if limit is not None:
+        ranked = ranked.filter(rank__lte=limit)
     for link in ranked:
         number = link.phonenumber
         try:

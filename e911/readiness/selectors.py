@@ -81,10 +81,10 @@ class Readiness:
         }
 
 
-LISTED = 6  # things named in an item's detail before "(+N more)"
+LISTED = 6  # things the page names in an item's detail before "(+N more)"
 
 
-def _listed(things, limit=LISTED, *, total=None) -> str:
+def _listed(things, limit, *, total=None) -> str:
     return listed(things, limit, separator="; ", total=total)
 
 
@@ -98,7 +98,7 @@ def readiness_fix(migration) -> Fix:
     return Fix("Open the E911 readiness report", _page("migration-readiness", migration))
 
 
-def _coverage_items(report, migration) -> list[ReadinessItem]:
+def _coverage_items(report, migration, limit) -> list[ReadinessItem]:
     items = []
     fix = Fix("Give these endpoints a location", _page("migration-e911", migration, "coverage"))
     for site, entry in sorted(report.by_site.items(), key=lambda kv: kv[0].name):
@@ -109,14 +109,14 @@ def _coverage_items(report, migration) -> list[ReadinessItem]:
                 f"{site.name}: {entry['covered']} of {entry['total']} endpoints have a "
                 "dispatchable location",
                 ok=not missing,
-                detail=_listed(f"{row.endpoint}: {row.problem}" for row in missing),
+                detail=_listed((f"{row.endpoint}: {row.problem}" for row in missing), limit),
                 fix=fix,
             )
         )  # fmt: skip
     return items
 
 
-def _remote_worker_items(migration) -> list[ReadinessItem]:
+def _remote_worker_items(migration, limit) -> list[ReadinessItem]:
     workers = list(RemoteWorker.objects.filter(migration=migration).order_by("name"))
     unconfirmed = [w for w in workers if w.confirmed_at is None]
     if not workers:
@@ -126,20 +126,20 @@ def _remote_worker_items(migration) -> list[ReadinessItem]:
             "Remote workers", "remote_workers_confirmed",
             f"{len(workers) - len(unconfirmed)} of {len(workers)} remote workers confirmed "
             "their home location",
-            ok=not unconfirmed, detail=_listed(w.name for w in unconfirmed),
+            ok=not unconfirmed, detail=_listed((w.name for w in unconfirmed), limit),
             fix=Fix("Send or re-send their links", _page("remote-worker-list", migration)),
         )
     ]  # fmt: skip
 
 
-def _registration_items(migration) -> list[ReadinessItem]:
+def _registration_items(migration, limit) -> list[ReadinessItem]:
     orders = list(
         PortOrder.objects.filter(migration=migration)
         .exclude(state__in=[PortOrder.State.CANCELLED])
         .select_related("carrier_account")
         .order_by("pk")
     )
-    gaps = registration_gaps_by_order([o.pk for o in orders], limit=LISTED)
+    gaps = registration_gaps_by_order([o.pk for o in orders], limit=limit)
     fix = Fix("Register the numbers", _page("migration-e911", migration, "registrations"))
     items = []
     for order in orders:
@@ -150,7 +150,7 @@ def _registration_items(migration) -> list[ReadinessItem]:
                 f"Order #{order.pk} ({order.carrier_account.carrier_name}): E911 registered at "
                 "the winning carrier for every number",
                 ok=not count,
-                detail=_listed((f"{n.display}: {why}" for n, why in shown), total=count),
+                detail=_listed((f"{n.display}: {why}" for n, why in shown), limit, total=count),
                 fix=fix,
             )
         )  # fmt: skip
@@ -193,12 +193,14 @@ def _compliance_items(migration) -> list[ReadinessItem]:
     return [_adapt("Compliance", raw, "compliance", fix) for raw in compliance_register(customer)]
 
 
-def readiness(migration) -> Readiness:
+def readiness(migration, *, limit: int | None = LISTED) -> Readiness:
+    """`limit`: how many things an item's detail names before "(+N more)"; None names
+    every one (the PDF: a printed record is never cut short)."""
     report = coverage(migration, load="missing")  # counts, and the rows it names
     result = Readiness(migration=migration, coverage=report)
-    result.items += _coverage_items(report, migration)
-    result.items += _remote_worker_items(migration)
-    result.items += _registration_items(migration)
+    result.items += _coverage_items(report, migration, limit)
+    result.items += _remote_worker_items(migration, limit)
+    result.items += _registration_items(migration, limit)
     result.items += _karis_items(migration)
     result.items += _compliance_items(migration)
     return result

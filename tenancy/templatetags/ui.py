@@ -1,9 +1,11 @@
-"""Template helpers every page shares: object URLs, and the one mapping from a state or a
-status to how it is shown (a badge's tone), so that no template compares state strings
-to pick a colour."""
+"""Template helpers every page shares: object URLs, the one way a telephone number is shown
+(`phone`), and the one mapping from a state or a status to how it is shown (a badge's
+tone), so that no template compares state strings to pick a colour."""
 
 from django import template
 from django.utils.html import format_html
+
+from tenancy.phone import shown
 
 register = template.Library()
 
@@ -37,6 +39,13 @@ def ui_url(obj, action):
 @register.filter
 def verbose_name(model):
     return model._meta.verbose_name
+
+
+@register.filter
+def phone(value) -> str:
+    """`{{ n.number|phone }}`: a telephone number as every page and PDF shows it, "(720)
+    555-0100" (tenancy/phone.py). Links and form values keep E.164."""
+    return shown(value)
 
 
 @register.filter
