@@ -143,8 +143,9 @@ def fix_e911(page, site, order):
 
 
 def fix_compliance(page):
-    assert "/compliance/" in page.url, page.url
-    page.locator("summary", has_text="Record evidence").click()
+    assert page.url.endswith("/compliance/#record-evidence"), page.url
+    # The link opened the folded form: nothing to unfold by hand.
+    assert page.locator("#record-evidence").get_attribute("open") is not None
     form = page.locator("form[action$='/compliance/evidence/']")
     form.locator("select[name=item]").select_option("rmd_listing")
     form.locator("input[name=evidence]").fill("Zoom Phone RMD entry RMD0001234, checked")
@@ -207,7 +208,7 @@ def fix_preflight(page, browser, base):
 def fix_rollback(page):
     """The default rollback plan (each step owned by the migration's owner); once the
     steps are there, what is left is the sign-off of the rollback with console access."""
-    if page.url.endswith("/go/#sign-off"):
+    if "/go/?sign_off=" in page.url:
         sign_off(page, "rollback_consoles")
         return
     assert "/rollback/" in page.url, page.url
@@ -216,9 +217,10 @@ def fix_rollback(page):
 
 
 def sign_off(page, code):
-    assert page.url.endswith("/go/#sign-off"), page.url
+    assert page.url.endswith(f"/go/?sign_off={code}#sign-off"), page.url
     form = page.locator("[data-testid=sign-off-form]")
-    form.locator("select[name=item]").select_option(code)
+    # The blocker's link chose the item already: nothing to pick again.
+    assert form.locator("select[name=item]").input_value() == code
     form.locator("[name=note]").fill(SIGN_OFF_NOTES[code])
     click_and_wait(form.get_by_role("button", name="Sign off"))
 
@@ -411,11 +413,11 @@ def test_first_migration_from_empty_org_to_go(browser, live_server, org_a, pm_a,
         # The compliance item was cleared on the way, from the E911 readiness report.
         ("rollback_verified", f"{m}/rollback/"),
         # The steps are there; what is left is signed off on the go page.
-        ("rollback_verified", f"{m}/go/#sign-off"),
-        ("pilot_issues", f"{m}/go/#sign-off"),
-        ("qos_firewall", f"{m}/go/#sign-off"),
-        ("numbering", f"{m}/go/#sign-off"),
-        ("support", f"{m}/go/#sign-off"),
+        ("rollback_verified", f"{m}/go/?sign_off=rollback_consoles#sign-off"),
+        ("pilot_issues", f"{m}/go/?sign_off=pilot_issues#sign-off"),
+        ("qos_firewall", f"{m}/go/?sign_off=qos_firewall#sign-off"),
+        ("numbering", f"{m}/go/?sign_off=numbering#sign-off"),
+        ("support", f"{m}/go/?sign_off=support#sign-off"),
     ], followed
     shot(pm, "08-go-ready-desktop")
 

@@ -56,6 +56,12 @@ def _page(name, migration, label, anchor="") -> Fix:
     return Fix(label, f"{url}#{anchor}" if anchor else url)
 
 
+def sign_off_fix(migration, item, label="Sign it off") -> Fix:
+    """The go page's sign-off form, with `item` already chosen."""
+    url = reverse("cutover-go", args=[migration.organization.slug, migration.uuid])
+    return Fix(label, f"{url}?sign_off={item}#sign-off")
+
+
 def preflight_fix(migration) -> Fix:
     """Where pre-flight is finished: the migration's pre-flight page."""
     return _page("migration-preflight", migration, "Finish the pre-flight checklists")
@@ -160,7 +166,7 @@ def _compliance_item(migration, limit) -> Item:
         detail = f"{len(missing)} required item(s) missing: {_listed(missing, limit)}."
         url = reverse("customer-compliance",
                       args=[migration.organization.slug, migration.customer_id])  # fmt: skip
-        fix = Fix("Record the evidence on the compliance register", url)
+        fix = Fix("Record the evidence on the compliance register", f"{url}#record-evidence")
         return Item("compliance_complete", title, False, detail=detail, fix=fix)
     required = sum(1 for i in register if i.required)
     return Item("compliance_complete", title, True,
@@ -183,8 +189,8 @@ def _rollback_item(migration, signoffs, limit) -> Item:
     if problems:
         detail = "; ".join(problems)
         if steps and not no_owner:  # only the consoles sign-off is left: a go-page sign-off
-            fix = _page("cutover-go", migration, "Sign off the rollback with console access",
-                        "sign-off")  # fmt: skip
+            fix = sign_off_fix(migration, SignOff.Item.ROLLBACK_CONSOLES,
+                               "Sign off the rollback with console access")  # fmt: skip
         else:
             fix = _page("cutover-rollback", migration, "Open the rollback plan")
         return Item("rollback_verified", title, False,
@@ -211,7 +217,7 @@ def latest_signoffs(migration) -> dict:
 
 def _manual_item(code, row, migration=None) -> Item:
     title = SignOff.Item(code).label
-    fix = _page("cutover-go", migration, "Sign it off", "sign-off") if migration else None
+    fix = sign_off_fix(migration, code) if migration else None
     if row is None:
         return Item(code, title, False, detail="Not signed off.", fix=fix)
     who = (row.signed_by.get_full_name() or row.signed_by.username) if row.signed_by else ""

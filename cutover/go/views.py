@@ -33,7 +33,8 @@ class GoPage(ParentMigrationMixin, OrgMixin, TemplateView):
             result=go_no_go(migration),
             decisions=decision_history(migration),
             is_owner=self.membership.role == Role.OWNER,
-            signoff_form=SignOffForm(),
+            # A blocker's "Sign it off" link names its item: the form has it chosen.
+            signoff_form=SignOffForm(initial={"item": self.request.GET.get("sign_off", "")}),
             decision_form=DecisionForm(),
             sign_off_items=SignOff.Item.choices,
             papers=PAPERS.values(),

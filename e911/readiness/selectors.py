@@ -189,7 +189,7 @@ def _karis_items(migration) -> list[ReadinessItem]:
 def _compliance_items(migration) -> list[ReadinessItem]:
     customer = migration.customer
     url = reverse("customer-compliance", args=[migration.organization.slug, customer.pk])
-    fix = Fix("Record the evidence on the compliance register", url)
+    fix = Fix("Record the evidence on the compliance register", f"{url}#record-evidence")
     return [_adapt("Compliance", raw, "compliance", fix) for raw in compliance_register(customer)]
 
 

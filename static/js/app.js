@@ -24,6 +24,20 @@
     }
   });
 
+  // A link to a form folded in a <details> (a blocker's fix link, "#record-evidence")
+  // opens it, so the fix is there to do.
+  function unfoldTarget() {
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    if (!target) { return; }
+    for (var node = target.closest("details"); node;
+         node = node.parentElement && node.parentElement.closest("details")) {
+      node.open = true;
+    }
+    target.scrollIntoView();
+  }
+  unfoldTarget();
+  window.addEventListener("hashchange", unfoldTarget);
+
   // Pickers grouped by site (<form data-site-filter>): the chosen site's groups and
   // those without a site are shown; boxes of hidden groups are cleared; counts follow.
   function filterPickers(form) {
