@@ -6,6 +6,7 @@ from customers.api import CustomerViewSet, MigrationViewSet
 from esign.api import PortOrderSigningViewSet
 from porting.api import CarrierAccountViewSet, PhoneNumberViewSet, PortOrderViewSet
 from sites.api import EndpointViewSet, SiteViewSet
+from webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 app_name = "api"
 
@@ -19,5 +20,7 @@ router.register("carrier-accounts", CarrierAccountViewSet, basename="carrier-acc
 router.register("port-orders", PortOrderViewSet, basename="port-order")
 # The signing routes of a port order (loa/send/, signing-requests/, loa/signed.pdf).
 router.register("port-orders", PortOrderSigningViewSet, basename="port-order-signing")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = router.urls

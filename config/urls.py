@@ -29,6 +29,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("esign.urls")),
     path("o/<slug:org_slug>/", include("e911.urls")),
     path("o/<slug:org_slug>/", include("cutover.urls")),
+    path("o/<slug:org_slug>/", include("webhooks.urls")),
     path("", include("esign.portal_urls")),
     path("", include("e911.remote.portal_urls")),
 ]

@@ -35,6 +35,8 @@ from tenancy.portal import (
     well_formed,
 )
 from tenancy.roles import OWNER_PM, require_role
+from webhooks.events import EventType
+from webhooks.services import emit
 
 from .documents import field_values, sha256_hex, shown_document, signed_pdf
 from .models import CorrectionRequest, LoaSignature, SigningEvent, SigningRequest
@@ -305,6 +307,12 @@ def request_correction(request, *, wrong: dict[str, str], name: str, meta, docum
         request, Kind.CORRECTION_REQUESTED, meta=meta, document_sha256=shown.sha256,
         fields=[f["field"] for f in fields], name=name[:200],
     )  # fmt: skip
+    emit(request.organization_id, EventType.LOA_CORRECTION_REQUESTED, lambda: {
+        "loa": {"port_order": request.loa.port_order_id, "version": request.loa.version},
+        "fields": [{"field": f["field"], "label": f["label"], "should_read": f["comment"]}
+                   for f in fields],
+        "requested_by": name[:200],
+    })  # fmt: skip
     sender = request.sent_by
     if sender is not None and sender.email:
         labels = ", ".join(f["label"] for f in fields)
@@ -433,6 +441,12 @@ def sign(
     loa.port_order.forget_cached()
     if email_copy:
         transaction.on_commit(lambda: _send_signed_copy(request.email, document_id, sealed))
+    emit(loa.organization_id, EventType.LOA_SIGNED, lambda: {
+        "loa": {"port_order": loa.port_order_id, "version": loa.version,
+                "document_id": document_id, "signed_by": signature.typed_name,
+                "signed_title": signature.typed_title, "signed_at": now.isoformat(),
+                "sealed_sha256": signature.sealed_sha256},
+    })  # fmt: skip
     sender = request.sent_by
     if sender is not None and sender.email:
         order = loa.port_order

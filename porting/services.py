@@ -13,6 +13,7 @@ from tenancy.roles import ON_SITE, OWNER_PM, Role, membership_of, require_role
 from tenancy.rules import TransitionConflict, TransitionRefused, first_refusal
 from tenancy.services import save_org_object
 
+from . import events
 from .hooks import FOC_SET, LOA_PREPARED, ORDER_CANCELLED
 from .loa_checks import REJECT_CODES
 from .models import (
@@ -513,15 +514,21 @@ def transition_order(
             refused = _gate_refusal(fresh, name, by=by, **context)
             if refused:
                 raise refused
+            previous_foc_at = fresh.foc_at
             _before(fresh, name, context, by=by, reason=reason)
             refused = _rule_refusal(fresh, name, context)
             if refused:
                 raise refused
+            previous_state = fresh.state
             getattr(fresh, name)()
             fresh.state_changed_at = context.get("now") or clock.now()
             label = TRANSITION_LABELS[name]
             save_with_history(fresh, by=by, reason=f"{label}: {reason}" if reason else label)
             _after(fresh, name, by=by, reason=reason, context=context)
+            events.order_transitioned(
+                fresh, previous_state=previous_state, previous_foc_at=previous_foc_at,
+                transition=name, reason=reason,
+            )  # fmt: skip
     except ConcurrentTransition as exc:
         raise TransitionConflict(
             "Someone else changed this order at the same moment: reload and check."
@@ -626,6 +633,7 @@ def change_foc(
         raise ValidationError("Say why the FOC moved (the carrier's words).")
     require_role(order.organization_id, by, OWNER_PM, "Changing the FOC")
     locked = PortOrder.objects.select_for_update().get(pk=order.pk)
+    previous = locked.foc_at
     _record_foc_change(
         locked, previous=locked.foc_at, new_foc_at=new_foc_at, reason=reason, by=by,
         confirmation_number=confirmation_number,
@@ -637,6 +645,7 @@ def change_foc(
         locked.foc_confirmation_number = confirmation_number
     save_with_history(locked, by=by, reason=f"FOC changed: {reason}")
     FOC_SET(locked, by=by)  # everything scheduled from the FOC moves with it
+    events.foc_changed(locked, previous_foc_at=previous, reason=reason)
     return locked
 
 

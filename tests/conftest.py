@@ -116,7 +116,28 @@ def _porting_world(migration, number, user):
         "location": _location(migration, user),
         "step": _step(order, user),
         "checklist_job": _checklist_job(migration, user),
+        **_webhooks(migration.organization_id),
     }  # fmt: skip
+
+
+def _webhooks(organization_id):
+    """An endpoint with one delivered event, for the webhook pages and routes. Disabled,
+    so that no other test's events are sent anywhere."""
+    from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+    from webhooks.services import new_secret
+
+    endpoint = WebhookEndpoint.objects.create(
+        organization_id=organization_id, url="https://93.184.215.14/hooks", secret=new_secret(),
+        description="PSA", is_active=False, disabled_reason="a test fixture",
+    )  # fmt: skip
+    event = WebhookEvent.objects.create(
+        organization_id=organization_id, type="port_order.state_changed", body="{}"
+    )
+    delivery = WebhookDelivery.objects.create(
+        organization_id=organization_id, endpoint=endpoint, event=event, status="succeeded",
+        attempts=1, last_status_code=204,
+    )  # fmt: skip
+    return {"webhook_endpoint": endpoint, "webhook_delivery": delivery}
 
 
 def _checklist_job(migration, user):

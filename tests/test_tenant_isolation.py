@@ -13,6 +13,7 @@ from e911.models import DispatchableLocation, RemoteWorker
 from esign.models import SigningRequest
 from porting.models import CarrierAccount, LetterOfAuthorization, PhoneNumber, PortOrder
 from sites.models import Endpoint, Site
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 from .conftest import login
 from .urlwalk import fill, org_routes
@@ -38,6 +39,8 @@ def _values_for(route, org_slug, objects):
         DispatchableLocation: objects["location"],
         ChecklistJob: objects["checklist_job"],
         Step: objects["step"],
+        WebhookEndpoint: objects["webhook_endpoint"],
+        WebhookDelivery: objects["webhook_delivery"],
     }
     for name in route.kwargs:
         if name in ("migration_uuid", "uuid"):

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "cutover",
     "inventory",
     "esign",
+    "webhooks",
     "operations",
     "demo",
 ]
@@ -183,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "esign.tasks.remind_unsigned",
         "schedule": crontab(minute=40),
     },
+    # Outbound webhooks: retries that are due, and deliveries the broker never received.
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60.0},
     # Cutover steps: mark due ones, email their owners, escalate late ones (each once).
     "cutover-run-due-steps": {"task": "cutover.tasks.run_due_steps", "schedule": 60.0},
 }
@@ -216,6 +219,11 @@ PORTAL_RATE_LIMIT_PER_MINUTE = env.int("PORTAL_RATE_LIMIT_PER_MINUTE", default=6
 # client address is REMOTE_ADDR). Used for rate limits and signing events.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+
+# Outbound webhooks (docs/webhooks.md): https only, and never to a private, loopback or
+# link-local address, unless these are set (development, a lab). Production ignores them.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 
 # Remote workers' home-location links (docs/e911-remote-workers.md).
 # Address validation for E911 locations: a dotted path to a validator class (a carrier's
@@ -282,6 +290,12 @@ SPECTACULAR_SETTINGS = {
             "description": "An order's LOA versions, the LOA-vs-CSR check and "
             "acknowledging its warnings.",
         },
+        {
+            "name": "Webhooks",
+            "description": "Endpoints your systems receive events on, with their "
+            "delivery log; owners manage them.",
+        },
+        {"name": "Webhook deliveries", "description": "Replaying a delivery."},
         {
             "name": "Signing",
             "description": "Links that send an LOA for signature, and the sealed signed LOA.",

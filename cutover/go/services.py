@@ -14,6 +14,8 @@ from tenancy.history import save_with_history
 from tenancy.models import Membership
 from tenancy.roles import OWNER_PM, Role, require_role
 from tenancy.rules import TransitionRefused
+from webhooks.events import EventType
+from webhooks.services import emit
 
 
 def _role(migration, user):
@@ -78,4 +80,11 @@ def decide(migration, *, decision, by, reason, override_reason="") -> GoNoGoDeci
     why = f"{row.get_decision_display()}: {reason}"
     if override_reason:
         why += f" (owner override: {override_reason})"
-    return save_with_history(row, by=by, reason=why[:200])
+    save_with_history(row, by=by, reason=why[:200])
+    emit(migration.organization_id, EventType.GO_DECIDED, lambda: {
+        "migration": str(migration.uuid), "decision": row.decision, "reason": row.reason,
+        "override_reason": row.override_reason, "decided_at": row.decided_at.isoformat(),
+        "decided_by": by.get_username() if by else None,
+        "failing": [item["code"] for item in row.snapshot if not item.get("ok")],
+    })  # fmt: skip
+    return row

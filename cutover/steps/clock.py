@@ -24,6 +24,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from tenancy import clock, freshness
+from webhooks.events import EventType
+from webhooks.services import emit_many
 
 from ..models import Step
 from .selectors import display_zones, local_due
@@ -31,9 +33,10 @@ from .selectors import display_zones, local_due
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+EVENT_TYPES = {"due": EventType.STEP_DUE, "overdue": EventType.STEP_OVERDUE}
 
 
-def _claim(filters, update, now, reason):
+def _claim(filters, update, now, reason, event_type=None):
     """Lock a batch of matching steps (skipping rows another worker holds), apply
     `update`, and return their ids. Runs inside the caller's transaction.
 
@@ -55,7 +58,23 @@ def _claim(filters, update, now, reason):
                                      default_date=now)  # fmt: skip
     for organization_id in {s.organization_id for s in steps}:  # update() sends no signal
         freshness.bump_after_change(organization_id)
+        if event_type:
+            mine = [s for s in steps if s.organization_id == organization_id]
+            emit_many(organization_id, event_type, lambda mine=mine: _step_payloads(mine))
     return ids
+
+
+def _step_payloads(steps) -> list[dict]:
+    """The steps as webhook payloads (one query for their migrations)."""
+    migrations = dict(
+        Step.objects.filter(pk__in=[s.pk for s in steps]).values_list("pk", "plan__migration__uuid")
+    )
+    return [
+        {"step": {"id": s.pk, "code": s.code, "title": s.title, "status": s.status,
+                  "due_at": s.due_at.isoformat(), "port_order": s.port_order_id,
+                  "site": s.site_id, "migration": str(migrations[s.pk])}}
+        for s in steps
+    ]  # fmt: skip
 
 
 def _steps_url(step) -> str:
@@ -139,7 +158,7 @@ def _claim_all(where, changes, now, reason, kind) -> int:
     total = 0
     while True:
         with transaction.atomic():
-            ids = _claim(where, changes, now, reason)
+            ids = _claim(where, changes, now, reason, EVENT_TYPES[kind])
             if ids:
                 transaction.on_commit(lambda ids=ids: _send(ids, kind))
         total += len(ids)
