@@ -30,6 +30,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("e911.urls")),
     path("o/<slug:org_slug>/", include("cutover.urls")),
     path("o/<slug:org_slug>/", include("webhooks.urls")),
+    path("o/<slug:org_slug>/", include("customerportal.urls")),
     path("", include("esign.portal_urls")),
     path("", include("e911.remote.portal_urls")),
+    path("", include("customerportal.portal_urls")),
 ]

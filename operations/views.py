@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from customerportal.selectors import open_stuck_flags
 from customers.models import Customer, Migration
 from customers.selectors import with_inventory_counts
 from customers.views import MigrationViews
@@ -78,6 +79,7 @@ class MigrationDetail(MigrationViews, OrgDetailView):
             if getattr(self.request, "htmx", False):
                 return context
         context["dashboard"] = migration_dashboard(self.object)
+        context["stuck_flags"] = open_stuck_flags(self.object)
         return context
 
 

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -756,3 +757,36 @@ class PortFailureEscalation(OrgScopedModel):
 
     def __str__(self):
         return f"#{self.port_order_id} failed {self.failed_at:%Y-%m-%d %H:%M}"
+
+
+def _bill_path(bill, filename):
+    # Stored under a random name: the customer's file name is kept as data, never a path.
+    return f"bills/{bill.organization_id}/{uuid.uuid4().hex}"
+
+
+class CarrierBill(OrgScopedModel):
+    """A recent bill from the losing carrier, uploaded by the customer through the portal
+    (or by the PM): read beside the CSR, since the bill shows the account as the carrier
+    bills it. The file is checked (PDF, PNG or JPEG by content, size-capped)."""
+
+    org_parents = ("carrier_account",)
+    fixed_parents = ("carrier_account",)
+
+    carrier_account = models.ForeignKey(
+        CarrierAccount, on_delete=models.CASCADE, related_name="bills"
+    )
+    file = models.FileField(upload_to=_bill_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=clock.now)
+    uploaded_by_name = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, default="portal")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self):
+        return f"Bill {self.original_name} ({self.uploaded_at:%Y-%m-%d})"

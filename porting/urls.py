@@ -18,6 +18,11 @@ urlpatterns = [
     path(f"{M}/carriers/new/", v.CarrierAccountCreate.as_view(), name="carrier-account-create"),
     path("carriers/<int:pk>/", v.CarrierAccountDetail.as_view(), name="carrier-account-detail"),
     path(
+        "carriers/<int:pk>/bills/<int:bill_pk>/",
+        v.CarrierAccountBill.as_view(),
+        name="carrier-account-bill",
+    ),
+    path(
         "carriers/<int:pk>/edit/", v.CarrierAccountUpdate.as_view(), name="carrier-account-update"
     ),
     path(

@@ -190,6 +190,22 @@ class CarrierAccountList(CarrierAccountViews, MigrationChildListView):
         )
 
 
+class CarrierAccountBill(CarrierAccountViews, OrgDetailView):
+    """A bill of the account, as uploaded (checked to be a PDF, PNG or JPEG)."""
+
+    def get(self, request, *args, **kwargs):
+        account = self.get_object()
+        bill = account.bills.filter(pk=kwargs["bill_pk"]).first()
+        if bill is None:
+            raise Http404("No such bill.")
+        with bill.file.open("rb") as handle:
+            response = HttpResponse(handle.read(), content_type=bill.content_type)
+        extension = {"application/pdf": "pdf", "image/png": "png"}.get(bill.content_type, "jpg")
+        response["Content-Disposition"] = f'attachment; filename="bill-{bill.pk}.{extension}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 class CarrierAccountDetail(CarrierAccountViews, OrgDetailView):
     template_name = "porting/carrier_account_detail.html"
 

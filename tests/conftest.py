@@ -117,7 +117,32 @@ def _porting_world(migration, number, user):
         "step": _step(order, user),
         "checklist_job": _checklist_job(migration, user),
         **_webhooks(migration.organization_id),
+        **_customer_portal(migration, account, user),
     }  # fmt: skip
+
+
+def _customer_portal(migration, account, user):
+    """A bill on the carrier account, a customer portal link and a stuck flag."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customerportal.models import CustomerPortalLink, StuckFlag
+    from porting.bills import attach_bill
+    from tenancy.portal import new_token
+
+    bill = attach_bill(account, data=b"%PDF-1.4\n%%EOF\n", name="bill.pdf",
+                       uploaded_by_name="Dana Office")  # fmt: skip
+    _token, token_hash = new_token()
+    link = CustomerPortalLink.objects.create(
+        migration=migration, name="Dana Office", email="dana@example.com", sent_by=user,
+        token_hash=token_hash, expires_at=timezone.now() + timedelta(days=30),
+    )  # fmt: skip
+    flag = StuckFlag.objects.create(
+        migration=migration, link=link, task_key=f"bill:{account.pk}", task_title="A bill",
+        note="Our bills go to the head office.", raised_by_name="Dana Office",
+    )  # fmt: skip
+    return {"carrier_bill": bill, "portal_link": link, "stuck_flag": flag}
 
 
 def _webhooks(organization_id):

@@ -138,6 +138,21 @@ def test_every_page_fits_a_phone(signed_world, owner_a, pm_a, tech_a, live_serve
     worker.goto(base + reverse("e911portal:home-location", args=[token]))
     _check(worker, "home-location-portal", failures)
 
+    # The customer's migration portal, with a stuck note refused for being empty.
+    from customerportal.services import send_portal_link
+
+    send_portal_link(world["migration"], name="Dana Office", email="dana@example.com",
+                     by=pm_a, base_url=base)  # fmt: skip
+    token = re.search(r"/portal/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    contact = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    contact.goto(base + reverse("customerportal:portal", args=[token]))
+    _check(contact, "customer-portal", failures)
+    contact.locator("details.stuck-form summary").first.click()
+    contact.locator("details.stuck-form[open] button").click()
+    contact.wait_for_load_state("networkidle")
+    _expect_error_summary(contact, "customer portal", failures)
+    _check(contact, "customer-portal-with-errors", failures)
+
     # Error pages.
     page.goto(base + "/o/northwind/migrations/00000000-0000-0000-0000-000000000000/")
     _check(page, "error-404", failures)

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from customerportal.models import CustomerPortalLink, StuckFlag
 from customers.models import Customer, Migration
 from cutover.models import ChecklistJob, Step
 from e911.models import DispatchableLocation, RemoteWorker
@@ -41,6 +42,8 @@ def _values_for(route, org_slug, objects):
         Step: objects["step"],
         WebhookEndpoint: objects["webhook_endpoint"],
         WebhookDelivery: objects["webhook_delivery"],
+        CustomerPortalLink: objects["portal_link"],
+        StuckFlag: objects["stuck_flag"],
     }
     for name in route.kwargs:
         if name in ("migration_uuid", "uuid"):
@@ -49,6 +52,8 @@ def _values_for(route, org_slug, objects):
             if model not in by_model:
                 raise AssertionError(f"{route.route}: no test object for model {model}")
             values[name] = by_model[model].pk
+        elif name == "bill_pk":
+            values[name] = objects["carrier_bill"].pk
         elif name not in values:
             raise AssertionError(f"{route.route}: the walker does not know kwarg '{name}'")
     return values

@@ -20,7 +20,7 @@ from cutover.go.services import decide
 from porting.models import PortOrder
 from porting.services import transition_order
 from tenancy.rules import TransitionRefused
-from webhooks import services, tasks
+from webhooks import services, targets, tasks
 from webhooks.events import EventType
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -339,3 +339,75 @@ def test_api_secret_only_on_create_and_scoped(api_client_for, org_a, owner_a, pm
     other = api_client_for(pm_b)
     assert other.get(f"/api/o/{org_b.slug}/webhooks/{pk}/").status_code == 404
     assert other.get(f"{base}{pk}/").status_code == 404
+
+
+# --- what a review found ------------------------------------------------------------------
+
+
+def test_a_non_ascii_path_is_sent_percent_encoded(
+    org_a, owner_a, pm_a, world_a, local_targets, sent_now, django_capture_on_commit_callbacks
+):
+    receiver, endpoint = receiver_endpoint(org_a, owner_a)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url + "/café")
+    try:
+        cancel(world_a["port_order"], pm_a, django_capture_on_commit_callbacks)
+    finally:
+        receiver.close()
+    assert WebhookDelivery.objects.get().status == "succeeded"
+
+
+def test_one_broken_delivery_does_not_hold_up_the_sweep(
+    org_a, owner_a, pm_a, world_a, local_targets, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk: None)  # the broker lost it
+    receiver, _endpoint = receiver_endpoint(org_a, owner_a)
+    real_deliver = services.deliver
+    broken = []
+
+    def deliver(pk):
+        if not broken:
+            broken.append(pk)
+            raise RuntimeError("a bug in one delivery")
+        return real_deliver(pk)
+
+    monkeypatch.setattr(services, "deliver", deliver)
+    try:
+        cancel(world_a["port_order"], pm_a, django_capture_on_commit_callbacks)
+        services.emit(org_a.pk, EventType.ORDER_STATE_CHANGED, {"second": True})
+        assert services.sweep() == {"error": 1, "delivered": 1}
+    finally:
+        receiver.close()
+
+
+def test_an_answer_after_the_lease_ran_out_does_not_overwrite_the_one_that_counted(
+    org_a, owner_a, world_a, pm_a, frozen_clock, monkeypatch, django_capture_on_commit_callbacks
+):
+    services.create_endpoint(org_a, by=owner_a, url="https://93.184.215.14/hook")
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk: None)
+    cancel(world_a["port_order"], pm_a, django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    slow = services._claim(delivery.pk, services.clock.now())  # worker A, then stalls
+    frozen_clock.shift(services.LEASE + timedelta(seconds=1))
+    fast = services._claim(delivery.pk, services.clock.now())  # the sweep takes over
+    assert fast is not None and fast.attempts == 2
+    ok = services.targets.Response(204, 40)
+    assert services._record(delivery.pk, ok, claimed_attempt=fast.attempts) == "delivered"
+    late = services.targets.Response(None, 31000, "TimeoutError: timed out")
+    assert services._record(delivery.pk, late, claimed_attempt=slow.attempts) == "superseded"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_status_code) == ("succeeded", 204)
+
+
+def test_bad_ports_six_to_four_and_dual_stack(org_a, owner_a, monkeypatch):
+    with pytest.raises(ValidationError, match="port"):
+        services.create_endpoint(org_a, by=owner_a, url="https://93.184.215.14:99999/h")
+    with pytest.raises(ValidationError, match="public addresses only"):
+        services.create_endpoint(org_a, by=owner_a, url="https://[2002:7f00:1::]/h")
+
+    def dual_stack(host, port, type=0):
+        return [(10, 1, 6, "", ("2606:2800:220:1::1", port, 0, 0)),
+                (2, 1, 6, "", ("93.184.215.14", port))]  # fmt: skip
+
+    monkeypatch.setattr(targets.socket, "getaddrinfo", dual_stack)
+    target = targets.check_url("https://receiver.example/h")
+    assert target.addresses == ("93.184.215.14", "2606:2800:220:1::1")  # IPv4 first

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = tuple(
     timedelta(minutes=m) for m in (1, 5, 30, 120, 300, 480, 480)
 )  # fmt: skip
-LEASE = timedelta(minutes=2)  # longer than a request's timeout
+LEASE = timedelta(minutes=2)  # far longer than a request's total time (targets.TOTAL_SECONDS)
 SWEEP_BATCH = 200
 Status = WebhookDelivery.Status
 
@@ -222,17 +222,26 @@ def deliver(pk: int) -> str:
     response = targets.post(
         delivery.endpoint.url, delivery.event.body.encode(), signed_headers(delivery, now)
     )
-    return _record(delivery.pk, response)
+    return _record(delivery.pk, response, claimed_attempt=delivery.attempts)
 
 
 @transaction.atomic
-def _record(pk, response) -> str:
+def _record(pk, response, *, claimed_attempt) -> str:
     now = clock.now()
     delivery = (
         WebhookDelivery.objects.select_for_update(of=("self",))
         .select_related("endpoint", "event")
         .get(pk=pk)
     )
+    if delivery.status != Status.PENDING or delivery.attempts != claimed_attempt:
+        # The lease ran out and another attempt took over: its answer stands, this one
+        # is only logged.
+        WebhookAttempt.objects.create(
+            organization_id=delivery.organization_id, delivery=delivery, at=now,
+            status_code=response.status_code, latency_ms=response.latency_ms,
+            error=(response.error or "answered after another attempt took over")[:300],
+        )  # fmt: skip
+        return "superseded"
     WebhookAttempt.objects.create(
         organization_id=delivery.organization_id, delivery=delivery, at=now,
         status_code=response.status_code, latency_ms=response.latency_ms, error=response.error,
@@ -305,7 +314,11 @@ def sweep(now=None) -> dict:
     )
     counts: dict[str, int] = {}
     for pk in due:
-        outcome = deliver(pk)
+        try:
+            outcome = deliver(pk)
+        except Exception:  # one broken delivery must not hold up the others
+            logger.exception("webhook delivery #%s failed to run", pk)
+            outcome = "error"
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 

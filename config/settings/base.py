@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "inventory",
     "esign",
     "webhooks",
+    "customerportal",
     "operations",
     "demo",
 ]
@@ -219,6 +220,9 @@ PORTAL_RATE_LIMIT_PER_MINUTE = env.int("PORTAL_RATE_LIMIT_PER_MINUTE", default=6
 # client address is REMOTE_ADDR). Used for rate limits and signing events.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+
+# Days a customer's migration-portal link keeps working (docs/customer-portal.md).
+CUSTOMER_PORTAL_TTL_DAYS = env.int("CUSTOMER_PORTAL_TTL_DAYS", default=60)
 
 # Outbound webhooks (docs/webhooks.md): https only, and never to a private, loopback or
 # link-local address, unless these are set (development, a lab). Production ignores them.

@@ -1,0 +1,13 @@
+"""The customer's portal: no organization in the URL, no account; the token is the key."""
+
+from django.urls import path
+
+from . import views as v
+
+app_name = "customerportal"
+
+urlpatterns = [
+    # Any string reaches the view, which answers 404 for malformed and unknown tokens alike.
+    path("portal/<str:token>/", v.Portal.as_view(), name="portal"),
+    path("portal/<str:token>/documents/<int:pk>.pdf", v.PortalDocument.as_view(), name="document"),
+]

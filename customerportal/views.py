@@ -1,0 +1,238 @@
+"""The customer's portal (no account: the token is the key) and the PM's page that sends
+its links and clears stuck flags."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from customers.views_base import ParentMigrationMixin
+from esign.models import LoaSignature
+from tenancy.portal import LinkDead, LinkState, portal_base_url, portal_response, rate_limited
+from tenancy.views_base import OrgMixin, ServiceActionView
+
+from . import services
+from .forms import BillForm, ReasonForm, SendLinkForm, StuckForm
+from .models import CustomerPortalLink, StuckFlag
+from .selectors import find_link, pm_page, portal_page
+
+DEAD = {
+    LinkState.EXPIRED: "This link has expired.",
+    LinkState.REVOKED: "This link was withdrawn or replaced by a newer one.",
+}
+
+
+class _PortalBase(View):
+    def dispatch(self, request, token, **kwargs):
+        if rate_limited(request, "customer-portal", settings.PORTAL_RATE_LIMIT_PER_MINUTE):
+            return self.message(
+                "Too many requests", "Please wait a minute and try again.", status=429
+            )
+        self.token = token
+        self.link = find_link(token)
+        if self.link is None:
+            raise Http404("No such link.")
+        state = self.link.link_state()
+        if state != LinkState.ACTIVE:
+            return self.message(
+                "Link no longer valid",
+                DEAD.get(state, "This link no longer works."),
+                "Ask your project manager for a new link.",
+                status=410,
+            )
+        return super().dispatch(request, token, **kwargs)
+
+    def message(self, title, text, hint="", status=200):
+        return portal_response(
+            self.request,
+            "esign/portal_message.html",
+            {"title": title, "text": text, "hint": hint},
+            status=status,
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class Portal(_PortalBase):
+    http_method_names = ["get", "post"]
+
+    def page(self, *, status=200, bill_form=None, stuck_form=None, stuck_task=""):
+        context = portal_page(self.link)
+        done = {
+            "bill": "Thank you: the bill is uploaded.",
+            "stuck": "Thank you: your project manager has been told and will help.",
+        }
+        context.update(
+            link=self.link,
+            link_token=self.token,
+            bill_form=bill_form,
+            stuck_form=stuck_form,
+            stuck_task=stuck_task,
+            notice=done.get(self.request.GET.get("done")),
+        )
+        forms_shown = {t.key for t in context["tasks"]}
+        if bill_form is not None and f"bill:{bill_form.data.get('account')}" not in {
+            t.key for t in context["tasks"] if t.action == "bill"
+        }:
+            context["page_error"] = " ".join(
+                e for errors in bill_form.errors.values() for e in errors
+            )
+        if stuck_form is not None and stuck_task not in forms_shown:
+            # The task is gone from the list: say why at the top, where it is seen.
+            context["page_error"] = " ".join(
+                e for errors in stuck_form.errors.values() for e in errors
+            )
+        return portal_response(self.request, "customerportal/portal.html", context, status=status)
+
+    def get(self, request, token):
+        services.seen(self.link)
+        return self.page()
+
+    def post(self, request, token):
+        action = request.POST.get("action")
+        try:
+            if action == "bill":
+                form = BillForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    return self.page(status=400, bill_form=form)
+                upload = form.cleaned_data["bill"]
+                if upload.size > 10 * 1024 * 1024 + 1:
+                    raise ValidationError("The bill is too large: at most 10 MB.")
+                services.upload_bill(
+                    self.link,
+                    account_id=form.cleaned_data["account"],
+                    data=upload.read(),
+                    name=upload.name,
+                )
+            elif action == "stuck":
+                form = StuckForm(request.POST)
+                if not form.is_valid():
+                    return self.page(
+                        status=400, stuck_form=form, stuck_task=request.POST.get("task", "")
+                    )
+                services.raise_stuck(
+                    self.link, task_key=form.cleaned_data["task"], note=form.cleaned_data["note"]
+                )
+            else:
+                raise Http404("No such action.")
+        except LinkDead:
+            return self.message(
+                "Link no longer valid",
+                "This link no longer works.",
+                "Ask your project manager for a new link.",
+                status=410,
+            )
+        except ValidationError as exc:
+            form = BillForm(request.POST) if action == "bill" else StuckForm(request.POST)
+            form.is_valid()
+            for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+            if action == "bill":
+                return self.page(status=400, bill_form=form)
+            return self.page(status=400, stuck_form=form, stuck_task=request.POST.get("task", ""))
+        # Post/redirect/get: a reload does not send it twice; the page says what happened.
+        return HttpResponseRedirect(f"{request.path}?done={action}")
+
+
+@method_decorator(never_cache, name="dispatch")
+class PortalDocument(_PortalBase):
+    """A signed LOA of this migration, sealed, as the customer's own copy."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, token, pk):
+        signature = LoaSignature.objects.filter(
+            pk=pk, loa__port_order__migration=self.link.migration_id
+        ).first()
+        if signature is None:
+            raise Http404("No such document.")
+        with signature.sealed_pdf.open("rb") as handle:
+            data = handle.read()
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{signature.document_id}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+# --- the PM's side --------------------------------------------------------------------
+
+
+class PortalLinks(ParentMigrationMixin, OrgMixin, TemplateView):
+    model = CustomerPortalLink
+    template_name = "customerportal/pm_page.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        migration = self.get_migration()
+        customer = migration.customer
+        initial = {"name": customer.main_contact_name, "email": customer.main_contact_email}
+        context.update(pm_page(migration), form=form or SendLinkForm(initial=initial))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = SendLinkForm(request.POST)
+        if form.is_valid():
+            try:
+                link = services.send_portal_link(
+                    self.get_migration(),
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    by=request.user,
+                    base_url=portal_base_url(request),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            except OSError as exc:
+                form.add_error(None, f"The email could not be sent ({exc}): nothing changed.")
+            else:
+                messages.success(request, f"Portal link sent to {link.email}.")
+                return HttpResponseRedirect(request.path)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class RevokePortalLink(OrgMixin, ServiceActionView):
+    model = CustomerPortalLink
+    form_class = ReasonForm
+
+    def resolve_url_objects(self):
+        self.link = get_object_or_404(
+            self.scoped(CustomerPortalLink.objects.select_related("migration")),
+            pk=self.kwargs["pk"],
+        )
+
+    def target(self):
+        return self.link
+
+    def act(self, link, data):
+        services.revoke_portal_link(link, by=self.request.user, reason=data["reason"])
+        return f"The link of {link.email} no longer works."
+
+    def back_url(self, link):
+        return reverse("customer-portal-links", args=[self.organization.slug, link.migration.uuid])
+
+
+class ClearStuckFlag(OrgMixin, ServiceActionView):
+    model = StuckFlag
+    form_class = ReasonForm
+
+    def resolve_url_objects(self):
+        self.flag = get_object_or_404(
+            self.scoped(StuckFlag.objects.select_related("migration")), pk=self.kwargs["pk"]
+        )
+
+    def target(self):
+        return self.flag
+
+    def act(self, flag, data):
+        services.clear_stuck(flag, by=self.request.user, reason=data["reason"])
+        return f"Cleared: {flag.task_title}."
+
+    def back_url(self, flag):
+        return flag.migration.get_absolute_url()

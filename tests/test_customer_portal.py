@@ -1,0 +1,232 @@
+"""The customer's migration portal: one link per contact (hashed, expiring, revocable,
+rate-limited), status in the customer's words, their tasks with due dates (signing, a
+bill upload checked by content and size), "we're stuck" reaching the PM and showing on
+the migration's page until cleared, and their signed documents. Another organization's
+or another migration's things are 404."""
+
+import hashlib
+import random
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from customerportal.models import CustomerPortalLink, StuckFlag
+from porting.models import CarrierBill, PortOrder
+
+from .conftest import login
+from .signing import sign_loa
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+TOKEN_RE = re.compile(r"/portal/([A-Za-z0-9_-]{43})/")
+
+
+def customer():
+    """An anonymous browser with its own address, so rate limits never cross tests."""
+    return Client(
+        REMOTE_ADDR=f"2001:db8::{random.randrange(1, 0xFFFF):x}:{random.randrange(1, 0xFFFF):x}"
+    )
+
+
+def task(body, prefix):
+    """The HTML of the first task whose key starts with `prefix`."""
+    match = re.search(
+        rf'data-task="{prefix}[^"]*"(.*?)(?=data-testid="task"|</section>)', body, re.S
+    )
+    assert match, body
+    return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def fresh_portal(request, db):
+    """Without the worlds' own bill, link and stuck flag (made for the page walkers)."""
+    for world in ("world_a", "world_b"):
+        if world in request.fixturenames:
+            request.getfixturevalue(world)
+    StuckFlag.objects.all().delete()
+    CarrierBill.objects.all().delete()
+    CustomerPortalLink.objects.all().delete()
+
+
+@pytest.fixture
+def sent(client, pm_a, org_a, world_a):
+    """The PM sends the customer's contact a link from the migration's portal page."""
+    login(client, pm_a)
+    url = reverse("customer-portal-links", args=[org_a.slug, world_a["migration"].uuid])
+    response = client.post(url, {"name": "Dana Office", "email": "Dana@Acme.example"},
+                           follow=True)  # fmt: skip
+    assert response.status_code == 200 and "Portal link sent" in response.content.decode()
+    token = TOKEN_RE.search(mail.outbox[-1].body).group(1)
+    assert token not in response.content.decode()  # the PM's page never shows it
+    return token
+
+
+def portal(token):
+    return reverse("customerportal:portal", args=[token])
+
+
+def test_a_link_is_hashed_at_rest_and_opens_the_portal(sent, world_a):
+    link = CustomerPortalLink.objects.get()
+    assert link.token_hash == hashlib.sha256(sent.encode()).hexdigest()
+    assert link.email == "dana@acme.example"
+    page = customer().get(portal(sent))
+    body = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert "Acme Tax Services LLC" in body and "Where things stand" in body
+    link.refresh_from_db()
+    assert link.last_seen_at is not None
+
+
+def test_unknown_revoked_and_expired_links(sent, client, org_a, pm_a):
+    assert customer().get(portal("x" * 43)).status_code == 404
+    assert customer().get(portal("short")).status_code == 404
+    link = CustomerPortalLink.objects.get()
+    CustomerPortalLink.objects.filter(pk=link.pk).update(expires_at=timezone.now())
+    assert customer().get(portal(sent)).status_code == 410
+    CustomerPortalLink.objects.filter(pk=link.pk).update(
+        expires_at=timezone.now() + timedelta(days=1)
+    )
+    client.post(reverse("customer-portal-revoke", args=[org_a.slug, link.pk]), {})
+    assert customer().get(portal(sent)).status_code == 410
+
+
+def test_the_portal_is_rate_limited(sent, settings):
+    settings.PORTAL_RATE_LIMIT_PER_MINUTE = 2
+    visitor = customer()
+    codes = [visitor.get(portal(sent)).status_code for _ in range(4)]
+    assert codes[:2] == [200, 200] and codes[-1] == 429
+
+
+def test_tasks_have_a_status_and_a_due_date(sent, world_a):
+    migration = world_a["migration"]
+    migration.target_start = timezone.now().date() + timedelta(days=40)
+    migration.save()
+    body = customer().get(portal(sent)).content.decode()
+    loa_task = task(body, "loa:")
+    assert "Sign the Letter of Authorization" in loa_task and "To do" in loa_task
+    assert "Due " in loa_task  # the signing link's expiry
+    bill_task = task(body, "bill:")
+    due = migration.target_start - timedelta(days=21)
+    assert f"Due {due:%a, %b} {due.day}" in bill_task
+
+
+def test_a_bill_is_checked_by_content_and_size_and_shown_to_the_pm(
+    sent, world_a, client, org_a, pm_a
+):
+    account = world_a["carrier_account"]
+    visitor = customer()
+    not_a_pdf = _upload("bill.pdf", b"MZ\x90 not a pdf")
+    fake = visitor.post(portal(sent), {"action": "bill", "account": account.pk, "bill": not_a_pdf})
+    assert fake.status_code == 400 and "PDF, or a photo or scan" in fake.content.decode()
+    assert not CarrierBill.objects.exists()
+    other = world_a["carrier_account"].pk + 10_000
+    refused = visitor.post(portal(sent), {"action": "bill", "account": other,
+                                          "bill": _upload("bill.pdf", PDF)})  # fmt: skip
+    assert refused.status_code == 400 and not CarrierBill.objects.exists()
+    upload = {"action": "bill", "account": account.pk, "bill": _upload("March bill.pdf", PDF)}
+    done = visitor.post(portal(sent), upload, follow=True)
+    assert "the bill is uploaded" in done.content.decode()
+    bill = CarrierBill.objects.get()
+    assert (bill.content_type, bill.original_name, bill.uploaded_by_name) == (
+        "application/pdf",
+        "March bill.pdf",
+        "Dana Office",
+    )
+    assert "March bill" not in bill.file.name  # stored under a random name
+    assert "Received" in task(done.content.decode(), "bill:")
+
+
+def test_a_huge_bill_is_refused(sent, world_a, monkeypatch):
+    from porting import bills
+
+    monkeypatch.setattr(bills, "MAX_BILL_BYTES", len(PDF) - 1)
+    response = customer().post(portal(sent), {
+        "action": "bill", "account": world_a["carrier_account"].pk,
+        "bill": _upload("bill.pdf", PDF)})  # fmt: skip
+    assert response.status_code == 400 and "too large" in response.content.decode()
+
+
+def _upload(name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def test_stuck_reaches_the_pm_and_shows_until_cleared(
+    sent, world_a, client, org_a, pm_a, django_capture_on_commit_callbacks
+):
+    account = world_a["carrier_account"]
+    visitor = customer()
+    empty = visitor.post(portal(sent), {"action": "stuck", "task": f"bill:{account.pk}",
+                                        "note": " "})  # fmt: skip
+    assert empty.status_code == 400 and not StuckFlag.objects.exists()
+    unknown = visitor.post(portal(sent), {"action": "stuck", "task": "bill:999999",
+                                          "note": "help"})  # fmt: skip
+    assert unknown.status_code == 400 and "not on your list" in unknown.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor.post(portal(sent), {"action": "stuck", "task": f"bill:{account.pk}",
+                                    "note": "Our bills go to the head office."})  # fmt: skip
+    flag = StuckFlag.objects.get()
+    notice = mail.outbox[-1]
+    assert pm_a.email in notice.to and "Stuck: Dana Office" in notice.subject
+    assert "head office" in notice.body
+    page = client.get(world_a["migration"].get_absolute_url()).content.decode()
+    assert 'data-testid="stuck-flag"' in page and "head office" in page
+    assert "You told us you are stuck here" in customer().get(portal(sent)).content.decode()
+    client.post(reverse("stuck-flag-clear", args=[org_a.slug, flag.pk]), {"reason": "called"})
+    flag.refresh_from_db()
+    assert flag.cleared_at is not None and flag.cleared_by == pm_a
+    assert 'data-testid="stuck-flag"' not in client.get(
+        world_a["migration"].get_absolute_url()).content.decode()  # fmt: skip
+
+
+def test_signed_documents_and_another_migrations_are_404(sent, world_a, world_b, pm_a, pm_b):
+    signature = sign_loa(world_a["loa"], by=pm_a)
+    body = customer().get(portal(sent)).content.decode()
+    url = reverse("customerportal:document", args=[sent, signature.pk])
+    assert url in body
+    download = customer().get(url)
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    other = sign_loa(world_b["loa"], by=pm_b)
+    assert (
+        customer().get(reverse("customerportal:document", args=[sent, other.pk])).status_code == 404
+    )
+
+
+def test_port_day_in_the_sites_time_zone(sent, world_a):
+    order = world_a["port_order"]
+    foc = timezone.now() + timedelta(days=5)
+    PortOrder.objects.filter(pk=order.pk).update(state=PortOrder.State.FOC_RECEIVED, foc_at=foc,
+                                                 foc_timezone="America/Chicago")  # fmt: skip
+    body = customer().get(portal(sent)).content.decode()
+    assert 'data-testid="port-day"' in body and "America/Chicago" in body
+    assert "Port date confirmed" in body
+
+
+def test_pm_page_scoped_and_roles(client, org_a, org_b, world_a, viewer_a, pm_b):
+    url = reverse("customer-portal-links", args=[org_a.slug, world_a["migration"].uuid])
+    login(client, viewer_a)
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"name": "X", "email": "x@example.com"}).status_code == 403
+    login(client, pm_b)
+    assert client.get(url).status_code == 404
+
+
+def test_the_pm_reads_the_bill_beside_the_csr(sent, world_a, client, org_a, pm_b):
+    account = world_a["carrier_account"]
+    customer().post(portal(sent), {"action": "bill", "account": account.pk,
+                                   "bill": _upload("bill.pdf", PDF)})  # fmt: skip
+    bill = CarrierBill.objects.get()
+    page = client.get(account.get_absolute_url()).content.decode()
+    url = reverse("carrier-account-bill", args=[org_a.slug, account.pk, bill.pk])
+    assert url in page and "through the customer portal" in page
+    download = client.get(url)
+    assert download.status_code == 200 and download.content == PDF
+    login(client, pm_b)
+    assert client.get(url).status_code == 404
