@@ -62,3 +62,44 @@ class StuckFlag(OrgScopedModel):
 
     def __str__(self):
         return f"Stuck on {self.task_title}"
+
+
+class Questionnaire(OrgScopedModel):
+    """A site's questionnaire, answered by the customer in the portal: the people and
+    their phones (imported into the inventory when the PM accepts it), hunt groups,
+    business hours, holidays and after-hours routing (kept for building the system)."""
+
+    org_parents = ("migration",)
+    fixed_parents = ("migration", "site")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted: waits for review"
+        ACCEPTED = "accepted", "Accepted into the inventory"
+
+    migration = models.ForeignKey(
+        "customers.Migration", on_delete=models.CASCADE, related_name="questionnaires"
+    )
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    answers = models.JSONField(default=dict, blank=True)
+    last_saved_by_name = models.CharField(max_length=200, blank=True)
+    submitted_by_name = models.CharField(max_length=200, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["migration", "site"], name="one_questionnaire_per_site")
+        ]
+
+    def __str__(self):
+        return f"Questionnaire for {self.site}"
+
+    @property
+    def people(self) -> list[dict]:
+        return self.answers.get("people", [])

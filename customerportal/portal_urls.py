@@ -9,5 +9,10 @@ app_name = "customerportal"
 urlpatterns = [
     # Any string reaches the view, which answers 404 for malformed and unknown tokens alike.
     path("portal/<str:token>/", v.Portal.as_view(), name="portal"),
+    path(
+        "portal/<str:token>/questionnaire/<int:site_pk>/",
+        v.QuestionnairePage.as_view(),
+        name="questionnaire",
+    ),
     path("portal/<str:token>/documents/<int:pk>.pdf", v.PortalDocument.as_view(), name="document"),
 ]

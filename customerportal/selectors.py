@@ -17,7 +17,7 @@ from porting.zones import order_zones
 from tenancy import clock
 from tenancy.portal import LinkState, hash_token, well_formed
 
-from .models import CustomerPortalLink, StuckFlag
+from .models import CustomerPortalLink, Questionnaire, StuckFlag
 
 State = PortOrder.State
 # How a port order's state reads to the customer.
@@ -223,6 +223,32 @@ def _remote_worker_task(migration) -> list[Task]:
     ]
 
 
+def _questionnaire_tasks(migration) -> list[Task]:
+    answered = {q.site_id: q for q in Questionnaire.objects.filter(migration=migration)}
+    due = migration.target_start - PORTING_TASK_LEAD if migration.target_start else None
+    tasks = []
+    for site in migration.sites.order_by("name", "pk"):
+        questionnaire = answered.get(site.pk)
+        title = f"Answer the questionnaire for {site.name}"
+        key = f"questionnaire:{site.pk}"
+        if questionnaire is None or questionnaire.status == Questionnaire.Status.DRAFT:
+            started = questionnaire is not None and questionnaire.people
+            tasks.append(Task(
+                key, title, "todo",
+                ("Your draft is saved; finish and submit it. " if started else "")
+                + "Who works there and on which phone, hunt groups, business hours and "
+                "holidays, and where calls go after hours.",
+                due=due, action="questionnaire", account=site,
+            ))  # fmt: skip
+        elif questionnaire.status == Questionnaire.Status.SUBMITTED:
+            tasks.append(Task(key, title, "waiting",
+                              f"Submitted {questionnaire.submitted_at:%b %d}: we are reviewing "
+                              "it."))  # fmt: skip
+        else:
+            tasks.append(Task(key, title, "done", "Thank you: it is in our plan."))
+    return tasks
+
+
 def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
     now = now or clock.now()
     migration = link.migration
@@ -231,6 +257,7 @@ def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
     tasks = [
         *_loa_tasks(migration, orders, now),
         *_bill_tasks(migration, orders),
+        *_questionnaire_tasks(migration),
         *_remote_worker_task(migration),
     ]
     flags = {f.task_key: f for f in StuckFlag.objects.filter(migration=migration, cleared_at=None)}
@@ -272,4 +299,10 @@ def pm_page(migration, now=None) -> dict:
     links = list(CustomerPortalLink.objects.filter(migration=migration).select_related("sent_by"))
     for link in links:
         link.state = link.link_state(now)
-    return {"links": links, "flags": open_stuck_flags(migration)}
+    questionnaires = list(
+        Questionnaire.objects.filter(migration=migration)
+        .exclude(status=Questionnaire.Status.DRAFT)
+        .select_related("site")
+        .order_by("site__name")
+    )
+    return {"links": links, "flags": open_stuck_flags(migration), "questionnaires": questionnaires}

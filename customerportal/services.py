@@ -19,6 +19,8 @@ from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.portal import LinkDead, LinkState, new_token
 from tenancy.roles import OWNER_PM, require_role
+from webhooks.events import EventType
+from webhooks.services import emit
 
 from .models import CustomerPortalLink, StuckFlag
 from .selectors import task_keys
@@ -116,6 +118,10 @@ def raise_stuck(link, *, task_key, note) -> StuckFlag:
                          task_title=tasks[task_key], note=note[:2000],
                          raised_by_name=link.name)  # fmt: skip
     save_with_history(flag, reason=f"{link.name} is stuck: {tasks[task_key]}")
+    emit(link.organization_id, EventType.TASK_STUCK, lambda: {
+        "migration": str(link.migration.uuid), "task": task_key, "title": tasks[task_key],
+        "note": note, "raised_by": link.name, "raised_at": flag.raised_at.isoformat(),
+    })  # fmt: skip
     migration = link.migration
     recipients = []
     for user in (migration.owner, link.sent_by):

@@ -11,5 +11,10 @@ urlpatterns = [
     path(
         "portal-links/<int:pk>/revoke/", v.RevokePortalLink.as_view(), name="customer-portal-revoke"
     ),
+    path(
+        "questionnaires/<int:pk>/accept/",
+        v.AcceptQuestionnaire.as_view(),
+        name="questionnaire-accept",
+    ),
     path("stuck-flags/<int:pk>/clear/", v.ClearStuckFlag.as_view(), name="stuck-flag-clear"),
 ]

@@ -16,12 +16,14 @@ from django.views.generic import TemplateView
 
 from customers.views_base import ParentMigrationMixin
 from esign.models import LoaSignature
+from sites.models import Endpoint, Site
 from tenancy.portal import LinkDead, LinkState, portal_base_url, portal_response, rate_limited
 from tenancy.views_base import OrgMixin, ServiceActionView
 
+from . import questionnaire as q
 from . import services
 from .forms import BillForm, ReasonForm, SendLinkForm, StuckForm
-from .models import CustomerPortalLink, StuckFlag
+from .models import CustomerPortalLink, Questionnaire, StuckFlag
 from .selectors import find_link, pm_page, portal_page
 
 DEAD = {
@@ -236,3 +238,97 @@ class ClearStuckFlag(OrgMixin, ServiceActionView):
 
     def back_url(self, flag):
         return flag.migration.get_absolute_url()
+
+
+@method_decorator(never_cache, name="dispatch")
+class QuestionnairePage(_PortalBase):
+    """A site's questionnaire: save a draft at any time; submit runs every check and
+    comes back with the problems beside their rows, the answers kept."""
+
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request, token, site_pk):
+        self.site_pk = site_pk
+        return super().dispatch(request, token, site_pk=site_pk)
+
+    def page(self, answers, *, status=200, refused=None, notice=""):
+        site = self.site
+        people = list(answers.get("people", []))
+        rows = [
+            {"person": p, "errors": (refused.rows.get(i) if refused else None) or {}}
+            for i, p in enumerate(people, start=1)
+        ]
+        rows += [{"person": {}, "errors": {}} for _ in range(max(3, 8 - len(people)))]
+        return portal_response(self.request, "customerportal/questionnaire.html", {
+            "link": self.link, "link_token": self.token, "site": site, "rows": rows,
+            "answers": answers, "refused": refused, "notice": notice,
+            "kinds": Endpoint.Kind.choices, "days": q.DAYS, "routing": q.ROUTING.items(),
+            "organization": self.link.migration.organization,
+            "questionnaire": self.questionnaire,
+        }, status=status)  # fmt: skip
+
+    def load(self):
+        self.site = get_object_or_404(Site, pk=self.site_pk, migration=self.link.migration_id)
+        self.questionnaire = Questionnaire.objects.filter(
+            migration=self.link.migration_id, site=self.site
+        ).first()
+
+    def get(self, request, token, site_pk):
+        self.load()
+        notice = {"draft": "Draft saved.", "submitted": "Submitted: thank you."}.get(
+            request.GET.get("done"), ""
+        )
+        return self.page(self.questionnaire.answers if self.questionnaire else {}, notice=notice)
+
+    def post(self, request, token, site_pk):
+        self.load()
+        answers = q.clean_answers(request.POST)
+        try:
+            if request.POST.get("action") == "submit":
+                q.submit(self.link, self.site, answers)
+                done = "submitted"
+            else:
+                q.save_draft(self.link, self.site, answers)
+                done = "draft"
+        except LinkDead:
+            return self.message(
+                "Link no longer valid",
+                "This link no longer works.",
+                "Ask your project manager for a new link.",
+                status=410,
+            )
+        except q.QuestionnaireRefused as exc:
+            self.questionnaire = (
+                Questionnaire.objects.filter(pk=getattr(self.questionnaire, "pk", None)).first()
+                or self.questionnaire
+            )
+            return self.page(answers, status=400, refused=exc)
+        except ValidationError as exc:
+            return self.page(answers, status=400, refused=q.QuestionnaireRefused({}, exc.messages))
+        return HttpResponseRedirect(f"{request.path}?done={done}")
+
+
+class AcceptQuestionnaire(OrgMixin, ServiceActionView):
+    model = Questionnaire
+    form_class = ReasonForm
+
+    def resolve_url_objects(self):
+        self.questionnaire = get_object_or_404(
+            self.scoped(Questionnaire.objects.select_related("migration", "site")),
+            pk=self.kwargs["pk"],
+        )
+
+    def target(self):
+        return self.questionnaire
+
+    def act(self, questionnaire, data):
+        q.accept(questionnaire, by=self.request.user, base_url=portal_base_url(self.request))
+        return (
+            f"{questionnaire.site.name}: {len(questionnaire.people)} people added to the "
+            "inventory; remote workers were sent their address links."
+        )
+
+    def back_url(self, questionnaire):
+        return reverse(
+            "customer-portal-links", args=[self.organization.slug, questionnaire.migration.uuid]
+        )

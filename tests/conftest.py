@@ -127,7 +127,7 @@ def _customer_portal(migration, account, user):
 
     from django.utils import timezone
 
-    from customerportal.models import CustomerPortalLink, StuckFlag
+    from customerportal.models import CustomerPortalLink, Questionnaire, StuckFlag
     from porting.bills import attach_bill
     from tenancy.portal import new_token
 
@@ -142,7 +142,14 @@ def _customer_portal(migration, account, user):
         migration=migration, link=link, task_key=f"bill:{account.pk}", task_title="A bill",
         note="Our bills go to the head office.", raised_by_name="Dana Office",
     )  # fmt: skip
-    return {"carrier_bill": bill, "portal_link": link, "stuck_flag": flag}
+    questionnaire = Questionnaire.objects.create(
+        migration=migration, site=migration.sites.order_by("pk").first(), status="submitted",
+        answers={"people": [{"name": "Ana Front", "extension": "", "did": "", "kind": "",
+                             "remote": False, "email": ""}]},
+        submitted_by_name="Dana Office", submitted_at=timezone.now(),
+    )  # fmt: skip
+    return {"carrier_bill": bill, "portal_link": link, "stuck_flag": flag,
+            "questionnaire": questionnaire}  # fmt: skip
 
 
 def _webhooks(organization_id):

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from customerportal.models import CustomerPortalLink, StuckFlag
+from customerportal.models import CustomerPortalLink, Questionnaire, StuckFlag
 from porting.models import CarrierBill, PortOrder
 
 from .conftest import login
@@ -50,6 +50,7 @@ def fresh_portal(request, db):
         if world in request.fixturenames:
             request.getfixturevalue(world)
     StuckFlag.objects.all().delete()
+    Questionnaire.objects.all().delete()
     CarrierBill.objects.all().delete()
     CustomerPortalLink.objects.all().delete()
 
@@ -230,3 +231,89 @@ def test_the_pm_reads_the_bill_beside_the_csr(sent, world_a, client, org_a, pm_b
     assert download.status_code == 200 and download.content == PDF
     login(client, pm_b)
     assert client.get(url).status_code == 404
+
+
+# --- the site questionnaire -----------------------------------------------------------
+
+
+def questionnaire_url(token, site):
+    return reverse("customerportal:questionnaire", args=[token, site.pk])
+
+
+def answers(*people, action="submit", **extra):
+    data = {"action": action, "person_name": [], "person_extension": [], "person_did": [],
+            "person_kind": [], "person_email": [], "person_remote": [],
+            "hunt_groups": "Front desk: 301, 302", "hours_mon": "08:00-17:00",
+            "holidays": "Dec 25", "after_hours": "voicemail", **extra}  # fmt: skip
+    for i, (name, ext, did, remote, email) in enumerate(people):
+        data["person_name"].append(name)
+        data["person_extension"].append(ext)
+        data["person_did"].append(did)
+        data["person_kind"].append("softphone" if remote else "desk_phone")
+        data["person_email"].append(email)
+        if remote:
+            data["person_remote"].append(str(i))
+    return data
+
+
+GOOD = [("Ana Front", "301", "(214) 555-0301", False, ""),
+        ("Ben Home", "302", "", True, "ben@acme.example")]  # fmt: skip
+
+
+def test_a_refused_submission_imports_nothing_reports_each_row_and_keeps_the_draft(sent, world_a):
+    from customerportal.models import Questionnaire
+    from sites.models import Endpoint
+
+    site, visitor = world_a["site"], customer()
+    before = Endpoint.objects.count()
+    bad = [GOOD[0], ("Ben Home", "3", "", True, "")]  # extension too short, no email
+    response = visitor.post(questionnaire_url(sent, site), answers(*bad))
+    body = response.content.decode()
+    assert response.status_code == 400 and "Nothing was submitted: fix 1 row" in body
+    rows = re.findall(r'<fieldset class="person( has-errors)?"', body)
+    assert rows[:2] == ["", " has-errors"]  # the error sits beside the second person
+    assert "A remote worker needs an email" in body and "2 to 8 digits" in body
+    assert Endpoint.objects.count() == before  # all or nothing
+    draft = Questionnaire.objects.get()
+    assert draft.status == "draft" and draft.people[1]["name"] == "Ben Home"  # kept
+    assert "Ben Home" in visitor.get(questionnaire_url(sent, site)).content.decode()
+
+
+def test_submitted_then_accepted_into_the_inventory_from_the_customer(
+    sent, world_a, client, org_a, pm_a, django_capture_on_commit_callbacks
+):
+    from customerportal.models import Questionnaire
+    from e911.models import RemoteWorker
+    from porting.models import PhoneNumber
+    from sites.models import Endpoint
+
+    site = world_a["site"]
+    with django_capture_on_commit_callbacks(execute=True):
+        done = customer().post(questionnaire_url(sent, site), answers(*GOOD), follow=True)
+    assert "Submitted: thank you" in done.content.decode()
+    assert "Questionnaire submitted" in mail.outbox[-1].subject  # the PM is told
+    questionnaire = Questionnaire.objects.get()
+    assert questionnaire.status == "submitted" and questionnaire.submitted_by_name == "Dana Office"
+    portal_body = customer().get(portal(sent)).content.decode()
+    assert "we are reviewing it" in task(portal_body, "questionnaire:")
+    # The PM reviews it and accepts it.
+    page = client.get(
+        reverse("customer-portal-links", args=[org_a.slug, world_a["migration"].uuid])
+    )
+    assert "Front desk: 301, 302" in page.content.decode()
+    client.post(reverse("questionnaire-accept", args=[org_a.slug, questionnaire.pk]), {})
+    questionnaire.refresh_from_db()
+    assert questionnaire.status == "accepted" and questionnaire.accepted_by == pm_a
+    ana = Endpoint.objects.get(site=site, extension="301")
+    assert ana.display_name == "Ana Front"
+    assert "from the customer's questionnaire" in ana.history.first().history_change_reason
+    assert PhoneNumber.objects.get(number="+12145550301").endpoint == ana
+    worker = RemoteWorker.objects.get(email="ben@acme.example")
+    assert worker.links.exists()  # the home-address link went out
+    assert any(m.to == ["ben@acme.example"] for m in mail.outbox)
+    assert "it is in our plan" in task(customer().get(portal(sent)).content.decode(),
+                                       "questionnaire:")  # fmt: skip
+
+
+def test_another_migrations_site_is_404(sent, world_b):
+    assert customer().get(questionnaire_url(sent, world_b["site"])).status_code == 404

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from customerportal.models import CustomerPortalLink, StuckFlag
+from customerportal.models import CustomerPortalLink, Questionnaire, StuckFlag
 from customers.models import Customer, Migration
 from cutover.models import ChecklistJob, Step
 from e911.models import DispatchableLocation, RemoteWorker
@@ -44,6 +44,7 @@ def _values_for(route, org_slug, objects):
         WebhookDelivery: objects["webhook_delivery"],
         CustomerPortalLink: objects["portal_link"],
         StuckFlag: objects["stuck_flag"],
+        Questionnaire: objects["questionnaire"],
     }
     for name in route.kwargs:
         if name in ("migration_uuid", "uuid"):

@@ -411,3 +411,15 @@ def test_bad_ports_six_to_four_and_dual_stack(org_a, owner_a, monkeypatch):
     monkeypatch.setattr(targets.socket, "getaddrinfo", dual_stack)
     target = targets.check_url("https://receiver.example/h")
     assert target.addresses == ("93.184.215.14", "2606:2800:220:1::1")  # IPv4 first
+
+
+def test_a_stuck_customer_task_is_an_event(org_a, owner_a, world_a, pm_a):
+    from customerportal.models import CustomerPortalLink
+    from customerportal.services import raise_stuck
+
+    services.create_endpoint(org_a, by=owner_a, url="https://93.184.215.14/hook",
+                             event_types=[EventType.TASK_STUCK])  # fmt: skip
+    link = CustomerPortalLink.objects.filter(migration=world_a["migration"]).first()
+    raise_stuck(link, task_key=f"bill:{world_a['carrier_account'].pk}", note="No bill yet")
+    body = json.loads(WebhookEvent.objects.get(type="customer_task.stuck").body)
+    assert body["data"]["note"] == "No bill yet" and body["data"]["raised_by"] == "Dana Office"

@@ -12,6 +12,7 @@ class EventType(models.TextChoices):
     LOA_SIGNED = "loa.signed", "An LOA was signed"
     LOA_CORRECTION_REQUESTED = "loa.correction_requested", "An LOA came back with corrections"
     GO_DECIDED = "go_no_go.decided", "A go or no-go decision was made"
+    TASK_STUCK = "customer_task.stuck", "A customer flagged a task as stuck"
     STEP_DUE = "cutover_step.due", "A cutover step fell due"
     STEP_OVERDUE = "cutover_step.overdue", "A cutover step is overdue"
 
