@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from customerportal.api import PortalLinkViewSet, QuestionnaireViewSet, StuckFlagViewSet
 from customers.api import CustomerViewSet, MigrationViewSet
 from esign.api import PortOrderSigningViewSet
 from porting.api import CarrierAccountViewSet, PhoneNumberViewSet, PortOrderViewSet
@@ -21,6 +22,9 @@ router.register("port-orders", PortOrderViewSet, basename="port-order")
 # The signing routes of a port order (loa/send/, signing-requests/, loa/signed.pdf).
 router.register("port-orders", PortOrderSigningViewSet, basename="port-order-signing")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("portal-links", PortalLinkViewSet, basename="portal-link")
+router.register("stuck-flags", StuckFlagViewSet, basename="stuck-flag")
+router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = router.urls

@@ -9,6 +9,7 @@ app_name = "customerportal"
 urlpatterns = [
     # Any string reaches the view, which answers 404 for malformed and unknown tokens alike.
     path("portal/<str:token>/", v.Portal.as_view(), name="portal"),
+    path("portal-unsubscribe/<str:token>/", v.Unsubscribe.as_view(), name="unsubscribe"),
     path(
         "portal/<str:token>/questionnaire/<int:site_pk>/",
         v.QuestionnairePage.as_view(),

@@ -24,6 +24,7 @@ from . import questionnaire as q
 from . import services
 from .forms import BillForm, ReasonForm, SendLinkForm, StuckForm
 from .models import CustomerPortalLink, Questionnaire, StuckFlag
+from .reminders import unsubscribe
 from .selectors import find_link, pm_page, portal_page
 
 DEAD = {
@@ -332,3 +333,20 @@ class AcceptQuestionnaire(OrgMixin, ServiceActionView):
         return reverse(
             "customer-portal-links", args=[self.organization.slug, questionnaire.migration.uuid]
         )
+
+
+@method_decorator(never_cache, name="dispatch")
+class Unsubscribe(View):
+    """No more reminders for this contact: honoured at once, said plainly."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, token):
+        link = unsubscribe(token)
+        if link is None:
+            raise Http404("No such link.")
+        return portal_response(request, "esign/portal_message.html", {
+            "title": "No more reminders",
+            "text": f"We will not send reminders to {link.email} any more. Your portal link "
+            "still works, and your project manager can still write to you.",
+        })  # fmt: skip

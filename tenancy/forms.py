@@ -47,7 +47,8 @@ class OrganizationSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["brand_color", "business_hours_start", "business_hours_end"]
+        fields = ["brand_color", "business_hours_start", "business_hours_end",
+                  "reminder_days_before_due", "reminder_days_after_due"]  # fmt: skip
         widgets = {
             "brand_color": forms.TextInput(attrs={"type": "color"}),
             "business_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -52,6 +52,14 @@ class Organization(models.Model):
         help_text="Weekdays, in each site's time zone: steps that need people fall inside.",
     )  # fmt: skip
     business_hours_end = models.TimeField("Business hours end", default=datetime.time(18))
+    # Customer portal reminders: when a task becomes available, N days before it is due,
+    # and M days after it is overdue (0 turns that point off); at most one email a day.
+    reminder_days_before_due = models.PositiveSmallIntegerField(
+        "Remind customers this many days before a task is due", default=1
+    )
+    reminder_days_after_due = models.PositiveSmallIntegerField(
+        "Remind customers this many days after a task is overdue", default=1
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

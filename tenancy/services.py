@@ -86,7 +86,10 @@ def revoke_api_token(user, token_id: int):
     return token
 
 
-ORGANIZATION_SETTINGS = ("brand_color", "business_hours_start", "business_hours_end")
+ORGANIZATION_SETTINGS = (
+    "brand_color", "business_hours_start", "business_hours_end", "reminder_days_before_due",
+    "reminder_days_after_due",
+)  # fmt: skip
 
 
 @transaction.atomic

@@ -96,6 +96,8 @@ class OrganizationSettings(LoginRequiredMixin, View):
         return self.render(OrganizationSettingsForm(instance=self.organization))
 
     def post(self, request, org_slug):
+        if self.membership.role != Role.OWNER:
+            raise PermissionDenied("Only an owner changes the organization's settings.")
         form = OrganizationSettingsForm(request.POST, instance=self.organization)
         if form.is_valid():
             fields = {k: v for k, v in form.cleaned_data.items() if k != "reason"}

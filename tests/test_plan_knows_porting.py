@@ -211,6 +211,9 @@ def test_new_plans_start_with_the_organizations_hours(world_a, owner_a, pm_a, or
     assert other.business_hours_start == time(8)
 
 
+REMINDERS = {"reminder_days_before_due": "1", "reminder_days_after_due": "2"}
+
+
 def test_organization_settings_page_owner_only_and_scoped(
     client, owner_a, pm_a, org_a, org_b, world_a
 ):
@@ -224,12 +227,14 @@ def test_organization_settings_page_owner_only_and_scoped(
     assert client.get(reverse("org-settings", args=[org_b.slug])).status_code == 404
     login(client, owner_a)
     bad = client.post(url, {"brand_color": "#112233", "business_hours_start": "15:00",
-                            "business_hours_end": "07:00"})  # fmt: skip
+                            "business_hours_end": "07:00", **REMINDERS})  # fmt: skip
     assert bad.status_code == 400 and "must end after they start" in bad.content.decode()
     done = client.post(url, {"brand_color": "#112233", "business_hours_start": "07:00",
-                             "business_hours_end": "15:00", "reason": "new office hours"},
+                             "business_hours_end": "15:00", "reason": "new office hours",
+                             **REMINDERS},
                        follow=True)  # fmt: skip
     assert "Organization settings saved" in done.content.decode()
     org_a.refresh_from_db()
     assert (org_a.business_hours_start, org_a.brand_color) == (time(7), "#112233")
+    assert org_a.reminder_days_after_due == 2
     assert org_a.history.first().history_change_reason == "new office hours"

@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "esign.tasks.remind_unsigned",
         "schedule": crontab(minute=40),
     },
+    # Customer portal tasks: reminders on each organization's cadence.
+    "customer-portal-reminders": {
+        "task": "customerportal.tasks.remind_portal_tasks",
+        "schedule": crontab(minute=50),
+    },
     # Outbound webhooks: retries that are due, and deliveries the broker never received.
     "webhooks-sweep": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60.0},
     # Cutover steps: mark due ones, email their owners, escalate late ones (each once).
@@ -300,6 +305,13 @@ SPECTACULAR_SETTINGS = {
             "delivery log; owners manage them.",
         },
         {"name": "Webhook deliveries", "description": "Replaying a delivery."},
+        {"name": "Portal links", "description": "Customer contacts' links to their portal."},
+        {"name": "Stuck flags", "description": "Tasks a customer said they are stuck on."},
+        {
+            "name": "Questionnaires",
+            "description": "Site questionnaires the customer answered; accepting one "
+            "imports it into the inventory.",
+        },
         {
             "name": "Signing",
             "description": "Links that send an LOA for signature, and the sealed signed LOA.",
