@@ -15,6 +15,15 @@ class BillForm(forms.Form):
     bill = forms.FileField(label="The bill (PDF, PNG or JPEG, at most 10 MB)")
 
 
+class ContactsForm(forms.Form):
+    site = forms.IntegerField(widget=forms.HiddenInput)
+    contact_name = forms.CharField(max_length=200, label="On-site contact")
+    contact_phone = forms.CharField(max_length=40, label="Their phone")
+    contact_email = forms.EmailField(required=False, label="Their email")
+    after_hours_contact = forms.CharField(max_length=200, required=False,
+                                          label="After hours: name and phone")  # fmt: skip
+
+
 class StuckForm(forms.Form):
     task = forms.CharField(widget=forms.HiddenInput, max_length=60)
     note = forms.CharField(

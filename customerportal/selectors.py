@@ -249,6 +249,25 @@ def _questionnaire_tasks(migration) -> list[Task]:
     return tasks
 
 
+def _contact_tasks(migration) -> list[Task]:
+    tasks = []
+    for site in migration.sites.order_by("name", "pk"):
+        title = f"Confirm who we call at {site.name}"
+        if site.contacts_confirmed_at:
+            tasks.append(Task(f"contacts:{site.pk}", title, "done",
+                              f"Confirmed {site.contacts_confirmed_at:%b %d} by "
+                              f"{site.contacts_confirmed_by}.", account=site))  # fmt: skip
+        else:
+            tasks.append(Task(
+                f"contacts:{site.pk}", title, "todo",
+                "The person we call on port day and during the 911 test, and after hours. "
+                "Correct anything that is wrong, then confirm.",
+                due=migration.target_start - PORTING_TASK_LEAD if migration.target_start else None,
+                action="contacts", account=site,
+            ))  # fmt: skip
+    return tasks
+
+
 def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
     now = now or clock.now()
     migration = link.migration
@@ -258,6 +277,7 @@ def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
         *_loa_tasks(migration, orders, now),
         *_bill_tasks(migration, orders),
         *_questionnaire_tasks(migration),
+        *_contact_tasks(migration),
         *_remote_worker_task(migration),
     ]
     flags = {f.task_key: f for f in StuckFlag.objects.filter(migration=migration, cleared_at=None)}
@@ -279,6 +299,8 @@ def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
         "open_tasks": [t for t in tasks if t.status == "todo"],
         "documents": documents,
         "e911_blocking": len(report.blocking),
+        # The readiness report's items, without the PM's fix links and internal details.
+        "readiness_items": report.items,
         "owner": migration.owner,
     }
 

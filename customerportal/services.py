@@ -15,6 +15,8 @@ from django.urls import reverse
 
 from porting.bills import attach_bill
 from porting.models import CarrierAccount
+from sites.models import Site
+from sites.services import confirm_site_contacts
 from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.portal import LinkDead, LinkState, new_token
@@ -96,6 +98,15 @@ def upload_bill(link, *, account_id, data: bytes, name: str):
         raise ValidationError("Choose one of the accounts listed.")
     return attach_bill(account, data=data, name=name, uploaded_by_name=link.name,
                        source="portal")  # fmt: skip
+
+
+@transaction.atomic
+def confirm_contacts(link, *, site_id, **fields):
+    link = live(link)
+    site = Site.objects.filter(pk=site_id, migration=link.migration_id).first()
+    if site is None:
+        raise ValidationError("Choose one of the sites listed.")
+    return confirm_site_contacts(site, confirmed_by=link.name, **fields)
 
 
 @transaction.atomic

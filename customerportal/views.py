@@ -22,7 +22,7 @@ from tenancy.views_base import OrgMixin, ServiceActionView
 
 from . import questionnaire as q
 from . import services
-from .forms import BillForm, ReasonForm, SendLinkForm, StuckForm
+from .forms import BillForm, ContactsForm, ReasonForm, SendLinkForm, StuckForm
 from .models import CustomerPortalLink, Questionnaire, StuckFlag
 from .reminders import unsubscribe
 from .selectors import find_link, pm_page, portal_page
@@ -66,9 +66,12 @@ class _PortalBase(View):
 class Portal(_PortalBase):
     http_method_names = ["get", "post"]
 
-    def page(self, *, status=200, bill_form=None, stuck_form=None, stuck_task=""):
+    def page(
+        self, *, status=200, bill_form=None, stuck_form=None, stuck_task="", contacts_form=None
+    ):
         context = portal_page(self.link)
         done = {
+            "contacts": "Thank you: the contacts are confirmed.",
             "bill": "Thank you: the bill is uploaded.",
             "stuck": "Thank you: your project manager has been told and will help.",
         }
@@ -78,6 +81,7 @@ class Portal(_PortalBase):
             bill_form=bill_form,
             stuck_form=stuck_form,
             stuck_task=stuck_task,
+            contacts_form=contacts_form,
             notice=done.get(self.request.GET.get("done")),
         )
         forms_shown = {t.key for t in context["tasks"]}
@@ -86,6 +90,12 @@ class Portal(_PortalBase):
         }:
             context["page_error"] = " ".join(
                 e for errors in bill_form.errors.values() for e in errors
+            )
+        if contacts_form is not None and f"contacts:{contacts_form.data.get('site')}" not in {
+            t.key for t in context["tasks"] if t.action == "contacts"
+        }:
+            context["page_error"] = " ".join(
+                e for errors in contacts_form.errors.values() for e in errors
             )
         if stuck_form is not None and stuck_task not in forms_shown:
             # The task is gone from the list: say why at the top, where it is seen.
@@ -114,6 +124,12 @@ class Portal(_PortalBase):
                     data=upload.read(),
                     name=upload.name,
                 )
+            elif action == "contacts":
+                form = ContactsForm(request.POST)
+                if not form.is_valid():
+                    return self.page(status=400, contacts_form=form)
+                data = dict(form.cleaned_data)
+                services.confirm_contacts(self.link, site_id=data.pop("site"), **data)
             elif action == "stuck":
                 form = StuckForm(request.POST)
                 if not form.is_valid():
@@ -133,12 +149,15 @@ class Portal(_PortalBase):
                 status=410,
             )
         except ValidationError as exc:
-            form = BillForm(request.POST) if action == "bill" else StuckForm(request.POST)
+            form_class = {"bill": BillForm, "contacts": ContactsForm}.get(action, StuckForm)
+            form = form_class(request.POST)
             form.is_valid()
             for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
                 form.add_error(field if field in form.fields else None, errors)
             if action == "bill":
                 return self.page(status=400, bill_form=form)
+            if action == "contacts":
+                return self.page(status=400, contacts_form=form)
             return self.page(status=400, stuck_form=form, stuck_task=request.POST.get("task", ""))
         # Post/redirect/get: a reload does not send it twice; the page says what happened.
         return HttpResponseRedirect(f"{request.path}?done={action}")

@@ -12,7 +12,8 @@ class SiteForm(OrgModelForm):
         model = Site
         fields = [
             "name", "address_line1", "address_line2", "city", "state", "postal_code",
-            "timezone", "seat_count",
+            "timezone", "seat_count", "contact_name", "contact_phone", "contact_email",
+            "after_hours_contact",
         ]  # fmt: skip
         widgets = {"timezone": forms.TextInput(attrs={"list": "us-timezones"})}
         help_texts = {"timezone": "IANA name, e.g. " + ", ".join(US_TIMEZONES[:3])}

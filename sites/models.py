@@ -32,6 +32,16 @@ class Site(OrgScopedModel):
     normalization_error = models.CharField(max_length=300, blank=True, editable=False)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     seat_count = models.PositiveIntegerField(default=0)
+    # Who to call at the site (port day, the 933 test, a technician's visit); the customer
+    # confirms them in their portal.
+    contact_name = models.CharField("On-site contact", max_length=200, blank=True)
+    contact_phone = models.CharField("On-site contact's phone", max_length=40, blank=True)
+    contact_email = models.EmailField("On-site contact's email", blank=True)
+    after_hours_contact = models.CharField(
+        "After-hours contact (name and phone)", max_length=200, blank=True
+    )
+    contacts_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    contacts_confirmed_by = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

@@ -1,12 +1,13 @@
-"""Writes to endpoints beyond one form's save."""
+"""Writes to sites and endpoints beyond one form's save."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tenancy.history import bulk_update_with_reason
+from tenancy import clock
+from tenancy.history import bulk_update_with_reason, save_with_history
 from tenancy.roles import ON_SITE, require_role
 
-from .models import Endpoint
+from .models import Endpoint, Site
 
 # Values meaning "leave as it is" in a bulk edit.
 KEEP = ""
@@ -45,3 +46,25 @@ def bulk_edit_endpoints(
             setattr(endpoint, name, value)
     bulk_update_with_reason(Endpoint, locked, list(changes), by=by, reason=reason or "bulk edit")
     return locked
+
+
+SITE_CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "after_hours_contact")
+
+
+@transaction.atomic
+def confirm_site_contacts(site, *, confirmed_by: str, **fields):
+    """The customer confirms (and corrects) who to call at the site, from their portal.
+    History says who confirmed it and what changed."""
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    changed = [name for name in SITE_CONTACT_FIELDS
+               if name in fields and getattr(site, name) != fields[name]]  # fmt: skip
+    for name in changed:
+        setattr(site, name, fields[name])
+    site.full_clean()
+    site.contacts_confirmed_at = clock.now()
+    site.contacts_confirmed_by = confirmed_by[:200]
+    what = f"changed {', '.join(changed)}" if changed else "unchanged"
+    return save_with_history(
+        site,
+        reason=f"site contacts confirmed by {confirmed_by} through the customer portal ({what})",
+    )

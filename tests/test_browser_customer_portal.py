@@ -60,6 +60,11 @@ def test_customer_uploads_a_bill_and_answers_the_questionnaire_on_a_phone(
         rows.nth(i).locator("input[name=person_name]").fill(name)
         rows.nth(i).locator("input[name=person_extension]").fill(ext)
         rows.nth(i).locator("input[name=person_did]").fill(did)
+    # Drafts save as the customer goes, without a click.
+    phone.wait_for_function(
+        "document.getElementById('autosave').textContent.startsWith('Draft saved')"
+    )
+    assert Questionnaire.objects.get().people[0]["name"] == "Ana Front"
     rows.nth(1).locator("input[name=person_remote]").check()
     rows.nth(1).locator("input[name=person_email]").fill("ben@acme.example")
     phone.fill("#hunt_groups", "Front desk: 301, 302")

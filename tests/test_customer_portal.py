@@ -82,6 +82,8 @@ def test_a_link_is_hashed_at_rest_and_opens_the_portal(sent, world_a):
     body = page.content.decode()
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     assert "Acme Tax Services LLC" in body and "Where things stand" in body
+    assert 'data-testid="readiness-summary"' in body and "E911" in body
+    assert 'href="/o/' not in body  # no staff page is linked from the customer's portal
     link.refresh_from_db()
     assert link.last_seen_at is not None
 
@@ -349,3 +351,27 @@ def test_the_api_sends_lists_revokes_clears_and_accepts(
     assert other.post(f"/api/o/{org_b.slug}/portal-links/", {
         "migration": str(world_a["migration"].uuid), "name": "X", "email": "x@example.com",
     }, format="json").status_code == 404  # fmt: skip
+
+
+def test_the_customer_confirms_the_site_contacts(sent, world_a, world_b):
+    site, visitor = world_a["site"], customer()
+    body = visitor.get(portal(sent)).content.decode()
+    assert "To do" in task(body, "contacts:")
+    missing = visitor.post(portal(sent), {"action": "contacts", "site": site.pk,
+                                          "contact_name": "Sam Lead"})  # fmt: skip
+    assert missing.status_code == 400 and "Their phone" in missing.content.decode()
+    elsewhere = visitor.post(portal(sent), {"action": "contacts", "site": world_b["site"].pk,
+                                            "contact_name": "X", "contact_phone": "1"})  # fmt: skip
+    assert elsewhere.status_code == 400 and "Choose one of the sites" in elsewhere.content.decode()
+    done = visitor.post(portal(sent), {
+        "action": "contacts", "site": site.pk, "contact_name": "Sam Lead",
+        "contact_phone": "(214) 555-0199", "after_hours_contact": "Kim, (214) 555-0198",
+    }, follow=True)  # fmt: skip
+    assert "the contacts are confirmed" in done.content.decode()
+    site.refresh_from_db()
+    assert (site.contact_name, site.contacts_confirmed_by) == ("Sam Lead", "Dana Office")
+    reason = site.history.first().history_change_reason
+    assert "confirmed by Dana Office through the customer portal" in reason
+    assert "Confirmed" in task(done.content.decode(), "contacts:")
+    world_b["site"].refresh_from_db()
+    assert world_b["site"].contact_name == ""

@@ -38,6 +38,9 @@ def contact(world_a, pm_a, frozen_clock):
     migration.target_start = DUE + timedelta(days=21)
     migration.save()
     Questionnaire.objects.create(migration=migration, site=world_a["site"], status="accepted")
+    type(world_a["site"]).objects.filter(pk=world_a["site"].pk).update(
+        contacts_confirmed_at=START, contacts_confirmed_by="Dana Office"
+    )
     link = send_portal_link(migration, name="Dana Office", email="dana@acme.example",
                             by=pm_a, base_url="https://voip.example")  # fmt: skip
     mail.outbox.clear()
