@@ -396,3 +396,19 @@ class AttestationCheck(OrgScopedModel):
 
     class Meta:
         ordering = ["-seen_at", "-pk"]
+
+
+class ReadinessState(OrgScopedModel):
+    """The last readiness of a migration that its webhooks were told of: a change from it
+    is a `readiness.changed` event (e911/readiness/watch.py)."""
+
+    org_parents = ("migration",)
+    fixed_parents = ("migration",)
+
+    migration = models.OneToOneField(
+        "customers.Migration", on_delete=models.CASCADE, related_name="readiness_state"
+    )
+    digest = models.CharField(max_length=64)
+    blocking = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=clock.now)

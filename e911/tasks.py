@@ -6,6 +6,7 @@ workers know it. Each task re-reads what it needs and is safe to run twice."""
 from celery import shared_task
 
 from .karis.tasks import alert_933_mismatch  # noqa: F401  (registers the task)
+from .readiness.watch import watch_readiness
 from .remote.services import remind_unconfirmed
 
 
@@ -16,3 +17,10 @@ def remind_remote_workers() -> dict:
     escalation happens once per worker (e911.remote.services.remind_unconfirmed)."""
     run = remind_unconfirmed()
     return {"reminded": len(run.reminded), "escalated": len(run.escalated)}
+
+
+@shared_task(name="e911.tasks.watch_readiness")
+def watch_readiness_changes() -> dict:
+    """Every 15 minutes: `readiness.changed` webhooks for migrations whose readiness
+    changed since the last look (e911.readiness.watch)."""
+    return {"events": watch_readiness()}

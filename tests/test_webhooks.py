@@ -423,3 +423,26 @@ def test_a_stuck_customer_task_is_an_event(org_a, owner_a, world_a, pm_a):
     raise_stuck(link, task_key=f"bill:{world_a['carrier_account'].pk}", note="No bill yet")
     body = json.loads(WebhookEvent.objects.get(type="customer_task.stuck").body)
     assert body["data"]["note"] == "No bill yet" and body["data"]["raised_by"] == "Dana Office"
+
+
+def test_readiness_changes_are_events_after_a_silent_baseline(org_a, owner_a, pm_a, world_a):
+    from e911.locations.services import create_location
+    from e911.readiness.watch import watch_readiness
+    from e911.tasks import watch_readiness_changes
+
+    assert watch_readiness() == 0  # nobody listens: nothing is even computed
+    services.create_endpoint(org_a, by=owner_a, url="https://93.184.215.14/hook",
+                             event_types=[EventType.READINESS_CHANGED])  # fmt: skip
+    assert watch_readiness() == 0  # the baseline
+    assert watch_readiness() == 0  # unchanged
+    site = world_a["site"]
+    create_location(migration=world_a["migration"], by=pm_a, site=site, label="Reception",
+                    is_site_default=True, address_line1=site.address_line1, city=site.city,
+                    state=site.state, postal_code=site.postal_code)  # fmt: skip
+    assert watch_readiness_changes() == {"events": 1}
+    body = json.loads(WebhookEvent.objects.get(type="readiness.changed").body)
+    data = body["data"]
+    assert data["migration"] == str(world_a["migration"].uuid)
+    assert data["blocking"] < data["previous_blocking"]
+    assert all(item["state"] in ("blocking", "warning") for item in data["open_items"])
+    assert watch_readiness() == 0  # told once

@@ -13,6 +13,7 @@ class EventType(models.TextChoices):
     LOA_CORRECTION_REQUESTED = "loa.correction_requested", "An LOA came back with corrections"
     GO_DECIDED = "go_no_go.decided", "A go or no-go decision was made"
     TASK_STUCK = "customer_task.stuck", "A customer flagged a task as stuck"
+    READINESS_CHANGED = "readiness.changed", "A migration's readiness changed"
     STEP_DUE = "cutover_step.due", "A cutover step fell due"
     STEP_OVERDUE = "cutover_step.overdue", "A cutover step is overdue"
 

@@ -185,6 +185,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "esign.tasks.remind_unsigned",
         "schedule": crontab(minute=40),
     },
+    # Readiness changes, told to the webhooks that want them.
+    "e911-watch-readiness": {"task": "e911.tasks.watch_readiness", "schedule": 900.0},
     # Customer portal tasks: reminders on each organization's cadence.
     "customer-portal-reminders": {
         "task": "customerportal.tasks.remind_portal_tasks",
