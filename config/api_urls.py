@@ -2,7 +2,12 @@
 
 from rest_framework.routers import SimpleRouter
 
-from customerportal.api import PortalLinkViewSet, QuestionnaireViewSet, StuckFlagViewSet
+from customerportal.api import (
+    CustomerTaskViewSet,
+    PortalLinkViewSet,
+    QuestionnaireViewSet,
+    StuckFlagViewSet,
+)
 from customers.api import CustomerViewSet, MigrationViewSet
 from esign.api import PortOrderSigningViewSet
 from porting.api import CarrierAccountViewSet, PhoneNumberViewSet, PortOrderViewSet
@@ -25,6 +30,7 @@ router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("portal-links", PortalLinkViewSet, basename="portal-link")
 router.register("stuck-flags", StuckFlagViewSet, basename="stuck-flag")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register("customer-tasks", CustomerTaskViewSet, basename="customer-task")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = router.urls

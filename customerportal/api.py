@@ -17,6 +17,7 @@ from tenancy.scoping import scope_queryset
 from . import questionnaire as q
 from . import services
 from .models import CustomerPortalLink, Questionnaire, StuckFlag
+from .selectors import customer_tasks
 
 
 class PortalLinkSerializer(serializers.ModelSerializer):
@@ -162,3 +163,39 @@ class QuestionnaireViewSet(
                 self.get_object(), by=request.user, base_url=portal_base_url(request)
             )
         return Response(QuestionnaireSerializer(questionnaire).data)
+
+
+class CustomerTaskSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="e.g. loa:<order>, bill:<account>, contacts:<site>")
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=["todo", "done", "waiting", "info"])
+    detail = serializers.CharField()
+    due = serializers.DateField(allow_null=True)
+    overdue = serializers.BooleanField()
+    stuck = serializers.SerializerMethodField()
+
+    def get_stuck(self, task) -> bool:
+        return task.stuck is not None
+
+
+class MigrationTasksSerializer(serializers.Serializer):
+    migration = serializers.UUIDField()
+
+
+class CustomerTaskViewSet(OrgScopedGenericViewSet):
+    """The customer's tasks of one migration, as their portal shows them."""
+
+    serializer_class = PortalLinkSerializer  # the model the org scope and roles refer to
+
+    @extend_schema(
+        parameters=[MigrationTasksSerializer],
+        responses={200: CustomerTaskSerializer(many=True)},
+    )
+    def list(self, request, org_slug):
+        query = MigrationTasksSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        migration = get_object_or_404(
+            scope_queryset(Migration.objects.all(), self.organization),
+            uuid=query.validated_data["migration"],
+        )
+        return Response(CustomerTaskSerializer(customer_tasks(migration), many=True).data)

@@ -268,11 +268,10 @@ def _contact_tasks(migration) -> list[Task]:
     return tasks
 
 
-def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
+def customer_tasks(migration, *, orders=None, now=None) -> list[Task]:
+    """The customer's tasks of a migration, as its portal shows them (also the API's)."""
     now = now or clock.now()
-    migration = link.migration
-    orders = _orders(migration)
-    report = readiness(migration)
+    orders = orders if orders is not None else _orders(migration)
     tasks = [
         *_loa_tasks(migration, orders, now),
         *_bill_tasks(migration, orders),
@@ -283,6 +282,15 @@ def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
     flags = {f.task_key: f for f in StuckFlag.objects.filter(migration=migration, cleared_at=None)}
     for task in tasks:
         task.stuck = flags.get(task.key)
+    return tasks
+
+
+def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
+    now = now or clock.now()
+    migration = link.migration
+    orders = _orders(migration)
+    report = readiness(migration)
+    tasks = customer_tasks(migration, orders=orders, now=now)
     documents = list(
         LoaSignature.objects.filter(loa__port_order__migration=migration)
         .select_related("loa__port_order__carrier_account")

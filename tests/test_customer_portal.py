@@ -47,7 +47,7 @@ def task(body, prefix):
 def fresh_portal(request, db):
     """Without the worlds' own bill, link and stuck flag (made for the page walkers)."""
     if request.node.name.startswith("test_the_api_"):
-        return
+        return  # these read the worlds' own rows
     for world in ("world_a", "world_b"):
         if world in request.fixturenames:
             request.getfixturevalue(world)
@@ -375,3 +375,15 @@ def test_the_customer_confirms_the_site_contacts(sent, world_a, world_b):
     assert "Confirmed" in task(done.content.decode(), "contacts:")
     world_b["site"].refresh_from_db()
     assert world_b["site"].contact_name == ""
+
+
+def test_the_api_lists_the_customers_tasks(api_client_for, pm_a, pm_b, org_a, org_b, world_a):
+    api = api_client_for(pm_a)
+    url = f"/api/o/{org_a.slug}/customer-tasks/?migration={world_a['migration'].uuid}"
+    tasks = api.get(url).json()
+    keys = {t["key"]: t for t in tasks}
+    bill = keys[f"bill:{world_a['carrier_account'].pk}"]
+    assert bill["status"] == "done" and bill["stuck"] is True  # the world's flag
+    assert any(k.startswith("loa:") for k in keys) and any(k.startswith("contacts:") for k in keys)
+    assert api_client_for(pm_b).get(url.replace(org_a.slug, "lear")).status_code == 404
+    assert api.get(f"/api/o/{org_a.slug}/customer-tasks/").status_code == 400

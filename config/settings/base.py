@@ -310,6 +310,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "Portal links", "description": "Customer contacts' links to their portal."},
         {"name": "Stuck flags", "description": "Tasks a customer said they are stuck on."},
         {
+            "name": "Customer tasks",
+            "description": "A migration's tasks for the customer, as their portal shows them.",
+        },
+        {
             "name": "Questionnaires",
             "description": "Site questionnaires the customer answered; accepting one "
             "imports it into the inventory.",
