@@ -11,6 +11,7 @@ The rules every such link follows, in one place:
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 
@@ -20,6 +21,8 @@ from django.db import models
 from django.shortcuts import render
 
 from tenancy import clock
+
+logger = logging.getLogger(__name__)
 
 TOKEN_BYTES = 32  # 256 bits; the issue asks for at least 128
 # token_urlsafe(32) is always 43 characters.
@@ -134,12 +137,16 @@ def rate_limited(request, scope: str, limit: int, window_seconds: int = 60) -> b
         return False
     window = int(clock.now().timestamp() // window_seconds)
     key = f"portal-rl:{scope}:{client_ip(request)}:{window}"
-    if cache.add(key, 1, timeout=window_seconds + 5):
-        return False
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window_seconds + 5)
+        if cache.add(key, 1, timeout=window_seconds + 5):
+            return False
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window_seconds + 5)
+            return False
+    except Exception:  # the cache (Redis) is down: serve the customer, unlimited meanwhile
+        logger.warning("portal rate limit skipped: the cache does not answer", exc_info=True)
         return False
     return count > limit
 

@@ -387,3 +387,21 @@ def test_the_api_lists_the_customers_tasks(api_client_for, pm_a, pm_b, org_a, or
     assert any(k.startswith("loa:") for k in keys) and any(k.startswith("contacts:") for k in keys)
     assert api_client_for(pm_b).get(url.replace(org_a.slug, "lear")).status_code == 404
     assert api.get(f"/api/o/{org_a.slug}/customer-tasks/").status_code == 400
+
+
+def test_with_the_cache_down_the_portals_still_answer(sent, world_a, monkeypatch):
+    """Redis down must not take the customer's pages with it: the rate limit is skipped
+    (and logged) while the cache does not answer."""
+    from tenancy import portal as portal_module
+
+    class DownCache:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+        def incr(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(portal_module, "cache", DownCache())
+    assert customer().get(portal(sent)).status_code == 200
+    signing = reverse("esign:portal", args=["x" * 43])
+    assert customer().get(signing).status_code == 404  # an answer, not a 500
