@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 
 from e911.remote.services import add_remote_worker, send_location_link
@@ -20,12 +18,11 @@ from inventory.services import import_inventory
 from sites.models import Endpoint
 from tenancy import clock
 from tenancy.history import save_with_history
+from tenancy.notify import email_after_commit
 from tenancy.roles import OWNER_PM, require_role
 
 from .models import Questionnaire
 from .services import live
-
-logger = logging.getLogger(__name__)
 
 PERSON_FIELDS = ("name", "extension", "did", "kind", "remote", "email")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -164,15 +161,8 @@ def submit(link, site, answers) -> Questionnaire:
             body = (f"{link.name} submitted the questionnaire for {site.name}: "
                     f"{len(answers['people'])} people. Review and accept it on the "
                     "migration's Customer portal page.")  # fmt: skip
-            transaction.on_commit(lambda: _mail(subject, body, [owner.email]))
+            email_after_commit(subject, body, [owner.email])
     return questionnaire
-
-
-def _mail(subject, body, to):
-    try:
-        EmailMessage(subject=subject, body=body, to=to).send()
-    except Exception:
-        logger.exception("Could not email the PM about a submitted questionnaire")
 
 
 @transaction.atomic

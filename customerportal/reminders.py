@@ -19,7 +19,7 @@ from tenancy import clock
 from tenancy.portal import LinkState, new_token, portal_base_url
 
 from .models import CustomerPortalLink, TaskReminder
-from .selectors import portal_page
+from .selectors import customer_tasks
 
 logger = logging.getLogger(__name__)
 Point = TaskReminder.Point
@@ -70,9 +70,8 @@ def _remind(pk, *, now) -> int:
         return 0  # at most one a day
     organization = link.migration.organization
     done = set(link.reminders.values_list("task_key", "point"))
-    page = portal_page(link, now=now)
     due = []
-    for task in page["tasks"]:
+    for task in customer_tasks(link.migration, now=now):
         fresh = [p for p in due_points(task, organization, today) if (task.key, p) not in done]
         if fresh:
             due.append((task, fresh))

@@ -315,7 +315,7 @@ def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
 
 def task_keys(link) -> dict[str, str]:
     """The keys and titles of the tasks the contact sees now (what may be flagged)."""
-    return {t.key: t.title for t in portal_page(link)["tasks"]}
+    return {t.key: t.title for t in customer_tasks(link.migration)}
 
 
 def open_stuck_flags(migration):

@@ -3,7 +3,6 @@ bill and flags a task as stuck; the PM clears the flag. Roles are checked here."
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from sites.models import Site
 from sites.services import confirm_site_contacts
 from tenancy import clock
 from tenancy.history import save_with_history
+from tenancy.notify import email_after_commit
 from tenancy.portal import LinkDead, LinkState, new_token
 from tenancy.roles import OWNER_PM, require_role
 from webhooks.events import EventType
@@ -26,8 +26,6 @@ from webhooks.services import emit
 
 from .models import CustomerPortalLink, StuckFlag
 from .selectors import task_keys
-
-logger = logging.getLogger(__name__)
 
 
 def link_ttl() -> timedelta:
@@ -145,15 +143,8 @@ def raise_stuck(link, *, task_key, note) -> StuckFlag:
             f"{migration.name}.\n\nTask: {tasks[task_key]}\nWhat they wrote: {note}\n\n"
             "The flag shows on the migration's page until you clear it."
         )
-        transaction.on_commit(lambda: _mail(subject, body, recipients, link.email))
+        email_after_commit(subject, body, recipients, reply_to=link.email)
     return flag
-
-
-def _mail(subject, body, to, reply_to):
-    try:
-        EmailMessage(subject=subject, body=body, to=to, reply_to=[reply_to]).send()
-    except Exception:  # the flag stands and shows on the page; the email is a courtesy
-        logger.exception("Could not email the PM about a stuck task")
 
 
 @transaction.atomic

@@ -13,11 +13,20 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
+from django.views.generic.detail import SingleObjectMixin
 
 from customers.views_base import ParentMigrationMixin
 from esign.models import LoaSignature
+from porting import bills
 from sites.models import Endpoint, Site
-from tenancy.portal import LinkDead, LinkState, portal_base_url, portal_response, rate_limited
+from tenancy.portal import (
+    DEAD_LINK_TEXT,
+    LinkDead,
+    LinkState,
+    portal_base_url,
+    portal_response,
+    rate_limited,
+)
 from tenancy.views_base import OrgMixin, ServiceActionView
 
 from . import questionnaire as q
@@ -26,11 +35,6 @@ from .forms import BillForm, ContactsForm, ReasonForm, SendLinkForm, StuckForm
 from .models import CustomerPortalLink, Questionnaire, StuckFlag
 from .reminders import unsubscribe
 from .selectors import find_link, pm_page, portal_page
-
-DEAD = {
-    LinkState.EXPIRED: "This link has expired.",
-    LinkState.REVOKED: "This link was withdrawn or replaced by a newer one.",
-}
 
 
 class _PortalBase(View):
@@ -47,7 +51,7 @@ class _PortalBase(View):
         if state != LinkState.ACTIVE:
             return self.message(
                 "Link no longer valid",
-                DEAD.get(state, "This link no longer works."),
+                DEAD_LINK_TEXT[state],
                 "Ask your project manager for a new link.",
                 status=410,
             )
@@ -66,42 +70,31 @@ class _PortalBase(View):
 class Portal(_PortalBase):
     http_method_names = ["get", "post"]
 
-    def page(
-        self, *, status=200, bill_form=None, stuck_form=None, stuck_task="", contacts_form=None
-    ):
+    DONE = {
+        "contacts": "Thank you: the contacts are confirmed.",
+        "bill": "Thank you: the bill is uploaded.",
+        "stuck": "Thank you: your project manager has been told and will help.",
+    }
+
+    def page(self, *, status=200, action="", form=None, task_key=""):
+        """The portal; with `form`, the refused form of `action` for task `task_key`,
+        shown beside its task, or its errors at the top when that task shows no such form
+        any more (done, or gone from the list)."""
         context = portal_page(self.link)
-        done = {
-            "contacts": "Thank you: the contacts are confirmed.",
-            "bill": "Thank you: the bill is uploaded.",
-            "stuck": "Thank you: your project manager has been told and will help.",
-        }
         context.update(
             link=self.link,
             link_token=self.token,
-            bill_form=bill_form,
-            stuck_form=stuck_form,
-            stuck_task=stuck_task,
-            contacts_form=contacts_form,
-            notice=done.get(self.request.GET.get("done")),
+            notice=self.DONE.get(self.request.GET.get("done")),
+            bill_form=form if action == "bill" else None,
+            contacts_form=form if action == "contacts" else None,
+            stuck_form=form if action == "stuck" else None,
+            stuck_task=task_key if action == "stuck" else "",
         )
-        forms_shown = {t.key for t in context["tasks"]}
-        if bill_form is not None and f"bill:{bill_form.data.get('account')}" not in {
-            t.key for t in context["tasks"] if t.action == "bill"
-        }:
-            context["page_error"] = " ".join(
-                e for errors in bill_form.errors.values() for e in errors
-            )
-        if contacts_form is not None and f"contacts:{contacts_form.data.get('site')}" not in {
-            t.key for t in context["tasks"] if t.action == "contacts"
-        }:
-            context["page_error"] = " ".join(
-                e for errors in contacts_form.errors.values() for e in errors
-            )
-        if stuck_form is not None and stuck_task not in forms_shown:
-            # The task is gone from the list: say why at the top, where it is seen.
-            context["page_error"] = " ".join(
-                e for errors in stuck_form.errors.values() for e in errors
-            )
+        if form is not None and not any(
+            t.key == task_key and (t.action == action or (action == "stuck" and t.status != "done"))
+            for t in context["tasks"]
+        ):
+            context["page_error"] = " ".join(e for errors in form.errors.values() for e in errors)
         return portal_response(self.request, "customerportal/portal.html", context, status=status)
 
     def get(self, request, token):
@@ -110,37 +103,31 @@ class Portal(_PortalBase):
 
     def post(self, request, token):
         action = request.POST.get("action")
+        if action == "bill":
+            form = BillForm(request.POST, request.FILES)
+            task_key = f"bill:{request.POST.get('account', '')}"
+        elif action == "contacts":
+            form = ContactsForm(request.POST)
+            task_key = f"contacts:{request.POST.get('site', '')}"
+        elif action == "stuck":
+            form = StuckForm(request.POST)
+            task_key = request.POST.get("task", "")
+        else:
+            raise Http404("No such action.")
+        if not form.is_valid():
+            return self.page(status=400, action=action, form=form, task_key=task_key)
+        data = dict(form.cleaned_data)
         try:
             if action == "bill":
-                form = BillForm(request.POST, request.FILES)
-                if not form.is_valid():
-                    return self.page(status=400, bill_form=form)
-                upload = form.cleaned_data["bill"]
-                if upload.size > 10 * 1024 * 1024 + 1:
-                    raise ValidationError("The bill is too large: at most 10 MB.")
-                services.upload_bill(
-                    self.link,
-                    account_id=form.cleaned_data["account"],
-                    data=upload.read(),
-                    name=upload.name,
-                )
+                upload = data["bill"]
+                if upload.size > bills.MAX_BILL_BYTES:  # refused before it is read in
+                    raise ValidationError(bills.too_large())
+                services.upload_bill(self.link, account_id=data["account"],
+                                     data=upload.read(), name=upload.name)  # fmt: skip
             elif action == "contacts":
-                form = ContactsForm(request.POST)
-                if not form.is_valid():
-                    return self.page(status=400, contacts_form=form)
-                data = dict(form.cleaned_data)
                 services.confirm_contacts(self.link, site_id=data.pop("site"), **data)
-            elif action == "stuck":
-                form = StuckForm(request.POST)
-                if not form.is_valid():
-                    return self.page(
-                        status=400, stuck_form=form, stuck_task=request.POST.get("task", "")
-                    )
-                services.raise_stuck(
-                    self.link, task_key=form.cleaned_data["task"], note=form.cleaned_data["note"]
-                )
             else:
-                raise Http404("No such action.")
+                services.raise_stuck(self.link, task_key=data["task"], note=data["note"])
         except LinkDead:
             return self.message(
                 "Link no longer valid",
@@ -149,16 +136,9 @@ class Portal(_PortalBase):
                 status=410,
             )
         except ValidationError as exc:
-            form_class = {"bill": BillForm, "contacts": ContactsForm}.get(action, StuckForm)
-            form = form_class(request.POST)
-            form.is_valid()
             for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
                 form.add_error(field if field in form.fields else None, errors)
-            if action == "bill":
-                return self.page(status=400, bill_form=form)
-            if action == "contacts":
-                return self.page(status=400, contacts_form=form)
-            return self.page(status=400, stuck_form=form, stuck_task=request.POST.get("task", ""))
+            return self.page(status=400, action=action, form=form, task_key=task_key)
         # Post/redirect/get: a reload does not send it twice; the page says what happened.
         return HttpResponseRedirect(f"{request.path}?done={action}")
 
@@ -219,18 +199,9 @@ class PortalLinks(ParentMigrationMixin, OrgMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class RevokePortalLink(OrgMixin, ServiceActionView):
+class RevokePortalLink(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = CustomerPortalLink
     form_class = ReasonForm
-
-    def resolve_url_objects(self):
-        self.link = get_object_or_404(
-            self.scoped(CustomerPortalLink.objects.select_related("migration")),
-            pk=self.kwargs["pk"],
-        )
-
-    def target(self):
-        return self.link
 
     def act(self, link, data):
         services.revoke_portal_link(link, by=self.request.user, reason=data["reason"])
@@ -240,17 +211,9 @@ class RevokePortalLink(OrgMixin, ServiceActionView):
         return reverse("customer-portal-links", args=[self.organization.slug, link.migration.uuid])
 
 
-class ClearStuckFlag(OrgMixin, ServiceActionView):
+class ClearStuckFlag(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = StuckFlag
     form_class = ReasonForm
-
-    def resolve_url_objects(self):
-        self.flag = get_object_or_404(
-            self.scoped(StuckFlag.objects.select_related("migration")), pk=self.kwargs["pk"]
-        )
-
-    def target(self):
-        return self.flag
 
     def act(self, flag, data):
         services.clear_stuck(flag, by=self.request.user, reason=data["reason"])
@@ -328,18 +291,9 @@ class QuestionnairePage(_PortalBase):
         return HttpResponseRedirect(f"{request.path}?done={done}")
 
 
-class AcceptQuestionnaire(OrgMixin, ServiceActionView):
+class AcceptQuestionnaire(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = Questionnaire
     form_class = ReasonForm
-
-    def resolve_url_objects(self):
-        self.questionnaire = get_object_or_404(
-            self.scoped(Questionnaire.objects.select_related("migration", "site")),
-            pk=self.kwargs["pk"],
-        )
-
-    def target(self):
-        return self.questionnaire
 
     def act(self, questionnaire, data):
         q.accept(questionnaire, by=self.request.user, base_url=portal_base_url(self.request))

@@ -26,6 +26,7 @@ from django.urls import reverse
 from porting.models import LetterOfAuthorization
 from tenancy import clock
 from tenancy.history import save_with_history
+from tenancy.notify import email_after_commit
 from tenancy.portal import (
     LinkDead,
     LinkState,
@@ -317,23 +318,14 @@ def request_correction(request, *, wrong: dict[str, str], name: str, meta, docum
     if sender is not None and sender.email:
         labels = ", ".join(f["label"] for f in fields)
         order = request.loa.port_order
-        transaction.on_commit(
-            lambda: _notify_pm(
-                sender.email,
-                f"Correction requested on the LOA for {shown.doc['business_name']}",
-                f"{name or 'The signer'} did not sign LOA version {request.loa.version} of "
-                f"port order #{order.pk} and marked these fields wrong: {labels}.\n\n"
-                "Open the order, prepare a corrected version and send it again.",
-            )
+        email_after_commit(
+            f"Correction requested on the LOA for {shown.doc['business_name']}",
+            f"{name or 'The signer'} did not sign LOA version {request.loa.version} of "
+            f"port order #{order.pk} and marked these fields wrong: {labels}.\n\n"
+            "Open the order, prepare a corrected version and send it again.",
+            [sender.email],
         )
     return correction
-
-
-def _notify_pm(to, subject, body):
-    try:
-        EmailMessage(subject=subject, body=body, to=[to]).send()
-    except Exception:  # what happened is recorded; a lost notice must not undo it
-        logger.exception("Could not email the PM: %s", subject)
 
 
 def _normalized_name(value: str) -> str:
@@ -450,15 +442,13 @@ def sign(
     sender = request.sent_by
     if sender is not None and sender.email:
         order = loa.port_order
-        transaction.on_commit(
-            lambda: _notify_pm(
-                sender.email,
-                f"Signed: the LOA for {shown.doc['business_name']}",
-                f"{signature.typed_name} ({signature.typed_title}) signed LOA version "
-                f"{loa.version} of port order #{order.pk} at {now:%Y-%m-%d %H:%M} UTC "
-                f"(document {document_id}).\n\nThe sealed copy is on the order's page. "
-                "Next: submit the order to the carrier.",
-            )
+        email_after_commit(
+            f"Signed: the LOA for {shown.doc['business_name']}",
+            f"{signature.typed_name} ({signature.typed_title}) signed LOA version "
+            f"{loa.version} of port order #{order.pk} at {now:%Y-%m-%d %H:%M} UTC "
+            f"(document {document_id}).\n\nThe sealed copy is on the order's page. "
+            "Next: submit the order to the carrier.",
+            [sender.email],
         )
     return signature
 

@@ -19,11 +19,15 @@ KINDS = {b"%PDF-": ("application/pdf", "pdf"), b"\x89PNG\r\n\x1a\n": ("image/png
          b"\xff\xd8\xff": ("image/jpeg", "jpg")}  # fmt: skip
 
 
+def too_large() -> str:
+    return f"The bill is too large: at most {MAX_BILL_BYTES // 2**20} MB."
+
+
 def bill_kind(data: bytes) -> tuple[str, str]:
     """(content type, extension) from the file's own bytes, never its name or header, or
     ValidationError."""
     if len(data) > MAX_BILL_BYTES:
-        raise ValidationError(f"The bill is too large: at most {MAX_BILL_BYTES // 2**20} MB.")
+        raise ValidationError(too_large())
     if not data:
         raise ValidationError("The file is empty.")
     kind = next((k for magic, k in KINDS.items() if data.startswith(magic)), None)

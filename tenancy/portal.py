@@ -71,6 +71,15 @@ class LinkState(models.TextChoices):
     SUPERSEDED = "superseded", "Superseded"
 
 
+# What a dead link's page tells its holder, by state.
+DEAD_LINK_TEXT = {
+    LinkState.EXPIRED: "This link has expired.",
+    LinkState.REVOKED: "This link was withdrawn or replaced by a newer one.",
+    LinkState.USED: "This link has already been used.",
+    LinkState.SUPERSEDED: "This link has been replaced.",
+}
+
+
 class PortalLink(models.Model):
     """Abstract: a link's hash and lifetime. Subclasses add what the link is for and may
     override `superseded()` (e.g. the document it was sent for changed)."""

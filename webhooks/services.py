@@ -16,13 +16,13 @@ import secrets
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from standardwebhooks.webhooks import Webhook
 
 from tenancy import clock
 from tenancy.history import delete_with_history, save_with_history
 from tenancy.models import Membership
+from tenancy.notify import email_after_commit
 from tenancy.roles import OWNER_ONLY, OWNER_PM, Role, require_role
 
 from . import targets
@@ -293,14 +293,7 @@ def _disable(delivery, response):
             "enables it again on the organization's Webhooks page, where the delivery log "
             "shows each attempt and failed deliveries can be replayed."
         )
-        transaction.on_commit(lambda: _mail(subject, body, owners))
-
-
-def _mail(subject, body, to):
-    try:
-        EmailMessage(subject=subject, body=body, to=to).send()
-    except Exception:  # the endpoint is disabled either way; the page says so
-        logger.exception("Could not email the owners about a disabled webhook endpoint")
+        email_after_commit(subject, body, owners)
 
 
 def sweep(now=None) -> dict:

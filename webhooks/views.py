@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import TemplateView
+from django.views.generic.detail import SingleObjectMixin
 
 from tenancy.roles import OWNER_ONLY, OWNER_PM
 from tenancy.rules import TransitionRefused
@@ -91,15 +92,8 @@ class WebhookDetail(_WebhookPage):
         return context
 
 
-class _EndpointAction(OrgMixin, ServiceActionView):
+class _EndpointAction(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = WebhookEndpoint
-
-    def resolve_url_objects(self):
-        self.endpoint = get_object_or_404(self.scoped(WebhookEndpoint.objects.all()),
-                                          pk=self.kwargs["pk"])  # fmt: skip
-
-    def target(self):
-        return self.endpoint
 
     def back_url(self, endpoint):
         return reverse("webhook-detail", args=[self.organization.slug, endpoint.pk])
@@ -152,17 +146,8 @@ class DeleteEndpoint(_EndpointAction):
         return reverse("webhook-list", args=[self.organization.slug])
 
 
-class ReplayDelivery(OrgMixin, ServiceActionView):
+class ReplayDelivery(OrgMixin, SingleObjectMixin, ServiceActionView):
     model = WebhookDelivery
-
-    def resolve_url_objects(self):
-        self.delivery = get_object_or_404(
-            self.scoped(WebhookDelivery.objects.select_related("endpoint")),
-            pk=self.kwargs["pk"],
-        )
-
-    def target(self):
-        return self.delivery
 
     def act(self, delivery, data):
         services.replay(delivery, by=self.request.user)

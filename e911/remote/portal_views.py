@@ -15,14 +15,14 @@ from e911.models import ValidationStatus
 from e911.remote.forms import LOCATION_FIELDS, HomeAddressForm
 from e911.remote.selectors import current_home, find_link
 from e911.remote.services import ResultChanged, confirm_home_location, propose_home_location
-from tenancy.portal import LinkDead, LinkState, portal_response, rate_limited, request_meta
-
-DEAD_LINK_TEXT = {
-    LinkState.EXPIRED: "This link has expired.",
-    LinkState.REVOKED: "This link was withdrawn or replaced by a newer one.",
-    LinkState.USED: "This link has already been used.",
-    LinkState.SUPERSEDED: "This link has been replaced.",
-}
+from tenancy.portal import (
+    DEAD_LINK_TEXT,
+    LinkDead,
+    LinkState,
+    portal_response,
+    rate_limited,
+    request_meta,
+)
 
 
 @method_decorator(never_cache, name="dispatch")
