@@ -10,7 +10,12 @@ from customerportal.api import (
 )
 from customers.api import CustomerViewSet, MigrationViewSet
 from esign.api import PortOrderSigningViewSet
-from porting.api import CarrierAccountViewSet, PhoneNumberViewSet, PortOrderViewSet
+from porting.api import (
+    CarrierAccountViewSet,
+    CarrierConnectionViewSet,
+    PhoneNumberViewSet,
+    PortOrderViewSet,
+)
 from sites.api import EndpointViewSet, SiteViewSet
 from webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
@@ -24,6 +29,7 @@ router.register("endpoints", EndpointViewSet, basename="endpoint")
 router.register("numbers", PhoneNumberViewSet, basename="number")
 router.register("carrier-accounts", CarrierAccountViewSet, basename="carrier-account")
 router.register("port-orders", PortOrderViewSet, basename="port-order")
+router.register("carrier-connections", CarrierConnectionViewSet, basename="carrier-connection")
 # The signing routes of a port order (loa/send/, signing-requests/, loa/signed.pdf).
 router.register("port-orders", PortOrderSigningViewSet, basename="port-order-signing")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")

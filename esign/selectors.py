@@ -23,6 +23,15 @@ def sealed_signature(loa):
     return loa.signature if has_sealed_signature(loa) else None
 
 
+def sealed_pdf_bytes(loa) -> bytes | None:
+    """The sealed signed PDF of the LOA version (porting.hooks.LOA_SEALED_PDF), or None."""
+    signature = sealed_signature(loa)
+    if signature is None or not signature.sealed_pdf:
+        return None
+    with signature.sealed_pdf.open("rb") as handle:
+        return handle.read()
+
+
 def order_signing(order, *, user, loas) -> dict:
     """The order page's signing part: the links sent (each with its state and how often
     it was opened), whether one is live, why sending is refused, open corrections."""

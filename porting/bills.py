@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import io
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from tenancy.history import save_with_history
+from tenancy.images import ImageLimits, check_image
 
 from .models import CarrierBill
 
 MAX_BILL_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a phone photo of a bill, not a decompression bomb
+BILL_IMAGE_LIMITS = ImageLimits(
+    what="The image", formats=("PNG", "JPEG"), max_bytes=MAX_BILL_BYTES,
+    max_pixels=MAX_IMAGE_PIXELS, max_decoded_bytes=4 * MAX_IMAGE_PIXELS,
+)  # fmt: skip
 KINDS = {b"%PDF-": ("application/pdf", "pdf"), b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
          b"\xff\xd8\xff": ("image/jpeg", "jpg")}  # fmt: skip
 
@@ -34,17 +38,8 @@ def bill_kind(data: bytes) -> tuple[str, str]:
     if kind is None:
         raise ValidationError("Upload the bill as a PDF, or a photo or scan as PNG or JPEG.")
     if kind[0] != "application/pdf":
-        from PIL import Image
-
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                if image.width * image.height > MAX_IMAGE_PIXELS:
-                    raise ValidationError("The image is too large: scan it at a lower size.")
-                image.verify()
-        except ValidationError:
-            raise
-        except Exception as exc:
-            raise ValidationError("The image could not be read.") from exc
+        # Bounded by pixels and decoded size, not only bytes (tenancy/images.py).
+        check_image(data, BILL_IMAGE_LIMITS)
     return kind
 
 

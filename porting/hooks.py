@@ -45,3 +45,8 @@ def with_loa_rows(queryset):
     for function in LOA_ROWS:
         queryset = function(queryset)
     return queryset
+
+
+# f(loa) -> bytes | None: the sealed, signed PDF of an LOA version (the signing app),
+# what a carrier connection uploads as the provider's LOA document (porting.carriers).
+LOA_SEALED_PDF = Hook("loa-sealed-pdf", "f(loa) -> the sealed signed PDF's bytes, or None")

@@ -240,6 +240,27 @@ REJECT_CODES: dict[str, RejectCode] = dict(
             detected=False,
         ),
         _rc(
+            "TN_NOT_PORTABLE",
+            "Telephone number not portable",
+            "The number cannot move to the winning carrier: no coverage in its rate center, or "
+            "a number type the winning carrier does not take.",
+            "Take the number off the order, or port it to a carrier that covers it; a "
+            "portability check before the order says so in advance.",
+            BLOCKER,
+            detected=False,
+        ),
+        _rc(
+            "CARRIER_OTHER",
+            "Other carrier rejection",
+            "The carrier rejected the order for a reason outside this catalog (an "
+            "unresponsive losing carrier, a port type or split the carrier requires); its own "
+            "code and words are kept beside this one.",
+            "Read the carrier's words on the rejection and answer them, with the carrier's "
+            "porting team when it is not about the letter.",
+            BLOCKER,
+            detected=False,
+        ),
+        _rc(
             "NAME_FORMAT",
             "End-user name spelled differently",
             "The names match once case, punctuation and spacing are ignored, but the text "

@@ -71,6 +71,12 @@ class PhoneNumber(ProtectedFSMModelMixin, OrgScopedModel):
         help_text="The losing carrier's account the number is on today.",
     )
     status = FSMField(default=Status.LEGACY, choices=Status.choices, protected=True)
+    # The last portability check through a carrier connection (porting.carriers).
+    portable = models.BooleanField(null=True, blank=True, editable=False)
+    fast_portable = models.BooleanField(null=True, blank=True, editable=False)
+    not_portable_reason = models.CharField(max_length=300, blank=True, editable=False)
+    portability_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    portability_source = models.CharField(max_length=120, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -184,6 +190,17 @@ class CarrierAccount(OrgScopedModel):
         "Numbers on the account (CSR)", default=list, blank=True, help_text="E.164 numbers."
     )
     csr_date = models.DateField("CSR date", null=True, blank=True)
+    # Where the CSR came from: typed in by hand (blank) or received through a carrier
+    # connection, kept as received (csr_raw) with its time and the request's id.
+    csr_source = models.CharField("CSR source", max_length=120, blank=True, editable=False)
+    csr_received_at = models.DateTimeField("CSR received", null=True, blank=True, editable=False)
+    csr_request_id = models.CharField(max_length=100, blank=True, editable=False)
+    csr_request_status = models.CharField(max_length=20, blank=True, editable=False)
+    csr_raw = models.JSONField(default=dict, blank=True, editable=False)
+    csr_connection = models.ForeignKey(
+        "CarrierConnection", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+",
+    )  # fmt: skip
     old_service_cancelled_at = models.DateTimeField(
         "Old service cancelled", null=True, blank=True, editable=False
     )
@@ -414,10 +431,33 @@ class PortOrder(ProtectedFSMModelMixin, ConcurrentTransitionMixin, OrgScopedMode
     completed_at = models.DateTimeField(null=True, blank=True)
     rejected_loa_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     override_reason = models.TextField(blank=True, editable=False)
+    # The winning carrier's porting API (porting.carriers): None is the manual adapter.
+    connection = models.ForeignKey(
+        "CarrierConnection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="port_orders",
+        help_text="The carrier connection the order is submitted through; empty: by hand.",
+    )
+    provider_order_id = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    provider_reference = models.CharField(max_length=80, blank=True, editable=False)
+    provider_status = models.CharField(max_length=40, blank=True, editable=False)
+    provider_documents = models.JSONField(default=dict, blank=True, editable=False)
+    requested_foc_at = models.DateTimeField(
+        "Requested FOC", null=True, blank=True, editable=False,
+        help_text="Chosen from the provider's allowed FOC windows at submission.",
+    )  # fmt: skip
+    provider_error = models.TextField(blank=True, editable=False)
+    provider_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    provider_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    provider_next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    provider_sync_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    provider_quiet_polls = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(m2m_fields=[numbers])
 
-    org_parents = ("migration", "carrier_account")
+    org_parents = ("migration", "carrier_account", "connection")
     fixed_parents = ("migration", "carrier_account")
     ui_name = "port-order"
     ui_actions = ()
@@ -662,6 +702,9 @@ class Rejection(OrgScopedModel):
     port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="rejections")
     loa_version = models.PositiveIntegerField(null=True, blank=True)
     code = models.CharField(max_length=40)
+    provider_code = models.CharField(
+        max_length=60, blank=True, help_text="The provider's own code, verbatim (API events)."
+    )
     carrier_text = models.TextField()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -790,3 +833,187 @@ class CarrierBill(OrgScopedModel):
 
     def __str__(self):
         return f"Bill {self.original_name} ({self.uploaded_at:%Y-%m-%d})"
+
+
+# ---------------------------------------------------------------------------------------
+# Carrier connections (porting.carriers; docs/carriers.md)
+# ---------------------------------------------------------------------------------------
+
+
+class CarrierConnection(OrgScopedModel):
+    """One organization's account at a winning carrier's porting API. The API key is
+    encrypted at rest, write-only on every page and in the API, and kept out of history;
+    events come in at `webhook_path`, signed with the provider's key."""
+
+    org_parents = ()
+    ui_name = "carrier-connection"
+    ui_actions = ("update",)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider = models.CharField(max_length=30, help_text="Which carrier's API.")
+    name = models.CharField(max_length=120, help_text="e.g. “Telnyx production”.")
+    api_key = EncryptedTextField("API key", blank=True, editable=False)
+    webhook_public_key = models.CharField(
+        "Webhook public key", max_length=200, blank=True,
+        help_text="The provider's key that signs its webhooks (Telnyx: the account's "
+        "Ed25519 public key, base64).",
+    )  # fmt: skip
+    base_url = models.CharField(
+        "API base URL", max_length=300, blank=True,
+        help_text="Empty: the provider's own API. Only for a provider's sandbox.",
+    )  # fmt: skip
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    history = HistoricalRecords(excluded_fields=["api_key"])
+
+    class Meta:
+        ordering = ["organization", "name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):  # never the key
+        return f"<CarrierConnection {self.pk} {self.provider}>"
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key)
+
+    @property
+    def provider_label(self) -> str:
+        from .carriers.registry import adapter_class
+
+        return adapter_class(self.provider).label
+
+    @property
+    def webhook_path(self) -> str:
+        from django.urls import reverse
+
+        return reverse("carrier-webhook", args=[self.organization.slug, self.uuid])
+
+
+class CarrierExchange(OrgScopedModel):
+    """One request to a provider and its answer, as sent and received, secrets redacted:
+    the per-order (or per-account) log a PM reads when something went wrong."""
+
+    org_parents = ("connection",)
+    fixed_parents = ("connection",)
+
+    connection = models.ForeignKey(
+        CarrierConnection, on_delete=models.CASCADE, related_name="exchanges"
+    )
+    port_order = models.ForeignKey(
+        PortOrder, on_delete=models.CASCADE, null=True, blank=True, related_name="exchanges"
+    )
+    carrier_account = models.ForeignKey(
+        CarrierAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="exchanges"
+    )
+    at = models.DateTimeField(default=clock.now)
+    operation = models.CharField(max_length=40)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    ms = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=100, blank=True)
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.method} {self.path} → {self.status_code or self.error[:40]}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class CarrierEvent(OrgScopedModel):
+    """An event from a provider (a verified webhook, or a change found by polling),
+    stored once per provider event id, with what it did: applied through the same
+    services as the pages, flagged for the PM when it does not fit the order's state
+    (never forced), or ignored (with why)."""
+
+    org_parents = ("connection",)
+    fixed_parents = ("connection",)
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPLIED = "applied", "Applied"
+        FLAGGED = "flagged", "Flagged for the PM"
+        IGNORED = "ignored", "Ignored"
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        POLL = "poll", "Polling"
+
+    connection = models.ForeignKey(
+        CarrierConnection, on_delete=models.CASCADE, related_name="events"
+    )
+    provider_event_id = models.CharField(max_length=120)
+    event_type = models.CharField(max_length=80)
+    provider_order_id = models.CharField(max_length=64, blank=True)
+    port_order = models.ForeignKey(
+        PortOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="carrier_events"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBHOOK)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=clock.now)
+    payload = models.JSONField(default=dict, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "provider_event_id"], name="uniq_carrier_event"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.provider_event_id} ({self.status})"
+
+
+class OrderNote(OrgScopedModel):
+    """A note on a port order: written by the PM (and sent to the provider as a comment
+    when the order has a connection) or a provider's comment, stored once."""
+
+    org_parents = ("port_order",)
+    fixed_parents = ("port_order",)
+
+    class Source(models.TextChoices):
+        PM = "pm", "PM"
+        PROVIDER = "provider", "Provider"
+
+    port_order = models.ForeignKey(PortOrder, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PM)
+    author_name = models.CharField(max_length=200, blank=True)
+    provider_note_id = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["port_order", "provider_note_id"],
+                condition=~models.Q(provider_note_id=""),
+                name="uniq_provider_note",
+            )
+        ]
+
+    def __str__(self):
+        return self.body[:60]

@@ -2,6 +2,7 @@
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from phonenumber_field.phonenumber import PhoneNumber
 
 from tenancy.phone import shown
 
@@ -25,6 +26,29 @@ def parse_nanp(raw) -> phonenumbers.PhoneNumber:
             code="invalid_nanp",
         )
     return number
+
+
+class CheckedNumber(PhoneNumber):
+    """A number `parse_nanp` has already parsed and checked, for a PhoneNumberField.
+
+    phonenumber_field validates a number again each time it prepares it for the database
+    (`is_valid()` in `get_prep_value`): for the row, for its history row, for a lookup.
+    That is libphonenumber matching the number against its patterns each time, most of a
+    bulk import's cost per number (docs/performance.md). A checked number says so once."""
+
+    @classmethod
+    def of(cls, number: phonenumbers.PhoneNumber) -> "CheckedNumber":
+        checked = cls()
+        checked.merge_from(number)
+        return checked
+
+    def is_valid(self) -> bool:
+        return True  # parse_nanp checked it
+
+
+def checked(raw) -> CheckedNumber:
+    """`parse_nanp`, as a number a PhoneNumberField stores without checking it again."""
+    return CheckedNumber.of(parse_nanp(raw))
 
 
 def e164(number: phonenumbers.PhoneNumber) -> str:

@@ -181,6 +181,9 @@ class OrderInput:
     carrier_type: str
     loa_submitted_on: date | None = None
     foc_confirmed_on: date | None = None
+    # The FOC requested from the winning carrier's allowed FOC windows (a carrier
+    # connection, docs/carriers.md): used instead of the interval estimate.
+    requested_foc_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,8 @@ def _plan_order(order: OrderInput, today: date) -> OrderPlan:
         else add_business_days(today, LOA_COLLECTION_BUSINESS_DAYS)
     )
     estimated = add_business_days(start, hi)
+    if order.requested_foc_on is not None:
+        estimated = order.requested_foc_on
     counted_from = (
         f"LOA submitted {_fmt(start)}"
         if submitted
@@ -251,6 +256,11 @@ def _plan_order(order: OrderInput, today: date) -> OrderPlan:
         f"{_fmt(today)} to collect and validate it, so counting from {_fmt(start)}"
     )
     estimate_text = f"{counted_from}; {hi} business days → earliest FOC {_fmt(estimated)}"
+    if order.requested_foc_on is not None:
+        estimate_text = (
+            f"FOC {_fmt(estimated)} requested from the carrier's allowed FOC windows "
+            "(not yet confirmed)"
+        )
 
     common = {
         "key": order.key,

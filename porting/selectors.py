@@ -2,6 +2,7 @@
 per page, whatever the number of orders)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Count
 from django.urls import reverse
@@ -57,6 +58,11 @@ def plan_inputs(orders):
             foc_confirmed_on=(
                 local_date(order.foc_at, zones[order.pk])
                 if order.foc_at and order.state in FOC_CONFIRMED
+                else None
+            ),
+            requested_foc_on=(
+                local_date(order.requested_foc_at, zones[order.pk])
+                if order.requested_foc_at
                 else None
             ),
         )
@@ -292,3 +298,13 @@ def open_orders(migration) -> list[PortOrder]:
         .select_related("carrier_account", "migration")
         .order_by("pk")
     )
+
+
+# The customer's tasks that feed porting (signing the LOA, the bill, the questionnaire,
+# the site contacts) are due this many days before the migration's window opens.
+CUSTOMER_TASK_LEAD = timedelta(days=21)
+
+
+def customer_task_due(migration):
+    """When the customer's porting tasks are due, or None while the window is not set."""
+    return migration.target_start - CUSTOMER_TASK_LEAD if migration.target_start else None

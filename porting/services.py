@@ -8,6 +8,7 @@ from django.db import transaction
 from django_fsm import ConcurrentTransition, can_proceed
 
 from tenancy import clock
+from tenancy.enqueue import send_after_commit
 from tenancy.history import bulk_update_with_reason, save_with_history
 from tenancy.roles import ON_SITE, OWNER_PM, Role, membership_of, require_role
 from tenancy.rules import TransitionConflict, TransitionRefused, first_refusal
@@ -110,6 +111,7 @@ def create_port_order(
     *,
     winning_carrier: str,
     requested_date=None,
+    connection=None,
     by=None,
     reason: str = "",
 ) -> PortOrder:
@@ -117,8 +119,14 @@ def create_port_order(
     account or carrier, toll-free mixed with geographic numbers, and numbers already on
     another open order."""
     require_role(carrier_account.organization_id, by, OWNER_PM, "Creating a port order")
-    numbers = list(numbers)
+    # Locked before they are checked: two orders created at once cannot both take a
+    # number, and a number edited meanwhile is saved from what that edit committed.
+    numbers = _locked_numbers(numbers)
     problems = order_number_problems(carrier_account, numbers)
+    if connection is not None and (
+        connection.organization_id != carrier_account.organization_id or not connection.is_active
+    ):
+        problems.append("The carrier connection is not an active one of this organization.")
     if problems:
         raise ValidationError(problems)
     order = PortOrder(
@@ -126,15 +134,31 @@ def create_port_order(
         carrier_account=carrier_account,
         winning_carrier=winning_carrier,
         requested_date=requested_date,
+        connection=connection,
     )
     order.full_clean()
     save_with_history(order, by=by, reason=reason or "port order created")
     for number in numbers:
         if number.carrier_account_id is None:
             number.carrier_account = carrier_account
-            save_with_history(number, by=by, reason=f"on {carrier_account}")
+            save_with_history(
+                number, by=by, reason=f"on {carrier_account}", update_fields=["carrier_account"]
+            )
     order.numbers.set(numbers)
     return order
+
+
+def _locked_numbers(numbers) -> list[PhoneNumber]:
+    """The numbers again, row-locked, in primary-key order (the lock order)."""
+    pks = [n.pk for n in numbers]
+    if not pks:
+        return []
+    return list(
+        PhoneNumber.objects.select_for_update(of=("self",))
+        .select_related("carrier_account")
+        .filter(pk__in=pks)
+        .order_by("pk")
+    )
 
 
 def order_number_problems(
@@ -250,6 +274,10 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
     """A new LOA version (draft) for the order: the previous version's fields with
     `changes` applied, and the order's current numbers. Older drafts are superseded;
     signed versions stay as they were (kept, read-only)."""
+    # The order's lock serializes versions (two at once would take the same number); the
+    # superseded versions are locked too, as the signer's portal writes them (lock order:
+    # port order, then its LOAs).
+    PortOrder.objects.select_for_update().filter(pk=order.pk).first()
     previous = order.loas.order_by("-version").first()
     fields = (
         {name: getattr(previous, name) for name in LOA_FIELDS} if previous else loa_defaults(order)
@@ -259,12 +287,15 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
         raise ValidationError(f"Not LOA fields: {', '.join(sorted(unknown))}.")
     fields.update(changes)
     Status = LetterOfAuthorization.Status
-    for old in order.loas.filter(status__in=[Status.DRAFT, Status.SIGNED]):
+    superseded = order.loas.select_for_update().filter(status__in=[Status.DRAFT, Status.SIGNED])
+    for old in superseded.order_by("pk"):
         # A signed version is kept as it was, with its signature and sealed PDF; it just
         # stops being the one the carrier gets. Its signing links die with it.
         was = old.get_status_display().lower()
         old.status = Status.SUPERSEDED
-        save_with_history(old, by=by, reason=f"superseded by a new version (was {was})")
+        save_with_history(
+            old, by=by, reason=f"superseded by a new version (was {was})", update_fields=["status"]
+        )
     loa = LetterOfAuthorization(
         port_order=order,
         version=(previous.version + 1) if previous else 1,
@@ -278,13 +309,19 @@ def prepare_loa(order: PortOrder, *, by=None, reason: str = "", **changes) -> Le
     return loa
 
 
+@transaction.atomic
 def supersede_stale_signed_loa(order: PortOrder, *, by=None) -> LetterOfAuthorization | None:
     """Before submission, a signed current LOA whose numbers, account number or BTN no
     longer match the order becomes superseded (kept, with its signature). The order then
     needs a new version signed before `loa_submitted`."""
     if order.state not in PortOrder.LOA_EDITABLE_STATES:
         return None
-    loa = order.loas.filter(status=LetterOfAuthorization.Status.SIGNED).order_by("-version").first()
+    loa = (
+        order.loas.select_for_update()
+        .filter(status=LetterOfAuthorization.Status.SIGNED)
+        .order_by("-version")
+        .first()
+    )
     if (
         loa is None
         or loa.version != order.loas.order_by("-version").values("version")[0]["version"]
@@ -303,10 +340,15 @@ def supersede_stale_signed_loa(order: PortOrder, *, by=None) -> LetterOfAuthoriz
 
 
 @transaction.atomic
-def save_carrier_account(account: CarrierAccount, *, organization, by=None, reason: str = ""):
+def save_carrier_account(
+    account: CarrierAccount, *, organization, by=None, reason: str = "", fields=None
+):
     """Save a carrier account (page, API, admin): validated, with history; a signed LOA
-    whose account number or BTN no longer matches is superseded at once."""
-    account = save_org_object(account, organization=organization, by=by, reason=reason)
+    whose account number or BTN no longer matches is superseded at once. `fields`: as
+    `save_org_object` (what the caller changed; the rest is kept as others left it)."""
+    account = save_org_object(
+        account, organization=organization, by=by, reason=reason, fields=fields
+    )
     after_carrier_account_saved(account, by=by)
     return account
 
@@ -394,9 +436,10 @@ def _prepare_corrected_loa(order, code, *, by):
 def acknowledge_warnings(order: PortOrder, *, by, reason: str = "") -> list[str]:
     """Record that `by` read the check's warnings on the current LOA and accepts them."""
     order.forget_cached()  # a cached LOA may predate its signature: never save a stale copy
-    loa = order.current_loa()
+    loa = order.loas.select_for_update().order_by("-version").first()
     if loa is None:
         raise ValidationError("There is no LOA to acknowledge warnings on.")
+    order._current_loa = loa
     codes = sorted({f.code for f in order.loa_findings() if f.severity == "warning"})
     loa.acknowledged_warnings = codes
     loa.acknowledged_by = by
@@ -454,13 +497,16 @@ def _gate_refusal(order, name, *, by, **context):
     """Role and state: checked before anything the request carries is looked at."""
     if name not in TRANSITION_ROLES:
         return TransitionRefused("unknown_transition", f"'{name}' is not a port order transition.")
-    membership = _membership(order, by)
-    if membership is None or membership.role not in TRANSITION_ROLES[name]:
+    # A carrier's own fact, from a verified event or read from its API (porting.carriers):
+    # no person's role is involved; every rule below still holds.
+    carrier = bool(context.get("carrier_source"))
+    membership = None if carrier else _membership(order, by)
+    if not carrier and (membership is None or membership.role not in TRANSITION_ROLES[name]):
         role = membership.get_role_display() if membership else "no role"
         return TransitionRefused(
             "role", f"{TRANSITION_LABELS[name]} is not open to your role ({role})."
         )
-    if context.get("override_reason") and membership.role != Role.OWNER:
+    if context.get("override_reason") and (membership is None or membership.role != Role.OWNER):
         return TransitionRefused("override_owner_only", "Only an owner can override a rule.")
     if getattr(order, name)._django_fsm.get_transition(order.state) is None:
         return TransitionRefused(
@@ -505,7 +551,9 @@ def transition_order(
     TransitionConflict when someone else moved the order first."""
     try:
         with transaction.atomic():
-            fresh = PortOrder.objects.get(pk=order.pk)
+            # Locked as it is read: a second writer (a transition, an FOC change, an edit)
+            # waits, then decides from what this one committed; never a stale full save.
+            fresh = PortOrder.objects.select_for_update().get(pk=order.pk)
             if expected_state and fresh.state != expected_state:
                 raise TransitionConflict(
                     f"Someone else changed this order to {fresh.get_state_display()} "
@@ -529,7 +577,7 @@ def transition_order(
                 fresh, previous_state=previous_state, previous_foc_at=previous_foc_at,
                 transition=name, reason=reason,
             )  # fmt: skip
-    except ConcurrentTransition as exc:
+    except ConcurrentTransition as exc:  # defence in depth: the row lock prevents it
         raise TransitionConflict(
             "Someone else changed this order at the same moment: reload and check."
         ) from exc
@@ -563,10 +611,17 @@ def _before(order, name, context, *, by=None, reason=""):
         )
     if name == "cancel" and not context.get("cancel_reason", "").strip():
         raise TransitionRefused("cancel_reason", "Say why the order is cancelled.")
+    if name == "submit_loa" and order.connection_id and not context.get("carrier_source"):
+        raise TransitionRefused(
+            "submit_through_carrier",
+            f"This order goes through the carrier connection {order.connection}: use "
+            '"Submit to carrier", which sends the signed LOA and the bill and records the '
+            "submission.",
+        )
 
 
 def _set_numbers(order, transition_name, *, by, reason):
-    for number in order.numbers.all():
+    for number in _locked_numbers(order.numbers.all()):
         method = getattr(number, transition_name)
         if can_proceed(method):
             method()
@@ -589,6 +644,7 @@ def _after(order, name, *, by, reason, context):
             port_order=order,
             loa_version=order.rejected_loa_version,
             code=context["code"],
+            provider_code=context.get("provider_code", ""),
             carrier_text=context["carrier_text"],
             recorded_by=by,
         )
@@ -597,7 +653,7 @@ def _after(order, name, *, by, reason, context):
             _prepare_corrected_loa(order, context["code"], by=by)
     elif name == "fail_port":
         failed_at = order.state_changed_at.isoformat()
-        transaction.on_commit(lambda: escalate_port_failure.delay(order.pk, failed_at))
+        send_after_commit(escalate_port_failure, order.pk, failed_at)  # broker down: runs here
 
 
 def _record_foc_change(order, *, previous, new_foc_at, reason, by, confirmation_number=""):
@@ -621,18 +677,23 @@ def change_foc(
     by,
     confirmation_number: str = "",
     foc_timezone: str = "",
+    carrier_source: str = "",
 ):
     """The carrier moved the FOC (a supplemental order): keep old and new, and the reason.
-    The order stays in its state; everything scheduled from the FOC follows it."""
-    if order.state not in (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_FAILED):
-        raise ValidationError(
-            f"The FOC can only change once it was received (the order is "
-            f"{order.get_state_display().lower()})."
-        )
+    The order stays in its state; everything scheduled from the FOC follows it.
+    `carrier_source` names the provider's event that told it (no person's role then)."""
     if not reason.strip():
         raise ValidationError("Say why the FOC moved (the carrier's words).")
-    require_role(order.organization_id, by, OWNER_PM, "Changing the FOC")
+    if not carrier_source:
+        require_role(order.organization_id, by, OWNER_PM, "Changing the FOC")
+    # The state is judged on the locked row: a transition committed meanwhile (a cancel,
+    # a port day) is seen, and the FOC never moves on an order that left these states.
     locked = PortOrder.objects.select_for_update().get(pk=order.pk)
+    if locked.state not in (PortOrder.State.FOC_RECEIVED, PortOrder.State.PORT_FAILED):
+        raise ValidationError(
+            f"The FOC can only change once it was received (the order is "
+            f"{locked.get_state_display().lower()})."
+        )
     previous = locked.foc_at
     _record_foc_change(
         locked, previous=locked.foc_at, new_foc_at=new_foc_at, reason=reason, by=by,
@@ -650,9 +711,9 @@ def change_foc(
 
 
 @transaction.atomic
-@transaction.atomic
 def record_test_call(order: PortOrder, number: PhoneNumber, *, called_from, passed: bool, by,
                      note: str = "") -> PostPortTestCall:  # fmt: skip
+    order = PortOrder.objects.select_for_update().get(pk=order.pk)
     if order.state != PortOrder.State.PORT_DAY:
         raise ValidationError("Test calls are recorded on port day.")
     if not order.numbers.filter(pk=number.pk).exists():
@@ -679,6 +740,7 @@ def record_test_call(order: PortOrder, number: PhoneNumber, *, called_from, pass
 def split_partial_port(order: PortOrder, *, moved, by, reason: str = "") -> PortOrder:
     """Partial port: the numbers that did not move leave this order for a new linked
     child order (back to LOA pending); this order keeps the ones that moved."""
+    order = PortOrder.objects.select_for_update().get(pk=order.pk)
     if order.state != PortOrder.State.PORT_DAY:
         raise ValidationError("A partial port is recorded on port day.")
     moved_ids = {n.pk for n in moved}
@@ -696,7 +758,7 @@ def split_partial_port(order: PortOrder, *, moved, by, reason: str = "") -> Port
     child.numbers.set(remaining)
     order.numbers.remove(*remaining)
     why = f"did not port on #{order.pk}; now on #{child.pk}"
-    for number in remaining:
+    for number in _locked_numbers(remaining):
         number.abandon_port()
         save_with_history(number, by=by, reason=why)
     save_with_history(
@@ -738,8 +800,10 @@ def old_service_cancel_refusal(account: CarrierAccount, *, now=None) -> Transiti
 
 @transaction.atomic
 def record_old_service_cancelled(account: CarrierAccount, *, by, reason: str = "", now=None):
+    account = CarrierAccount.objects.select_for_update().get(pk=account.pk)
     refused = old_service_cancel_refusal(account, now=now)
     if refused:
         raise refused
     account.old_service_cancelled_at = now or clock.now()
-    return save_with_history(account, by=by, reason=reason or "old carrier service cancelled")
+    return save_with_history(account, by=by, reason=reason or "old carrier service cancelled",
+                             update_fields=["old_service_cancelled_at"])  # fmt: skip

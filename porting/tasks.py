@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
+import rowsecurity
 from tenancy import clock
 
 from .follow_up import flags_for, open_orders
@@ -12,6 +13,7 @@ from .models import FollowUp, PortFailureEscalation, PortOrder
 
 
 @shared_task(name="porting.tasks.escalate_port_failure")
+@rowsecurity.for_row(PortOrder, "order_id")
 def escalate_port_failure(order_id: int, failed_at: str | None = None) -> bool:
     """Port day failed: tell the migration's owner at once (calls still reach the old
     system; keep it running and call the winning carrier's porting NOC).
@@ -48,6 +50,7 @@ def escalate_port_failure(order_id: int, failed_at: str | None = None) -> bool:
 
 
 @shared_task(name="porting.tasks.daily_follow_up")
+@rowsecurity.spans_organizations("porting follow-up, every organization")
 def daily_follow_up() -> int:
     """Flag stuck orders and orders near their date without an FOC; email each migration's
     owner once per day. Safe to run twice: a flag exists once per order, kind and day."""
@@ -79,3 +82,14 @@ def daily_follow_up() -> int:
             sent += 1
         FollowUp.objects.filter(pk__in=[f.pk for f in follow_ups]).update(notified_at=clock.now())
     return sent
+
+
+@shared_task(name="porting.tasks.poll_carriers")
+@rowsecurity.spans_organizations("carrier polling: open provider orders of every organization")
+def poll_carriers() -> dict:
+    """Every 5 minutes (beat): the open orders at a carrier whose next look is due (with
+    backoff), CSRs not yet returned, and events still to apply: the fallback for missed
+    webhooks (porting.carriers.services.poll_due)."""
+    from .carriers.services import poll_due
+
+    return poll_due()

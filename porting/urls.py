@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views as v
 
@@ -68,4 +68,6 @@ urlpatterns = [
     path("port-orders/<int:pk>/foc/", v.PortOrderChangeFoc.as_view(), name="port-order-foc"),
     path("port-orders/<int:pk>/test-calls/", v.PortOrderTestCall.as_view(), name="port-order-test"),
     path("port-orders/<int:pk>/partial/", v.PortOrderPartial.as_view(), name="port-order-partial"),
+    # Carrier connections and what goes through them (porting/carriers).
+    path("", include("porting.carriers.urls")),
 ]

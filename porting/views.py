@@ -15,6 +15,7 @@ from customers.views_base import (
 )
 from documents.render import render_pdf
 from tenancy import clock
+from tenancy.csp import allow_document_styles
 from tenancy.rules import TransitionRefused
 from tenancy.selectors import count_of
 from tenancy.views_base import OrgMixin, ServiceActionView, refusal_text
@@ -27,6 +28,9 @@ from tenancy.views_crud import (
     ReasonForm,
 )
 
+from .carriers.base import Operation
+from .carriers.selectors import order_carrier
+from .carriers.services import active_connections
 from .filters import CarrierAccountFilter, PhoneNumberFilter
 from .forms import (
     NUMBER_TRANSITION_CHOICES,
@@ -72,6 +76,7 @@ class NumberViews:
 
 
 class NumberList(NumberViews, MigrationChildListView):
+    template_name = "porting/number_list.html"
     filterset_class = PhoneNumberFilter
     table_template = "porting/_number_table.html"
     title = "Numbers"
@@ -82,6 +87,13 @@ class NumberList(NumberViews, MigrationChildListView):
     bulk_form_class = NumberBulkEditForm
     bulk_url_name = "number-bulk-edit"
     export_kind = "numbers"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["portability_connections"] = active_connections(
+            self.organization, Operation.PORTABILITY
+        )
+        return context
 
 
 class NumberBulkEdit(MigrationBulkActionView):
@@ -114,6 +126,7 @@ class NumberDetail(NumberViews, OrgDetailView):
             transitions=[] if open_order else [
                 (name, label) for name, label in NUMBER_TRANSITION_CHOICES if name in available
             ],
+            portability_connections=active_connections(self.organization, Operation.PORTABILITY),
         )  # fmt: skip
         return context
 
@@ -212,6 +225,7 @@ class CarrierAccountDetail(CarrierAccountViews, OrgDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["cancel_refusal"] = old_service_cancel_refusal(self.object)
+        context["csr_connections"] = active_connections(self.organization, Operation.CSR)
         return context
 
 
@@ -317,6 +331,7 @@ class PortOrderDetail(PortOrderViews, OrgDetailView):
             initial={"foc_timezone": self.object.foc_timezone or "America/New_York"}
         )
         context["reject_codes"] = reject_code_choices()
+        context.update(order_carrier(self.object, user=self.request.user))
         return context
 
 
@@ -469,6 +484,12 @@ class PortOrderLoaPreview(PortOrderViews, OrgDetailView):
             raise Http404("No LOA yet.")
         context["doc"] = loa_document(loa)
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs).render()
+        # The letter is a whole document with its own style sheet: that one, and only it,
+        # is allowed by its hash (tenancy/csp.py, docs/security.md).
+        return allow_document_styles(response, response.content.decode())
 
 
 class PortOrderLoaPdf(PortOrderLoaPreview):

@@ -919,7 +919,8 @@ def test_order_detail_routes_query_count_does_not_grow(world_a, org_a, pm_a, api
     assert [count(a) for a in actions] == few
 
 
-def test_schema_lists_the_porting_routes(client):
+def test_schema_lists_the_porting_routes(client, pm_a):
+    client.force_login(pm_a)
     schema = json.loads(client.get("/api/schema/", {"format": "json"}).content)
     paths = schema["paths"]
     base = "/api/o/{org_slug}/"

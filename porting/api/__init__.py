@@ -2,7 +2,13 @@
 config/api_urls.py)."""
 
 from .accounts import CarrierAccountViewSet
+from .carriers import CarrierConnectionViewSet
 from .numbers import PhoneNumberViewSet
 from .orders import PortOrderViewSet
 
-__all__ = ["CarrierAccountViewSet", "PhoneNumberViewSet", "PortOrderViewSet"]
+__all__ = [
+    "CarrierAccountViewSet",
+    "CarrierConnectionViewSet",
+    "PhoneNumberViewSet",
+    "PortOrderViewSet",
+]

@@ -13,6 +13,7 @@ from ..models import (
     CarrierAccount,
 )
 from ..services import save_carrier_account
+from .carriers import CarrierAccountCsrActions
 from .fields import NANPNumberField
 
 
@@ -49,15 +50,16 @@ class CarrierAccountSerializer(OrgScopedSerializer):
             "id", "migration", "carrier_name", "carrier_type", "account_number", "btn", "pin",
             "has_pin", "csr_account_name", "csr_authorized_person", "csr_address_line1",
             "csr_address_line2", "csr_city", "csr_state", "csr_postal_code", "csr_has_pin",
-            "csr_numbers", "csr_date", "old_service_cancelled_at", "created_at",
+            "csr_numbers", "csr_date", "csr_source", "csr_received_at",
+            "old_service_cancelled_at", "created_at",
         ]  # fmt: skip
-        read_only_fields = ["old_service_cancelled_at"]
+        read_only_fields = ["old_service_cancelled_at", "csr_source", "csr_received_at"]
 
     def validate_csr_numbers(self, value):
         return sorted(set(value))
 
 
-class CarrierAccountViewSet(OrgScopedViewSet):
+class CarrierAccountViewSet(CarrierAccountCsrActions, OrgScopedViewSet):
     """Accounts at the losing carriers (one BTN each) with their Customer Service Record.
     One LOA and one port order per account. Owners and project managers write.
 

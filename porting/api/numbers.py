@@ -12,6 +12,7 @@ from ..filters import PhoneNumberFilter
 from ..models import (
     PhoneNumber,
 )
+from .carriers import CarrierNumberActions
 from .fields import NANPNumberField
 
 
@@ -55,7 +56,7 @@ class PhoneNumberSerializer(OrgScopedSerializer):
         instance.kind = instance.detect_kind()
 
 
-class PhoneNumberViewSet(OrgScopedViewSet):
+class PhoneNumberViewSet(CarrierNumberActions, OrgScopedViewSet):
     """Telephone numbers of a migration, in E.164. `status` changes only through
     port-order transitions and is read-only here."""
 

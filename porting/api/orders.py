@@ -36,6 +36,7 @@ from ..services import (
     create_port_order,
     transition_order,
 )
+from .carriers import CarrierOrderActions
 from .loa import LoaActions
 from .port_day import PortDayActions
 from .serializers import (
@@ -56,7 +57,7 @@ class PortOrderPermission(OrgRolePermission):
     technicians included): the service then checks each transition's own roles and names
     the rule when it refuses."""
 
-    ON_SITE_ACTIONS = frozenset({"transition", "test_calls"})
+    ON_SITE_ACTIONS = frozenset({"transition", "test_calls", "carrier_activate"})
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS or view.action not in self.ON_SITE_ACTIONS:
@@ -132,6 +133,7 @@ class PortOrderRoutes(OrgScopedGenericViewSet):
 
 
 class PortOrderViewSet(
+    CarrierOrderActions,
     LoaActions,
     PortDayActions,
     mixins.CreateModelMixin,
@@ -159,6 +161,7 @@ class PortOrderViewSet(
                 data["numbers"],
                 winning_carrier=data["winning_carrier"],
                 requested_date=data.get("requested_date"),
+                connection=data.get("connection"),
                 by=request.user,
                 reason=self.change_reason(),
             )

@@ -18,6 +18,7 @@ from ..hooks import LOA_SIGNATURE_RECORD, with_loa_rows
 from ..loa_checks import REJECT_CODES
 from ..models import (
     CarrierAccount,
+    CarrierConnection,
     FocChange,
     LetterOfAuthorization,
     PhoneNumber,
@@ -68,6 +69,8 @@ class PortOrderSerializer(OrgScopedSerializer):
             "winning_carrier", "requested_date", "state", "state_changed_at", "foc_at",
             "foc_timezone", "foc_confirmation_number", "loa_submitted_at", "ported_at",
             "completed_at", "override_reason", "current_loa_version", "created_at",
+            "connection", "provider_order_id", "provider_status", "requested_foc_at",
+            "provider_error",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -84,6 +87,11 @@ class PortOrderCreateSerializer(serializers.Serializer):
     )
     winning_carrier = serializers.CharField(max_length=120, help_text="The UCaaS platform.")
     requested_date = serializers.DateField(required=False, allow_null=True)
+    connection = serializers.PrimaryKeyRelatedField(
+        queryset=CarrierConnection.objects.none(), required=False, allow_null=True,
+        help_text="The carrier connection to submit through (docs/carriers.md); omit for an "
+        "order worked by hand.",
+    )  # fmt: skip
 
     def get_fields(self):
         fields = super().get_fields()
@@ -92,6 +100,11 @@ class PortOrderCreateSerializer(serializers.Serializer):
             scope_queryset(CarrierAccount.objects.select_related("migration"), organization)
             if organization is not None
             else CarrierAccount.objects.none()
+        )
+        fields["connection"].queryset = (
+            scope_queryset(CarrierConnection.objects.all(), organization)
+            if organization is not None
+            else CarrierConnection.objects.none()
         )
         return fields
 

@@ -4,7 +4,8 @@ A thin shell: every write goes through porting.services (which hold every rule a
 the one that refuses) and every read through porting.selectors / the planner / the LOA
 check, exactly as the browser and the API do. The command parses options, picks the
 port order, and prints. Exit status 0 on success, 1 (CommandError) on a refusal, a
-conflict, a usage error, or a blocker found by --action validate.
+conflict (someone else changed the order at the same moment; with --json,
+`"conflict": true`), a usage error, or a blocker found by --action validate.
 Operator's manual: docs/cli.md, section "porting"."""
 
 import json
@@ -20,10 +21,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.urls import reverse
 
+import rowsecurity
 from customers.models import Migration
 from cutover.steps.selectors import port_day_checklist
 from esign.models import SigningRequest
 from esign.services import send_signing_request
+from operations.porting_carriers import CarrierActions
 from porting.models import (
     TEST_CALLS_REQUIRED,
     CarrierAccount,
@@ -50,10 +53,13 @@ from porting.zones import site_zones
 from tenancy import clock
 from tenancy.models import Membership
 from tenancy.portal import portal_base_url
-from tenancy.rules import TransitionConflict, TransitionRefused
+from tenancy.rules import TransitionConflict, TransitionRefused, as_conflict
 
-ACTIONS = ("create", "status", "update", "send-loa", "checklist", "validate", "plan")
-WRITES = ("create", "update", "send-loa")
+ACTIONS = (
+    "create", "status", "update", "send-loa", "checklist", "validate", "plan",
+    "submit", "sync", "csr",
+)  # fmt: skip
+WRITES = ("create", "update", "send-loa", "submit", "sync", "csr")
 State = PortOrder.State
 
 # --stage <state> → the transition that leads there (from the order's current state).
@@ -94,7 +100,7 @@ def _order_number(raw):
     return int(text)
 
 
-class Command(BaseCommand):
+class Command(CarrierActions, BaseCommand):
     help = (
         "Track a migration's port orders: create an order, show status, advance a stage, "
         "email the LOA to the customer for signature, print the port-day checklist, check "
@@ -179,11 +185,24 @@ class Command(BaseCommand):
             help="The acting user (a member of the migration's organization), recorded in "
             "history. Required for create, update and send-loa.",
         )
+        parser.add_argument(
+            "--connection",
+            help="csr: the carrier connection (its name or id; default: the organization's "
+            "only active one). submit and sync use the order's own connection.",
+        )
         parser.add_argument("--json", action="store_true", help="Print JSON on stdout.")
 
     # -- plumbing ------------------------------------------------------------------------
 
     def handle(self, *args, **options):
+        # One migration's organization, and no other's (rowsecurity): the migration is
+        # found past the policies by its ID alone, then the command works inside it. An
+        # unknown or malformed ID enters no organization, and is reported as before.
+        organization_id = rowsecurity.organization_of(Migration, uuid=options["migration_id"])
+        with rowsecurity.organization(organization_id):
+            return self._handle(*args, **options)
+
+    def _handle(self, *args, **options):
         self.options = options
         self.now = clock.now()
         self.migration = migration = self._migration(options["migration_id"])
@@ -195,7 +214,17 @@ class Command(BaseCommand):
                 f"--action {options['action']} changes data: give --user <username> (recorded "
                 "in history)."
             )
-        getattr(self, f"_{options['action'].replace('-', '_')}")(migration)
+        try:
+            getattr(self, f"_{options['action'].replace('-', '_')}")(migration)
+        except CommandError:
+            raise
+        except Exception as exc:
+            # Someone else changed the order at the same moment (the services lock the
+            # row; a lost race is a conflict, never a traceback): exit 1, nothing changed.
+            conflict = as_conflict(exc)
+            if conflict is None:
+                raise
+            self._fail(f"Conflict: {conflict}", conflict=True)
 
     def _fail(self, message, **extra):
         """Exit 1 with `message`; with --json, a JSON report on stdout first."""
@@ -584,7 +613,7 @@ class Command(BaseCommand):
         except TransitionRefused as exc:
             self._refused(exc, order)
         except TransitionConflict as exc:
-            self._fail(f"Conflict: {exc}", order=order.pk)
+            self._fail(f"Conflict: {exc}", order=order.pk, conflict=True)
         except ValidationError as exc:
             self._fail(" ".join(exc.messages), order=order.pk)
 

@@ -1,0 +1,1 @@
+from .urls import webhook_urlpatterns as urlpatterns  # noqa: F401

@@ -1,0 +1,1 @@
+"""Faithful local doubles of the providers the product talks to (docs/carriers.md)."""
