@@ -34,7 +34,8 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.settings import api_settings
 
-from .rules import TransitionConflict, TransitionRefused
+from .locking import changed_fields, field_values
+from .rules import TransitionConflict, TransitionRefused, as_conflict
 from .scoping import scope_queryset
 from .selectors import membership_for
 from .services import delete_org_object, save_org_object
@@ -122,24 +123,32 @@ class OrgScopedSerializer(serializers.ModelSerializer):
         return self.save_instance(instance)
 
     def update(self, instance, validated_data):
+        before = field_values(instance)
         for attr, value in validated_data.items():
             setattr(instance, attr, value)
-        return self.save_instance(instance)
+        return self.save_instance(instance, before=before, sent=validated_data.keys())
 
     # The service that writes (validate, history, and what else the model's app does on a
-    # save); a model with its own write rules names its service here.
+    # save); a model with its own write rules names its service here. It takes `fields`:
+    # what this request changed (the rest is kept as others left it: tenancy.locking).
     save_service = staticmethod(save_org_object)
 
-    def save_instance(self, instance):
+    def save_instance(self, instance, *, before=None, sent=()):
         request = self.context.get("request")
         self.prepare_instance(instance)
+        fields = None
+        if before is not None:  # an update: the fields sent, and what prepare_instance derived
+            fields = set(sent) | changed_fields(instance, before)
         try:
             instance = self.save_service(
                 instance,
                 organization=self.organization,
                 by=getattr(request, "user", None),
                 reason=self.context.get("reason", ""),
+                fields=fields,
             )
+        except TransitionConflict as exc:
+            raise RuleRefused("conflict", str(exc)) from exc
         except DjangoValidationError as exc:
             raise drf_validation_error(exc) from exc
         except IntegrityError as exc:
@@ -377,16 +386,20 @@ class RuleRefused(APIException):
 @contextmanager
 def service_errors():
     """Translate the services' refusals: a model/service ValidationError is a 400
-    (messages by field), TransitionRefused names its rule (403 for roles, else 409), and
-    TransitionConflict is a 409 with rule `conflict`."""
+    (messages by field), TransitionRefused names its rule (403 for roles, else 409), and a
+    conflict (TransitionConflict, django-fsm's ConcurrentTransition, a lock or
+    serialization failure: `tenancy.rules.as_conflict`) is a 409 with rule `conflict`."""
     try:
         yield
     except TransitionRefused as exc:
         raise RuleRefused(exc.rule, exc.message) from exc
-    except TransitionConflict as exc:
-        raise RuleRefused("conflict", str(exc)) from exc
     except DjangoValidationError as exc:
         raise drf_validation_error(exc) from exc
+    except Exception as exc:
+        conflict = as_conflict(exc)
+        if conflict is None:
+            raise
+        raise RuleRefused("conflict", str(conflict)) from exc
 
 
 REFUSED_RESPONSE = OpenApiResponse(

@@ -27,7 +27,45 @@ class TransitionRefused(Exception):
 
 class TransitionConflict(Exception):
     """Someone else changed the record first (the change was computed on a stale copy):
-    reload and decide again."""
+    reload and decide again. The one conflict type: the API answers it 409 (rule
+    `conflict`), pages say "Nothing changed: …", the command line exits 1."""
+
+    DEFAULT = "Someone else changed this record at the same moment: reload and check."
+
+    def __init__(self, message: str = ""):
+        super().__init__(message or self.DEFAULT)
+
+
+# SQLSTATEs of a write that lost a race for a row: serialization failure, deadlock, lock
+# not available (NOWAIT). Retrying the request is the cure, so they are conflicts (409),
+# not faults (500).
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def as_conflict(exc: BaseException) -> TransitionConflict | None:
+    """The TransitionConflict an exception stands for, or None: a TransitionConflict
+    itself, django-fsm's ConcurrentTransition (a save of a stale copy whose state moved),
+    or a database error that says another transaction holds or changed the row."""
+    from django.db import OperationalError
+    from django_fsm import ConcurrentTransition
+
+    if isinstance(exc, TransitionConflict):
+        return exc
+    if isinstance(exc, ConcurrentTransition):
+        conflict = TransitionConflict(
+            "Someone else changed the state of this record at the same moment: reload and check."
+        )
+    elif isinstance(exc, OperationalError) and (
+        getattr(exc.__cause__, "sqlstate", None) in CONFLICT_SQLSTATES
+        or "database is locked" in str(exc)  # SQLite's busy timeout ran out
+    ):
+        conflict = TransitionConflict(
+            "Someone else is changing this record at the same moment: try again."
+        )
+    else:
+        return None
+    conflict.__cause__ = exc
+    return conflict
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,45 @@
 """Writes shared by the browser, the API, the admin-free CLI and tasks."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
+from django_fsm import ConcurrentTransition
 
 from . import clock
 from .api_auth import hash_key
 from .history import delete_with_history, save_with_history
-from .models import ApiToken, Organization
+from .locking import lock_for_update
+from .models import API_TOKEN_DEFAULT_DAYS, ApiToken, Organization
 from .portal import new_token
 from .roles import OWNER_ONLY, require_role
+from .rules import as_conflict
 
 
 @transaction.atomic
-def save_org_object(instance, *, organization, by=None, reason: str = ""):
+def save_org_object(instance, *, organization, by=None, reason: str = "", fields=None):
     """Validate and save an organization-owned object, recording actor and reason.
 
     Root objects (customers) take `organization`; children derive it from their parents,
-    and a parent from another organization is refused by `full_clean()`."""
+    and a parent from another organization is refused by `full_clean()`.
+
+    An existing row is locked first. `fields` names what the caller changed (a PATCH's
+    fields, an edit form's changed fields): every other column is then taken from the
+    locked row, so a concurrent change to them is kept, not reverted (tenancy.locking).
+    A stale state that could not be brought up to date is a TransitionConflict."""
+    if instance.pk is not None and not instance._state.adding:
+        lock_for_update(instance, changed=fields)
     if not instance.organization_id:
         instance.organization = organization
     instance.full_clean()
     if instance.organization_id != organization.pk:
         # Defence in depth: the scoped querysets should make this unreachable.
         raise PermissionError("Object belongs to another organization.")
-    return save_with_history(instance, by=by, reason=reason)
+    try:
+        return save_with_history(instance, by=by, reason=reason)
+    except ConcurrentTransition as exc:
+        raise as_conflict(exc) from exc
 
 
 @transaction.atomic
@@ -53,24 +68,33 @@ def _unlink_dependents(instance, *, by, reason):
 # -- personal API tokens -------------------------------------------------------------
 
 MAX_ACTIVE_TOKENS = 20
+# How long a new token works: chosen when it is made, 90 days unless said otherwise, never
+# more than a year (docs/api.md). There is no token that never expires.
+TOKEN_LIFETIME_DAYS = (30, 90, 180, 365)
+DEFAULT_TOKEN_LIFETIME_DAYS = API_TOKEN_DEFAULT_DAYS
+MAX_TOKEN_LIFETIME_DAYS = max(TOKEN_LIFETIME_DAYS)
 
 
 @transaction.atomic
-def create_api_token(user, *, name: str):
-    """A new token for `user`. Returns (token, key): the key is shown once and never
-    stored, only its SHA-256."""
+def create_api_token(user, *, name: str, days: int = DEFAULT_TOKEN_LIFETIME_DAYS):
+    """A new token for `user` that works for `days` days. Returns (token, key): the key is
+    shown once and never stored, only its SHA-256."""
     name = (name or "").strip()
     if not name:
         raise ValidationError("Name the token after what will use it.")
+    if not 1 <= days <= MAX_TOKEN_LIFETIME_DAYS:
+        raise ValidationError(f"A token works for 1 to {MAX_TOKEN_LIFETIME_DAYS} days, not {days}.")
     # Lock the user's row so two creations at once cannot pass the limit together.
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-    if user.api_tokens.filter(revoked_at=None).count() >= MAX_ACTIVE_TOKENS:
+    now = clock.now()
+    if user.api_tokens.filter(revoked_at=None, expires_at__gt=now).count() >= MAX_ACTIVE_TOKENS:
         raise ValidationError(
             f"You have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use first."
         )
     key, _hash = new_token()
     token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:6],
-                                    key_hash=hash_key(key))  # fmt: skip
+                                    key_hash=hash_key(key),
+                                    expires_at=now + timedelta(days=days))  # fmt: skip
     return token, key
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.views import View
 
-from .rules import TransitionConflict, TransitionRefused
+from .rules import TransitionConflict, TransitionRefused, as_conflict
 from .scoping import scope_form_fields, scope_queryset
 from .selectors import membership_for
 
@@ -104,7 +104,7 @@ def refusal_text(exc) -> str:
 def refusal_tags(exc) -> str:
     """The `extra_tags` of a refusal's message: "rule:<code>" for a named rule, which
     templates/base.html shows as a small label after the message, never as its text."""
-    rule = getattr(exc, "rule", None)
+    rule = getattr(exc, "rule", None) or ("conflict" if isinstance(exc, TransitionConflict) else "")
     return f"rule:{rule}" if rule else ""
 
 
@@ -113,9 +113,10 @@ class ServiceActionView(View):
     service in `act()`, say what happened as a message, and go back to `back_url()`.
 
     A form error, a refusal (a ValidationError, a rule's TransitionRefused, a
-    TransitionConflict) or an email that could not be sent changes nothing and says so:
-    "Nothing changed: <why>", with the rule's code as a small label. `act(target, data)`
-    gets the form's cleaned data; the form itself is `self.form`."""
+    TransitionConflict or another write that lost a race: `tenancy.rules.as_conflict`) or
+    an email that could not be sent changes nothing and says so: "Nothing changed: <why>",
+    with the rule's code as a small label. `act(target, data)` gets the form's cleaned
+    data; the form itself is `self.form`."""
 
     http_method_names = ["post"]
     form_class = None
@@ -143,9 +144,17 @@ class ServiceActionView(View):
             try:
                 messages.success(request, self.act(target, form.cleaned_data))
             except self.refused as exc:
-                messages.error(
-                    request, f"Nothing changed: {refusal_text(exc)}", extra_tags=refusal_tags(exc)
-                )
+                self.say_refused(exc)
             except OSError as exc:  # the mail server refused or is unreachable
                 messages.error(request, f"Nothing changed: the email could not be sent ({exc}).")
+            except Exception as exc:
+                conflict = as_conflict(exc)
+                if conflict is None:
+                    raise
+                self.say_refused(conflict)
         return HttpResponseRedirect(self.back_url(target))
+
+    def say_refused(self, exc):
+        messages.error(
+            self.request, f"Nothing changed: {refusal_text(exc)}", extra_tags=refusal_tags(exc)
+        )

@@ -11,6 +11,8 @@ from django.http import HttpResponseRedirect
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from .history import history_rows
+from .locking import changed_fields, field_values
+from .rules import TransitionConflict
 from .services import delete_org_object, save_org_object
 from .views_base import OrgMixin
 
@@ -135,17 +137,35 @@ class _OrgSaveMixin:
     success_message = "Saved."
 
     # The service that writes; a model with its own write rules names its service here.
+    # It takes `fields`: what this form changed (the rest is kept as others left it).
     save_service = staticmethod(save_org_object)
+    _loaded_values = None
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        instance = kwargs.get("instance")
+        if instance is not None and instance.pk is not None:
+            # As loaded, before the form writes into it: what differs at save time is
+            # what this form changed (tenancy.locking).
+            self._loaded_values = field_values(instance)
+        return kwargs
 
     def form_valid(self, form):
         instance = form.save(commit=False)
+        fields = None
+        if self._loaded_values is not None:
+            fields = changed_fields(instance, self._loaded_values)
         try:
             self.object = self.save_service(
                 instance,
                 organization=self.organization,
                 by=self.request.user,
                 reason=form.cleaned_data.get("reason", ""),
+                fields=fields,
             )
+        except TransitionConflict as exc:
+            form.add_error(None, f"Nothing changed: {exc}")
+            return self.form_invalid(form)
         except ValidationError as exc:
             # Rules only the full model check sees (e.g. MAC unique per organization).
             if hasattr(exc, "error_dict"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers.models import Migration
 from cutover.go.selectors import DEFERRABLE, go_no_go, snapshot
 from cutover.models import GoNoGoDecision, SignOff
 from tenancy import clock
@@ -16,6 +17,13 @@ from tenancy.roles import OWNER_PM, Role, require_role
 from tenancy.rules import TransitionRefused
 from webhooks.events import EventType
 from webhooks.services import emit
+
+
+def _lock_migration(migration):
+    """Sign-offs and decisions of one migration run one at a time: a decision records the
+    items as they stand once the sign-offs before it committed, never a mix (the
+    migration's row is the lock; docs/architecture.md, "Where logic lives")."""
+    Migration.objects.select_for_update().filter(pk=migration.pk).first()
 
 
 def _role(migration, user):
@@ -39,6 +47,7 @@ def sign_off(migration, *, item, by, note="", deferred=False, confirmed=True) ->
         )
     if deferred and not note:
         raise ValidationError("Say what is deferred and until when.")
+    _lock_migration(migration)
     row = SignOff(
         migration=migration, item=item, confirmed=bool(confirmed and not deferred),
         deferred=bool(deferred), note=note, signed_by=by, signed_at=clock.now(),
@@ -61,6 +70,7 @@ def decide(migration, *, decision, by, reason, override_reason="") -> GoNoGoDeci
         raise ValidationError("Say why (the decision is recorded with its reason).")
     if override_reason and _role(migration, by) != Role.OWNER:
         raise TransitionRefused("override_owner_only", "Only an owner can override go/no-go.")
+    _lock_migration(migration)
     result = go_no_go(migration)
     failing = result.failing
     if decision == GoNoGoDecision.Decision.GO and failing and not override_reason:

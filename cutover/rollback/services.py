@@ -131,8 +131,10 @@ def move_step(step, *, direction, by) -> RollbackStep:
 @transaction.atomic
 def set_owner(step, *, owner, by) -> RollbackStep:
     _require(step.migration, by, "Editing the rollback plan")
+    # Locked: marking it done at the same moment is kept, not reverted by this save.
+    step = RollbackStep.objects.select_for_update().get(pk=step.pk)
     step.owner = owner
-    return save_with_history(step, by=by, reason="rollback step owner set")
+    return save_with_history(step, by=by, reason="rollback step owner set", update_fields=["owner"])
 
 
 @transaction.atomic

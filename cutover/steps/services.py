@@ -93,6 +93,10 @@ def _place(step, due_at, *, by, reason, **changes):
 
 
 def _remember(steps):
+    """Lock the steps (in primary-key order, after the plan) and note their due time: a
+    step completed or skipped meanwhile is seen as such, and a move never saves a stale
+    copy over it (complete_step locks the same row)."""
+    steps = list(steps.select_for_update(of=("self",)).order_by("pk"))
     for step in steps:
         step._loaded_due_at = step.due_at
     return steps
@@ -146,8 +150,10 @@ def cancel_steps(order, *, by=None) -> int:
     plan = _locked_plan(order.migration, by=by)
     reason = f"port order #{order.pk} cancelled"
     count = 0
-    for step in Step.objects.filter(plan=plan, port_order=order, status__in=OPEN).exclude(
-        code=ACCOUNT_STEP.code
+    for step in _remember(
+        Step.objects.filter(plan=plan, port_order=order, status__in=OPEN).exclude(
+            code=ACCOUNT_STEP.code
+        )
     ):
         step.status = Step.Status.CANCELLED
         save_with_history(step, by=by, reason=reason)
@@ -192,11 +198,7 @@ def _sync_account_step(plan, account, *, by, reason):
     on that order and moves to whichever order of the account is last."""
     orders = [o for o in anchor_orders(plan.migration) if o.carrier_account_id == account.pk]
     steps = _remember(
-        list(
-            Step.objects.filter(
-                plan=plan, code=ACCOUNT_STEP.code, port_order__carrier_account=account
-            ).order_by("pk")
-        )
+        Step.objects.filter(plan=plan, code=ACCOUNT_STEP.code, port_order__carrier_account=account)
     )
     if any(s.status in FINISHED for s in steps):
         return

@@ -13,6 +13,7 @@ from e911.models import (
     DispatchableLocation,
     EndpointE911,
     Registration,
+    RemoteWorker,
     ValidationStatus,
 )
 from e911.validation import AddressInput, ValidationResult, get_validator
@@ -58,11 +59,12 @@ def create_location(*, migration, by, site=None, remote_worker=None, reason="", 
     validator = get_validator()
     _apply(location, validator.validate(_input(location)), validator.name)
     if location.is_site_default and site is not None:
-        for old in DispatchableLocation.objects.filter(
+        for old in DispatchableLocation.objects.select_for_update().filter(
             site=site, is_site_default=True, is_current=True
         ):
             old.is_site_default = False
-            save_with_history(old, by=by, reason="another location became the site default")
+            save_with_history(old, by=by, reason="another location became the site default",
+                              update_fields=["is_site_default"])  # fmt: skip
     save_with_history(location, by=by, reason=reason or "E911 location added")
     return location
 
@@ -89,15 +91,16 @@ def change_location(location: DispatchableLocation, *, by, reason="", **changes)
     )  # fmt: skip
     location.superseded_by = new
     save_with_history(location, by=by, reason=f"superseded by location #{new.pk}")
-    for assignment in EndpointE911.objects.filter(location=location):
+    for assignment in EndpointE911.objects.select_for_update().filter(location=location):
         assignment.location = new
         save_with_history(assignment, by=by, reason=f"location #{location.pk} changed")
     if location.remote_worker_id:
         # The worker confirms their home themselves: a change made for them needs it again.
-        worker = location.remote_worker
+        worker = RemoteWorker.objects.select_for_update().get(pk=location.remote_worker_id)
         worker.confirmed_at = None
-        save_with_history(worker, by=by, reason="home location changed: to be confirmed again")
-    for registration in Registration.objects.filter(location=location):
+        save_with_history(worker, by=by, reason="home location changed: to be confirmed again",
+                          update_fields=["confirmed_at"])  # fmt: skip
+    for registration in Registration.objects.select_for_update().filter(location=location):
         registration.location = new
         registration.status = Registration.Status.PENDING
         registration.message = "The address changed: register the new one."
@@ -109,6 +112,7 @@ def change_location(location: DispatchableLocation, *, by, reason="", **changes)
 def revalidate_location(location: DispatchableLocation, *, by, reason=""):
     """Run the configured validator again (e.g. after a provider adapter was set up)."""
     require_role(location.organization_id, by, E911_WRITERS, "Validating an E911 location")
+    location = DispatchableLocation.objects.select_for_update().get(pk=location.pk)
     if location.validation_status == ValidationStatus.VALIDATED:
         return location
     validator = get_validator()
@@ -124,7 +128,7 @@ def assign_endpoint(endpoint, *, by, location=None, non_dialing=False, exempt_re
     require_role(endpoint.organization_id, by, E911_WRITERS, "Assigning an E911 location")
     if location is not None and location.migration_id != endpoint.migration_id:
         raise ValidationError("The location belongs to another migration.")
-    assignment, _created = EndpointE911.objects.get_or_create(endpoint=endpoint)
+    assignment, _created = EndpointE911.objects.select_for_update().get_or_create(endpoint=endpoint)
     assignment.location = location
     assignment.non_dialing = non_dialing
     assignment.exempt_reason = exempt_reason if non_dialing else ""
@@ -142,9 +146,8 @@ def set_registration(*, migration, by, number=None, endpoint=None, status, locat
     if status not in Registration.Status.values:
         raise ValidationError(f"Unknown registration status {status!r}.")
     lookup = {"number": number} if number is not None else {"endpoint": endpoint}
-    registration = Registration.objects.filter(**lookup).first() or Registration(
-        migration=migration, **lookup
-    )
+    registration = Registration.objects.select_for_update().filter(**lookup).first()
+    registration = registration or Registration(migration=migration, **lookup)
     if status == Registration.Status.ACTIVE and location is None and registration.location is None:
         raise ValidationError("An active registration names the location it registered.")
     if location is not None:
