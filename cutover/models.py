@@ -218,7 +218,13 @@ class Preflight(OrgScopedModel):
 
 
 class ChecklistJob(OrgScopedModel):
-    """A Celery job rendering pre-flight checklists (a site or a migration) as one PDF."""
+    """A Celery job rendering pre-flight checklists (a site or a migration) as one PDF.
+
+    The row is the job's outbox and its lease (cutover/preflight/jobs.py): `sent_at` says
+    when it was last handed to the broker (none yet: the broker was down), `attempts` how
+    many times a worker took it, and `heartbeat_at` is refreshed by the worker while it
+    runs. The beat sweep re-sends a queued job the broker lost and retries, or fails, a
+    running one whose heartbeat stopped (docs/operations.md)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -240,8 +246,16 @@ class ChecklistJob(OrgScopedModel):
     pdf = models.FileField(upload_to="checklists/%Y/%m/", blank=True)
     created_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Who asked for which checklists, and why; the render's progress is written to the
-    # row itself, not to its history.
+    # Where the QR codes point (the requesting host, taken when the job was started), so
+    # that a job the sweep sends again prints the same links.
+    base_url = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took it.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker running it."
+    )
+    # Who asked for which checklists, and why; the render's progress (and the lease) is
+    # written to the row itself, not to its history.
     history = HistoricalRecords()
 
     org_parents = ("migration", "site")
@@ -249,6 +263,7 @@ class ChecklistJob(OrgScopedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "sent_at"], name="checklistjob_status_sent")]
 
     @property
     def in_progress(self) -> bool:

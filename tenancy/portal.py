@@ -14,12 +14,14 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.shortcuts import render
 
+import rowsecurity
 from tenancy import clock
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,24 @@ def hash_token(token: str) -> str:
 
 def well_formed(token: str) -> bool:
     return bool(_TOKEN_RE.match(token or ""))
+
+
+def enter_link_organization(model, token: str) -> None:
+    """A portal request's organization is its link's: looked up by the token's hash alone
+    (the only row such a session can see, rowsecurity's portal-token policy), then
+    entered, so that the portal reads only that organization's rows. Each portal's
+    `find_*()` calls this first."""
+    if not well_formed(token):
+        return
+    token_hash = hash_token(token)
+    with rowsecurity.portal_token(token_hash):
+        organization_id = (
+            model._base_manager.filter(token_hash=token_hash)
+            .values_list("organization_id", flat=True)
+            .first()
+        )
+    if organization_id is not None:
+        rowsecurity.enter_organizations([organization_id])
 
 
 class LinkDead(Exception):
@@ -119,7 +139,7 @@ def client_ip(request) -> str:
     """The client's address. Behind `TRUSTED_PROXY_COUNT` reverse proxies, the address the
     outermost trusted proxy saw (the n-th from the right in X-Forwarded-For); the rest of
     that header is written by the client and proves nothing."""
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", None) or 0  # None: not set, as 0
     if proxies > 0:
         forwarded = [
             part.strip()
@@ -139,9 +159,48 @@ def request_meta(request) -> dict:
     }
 
 
+class _LocalWindows:
+    """Per-process fixed-window counters: the rate limit's fallback while the shared cache
+    does not answer. Each process counts on its own, so a client may get `limit` per
+    process (gunicorn workers) instead of `limit` in all: bounded, never unlimited. Old
+    windows are dropped as the window moves on."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._windows: dict[str, int] = {}
+        self._newest = 0
+        self._warned_window: dict[int, int] = {}
+
+    def hit(self, key: str, window: int) -> int:
+        with self._lock:
+            if window > self._newest:  # a window has passed: forget the ones before it
+                self._newest = window
+                for old in [k for k, w in self._windows.items() if w < window]:
+                    del self._windows[old], self._counts[old]
+            self._windows[key] = window
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return self._counts[key]
+
+    def first_warning(self, window_seconds: int, window: int) -> bool:
+        """True once per window length and window: one log line a minute, not one per
+        request, while the cache stays down."""
+        with self._lock:
+            if self._warned_window.get(window_seconds) == window:
+                return False
+            self._warned_window[window_seconds] = window
+            return True
+
+
+_local_windows = _LocalWindows()
+
+
 def rate_limited(request, scope: str, limit: int, window_seconds: int = 60) -> bool:
     """Fixed-window counter per client address in the shared cache (Redis in production).
-    True once the address has made more than `limit` requests in the current window."""
+    True once the address has made more than `limit` requests in the current window.
+
+    With the cache down the portals keep answering and keep limiting: the count moves to
+    this process (`_LocalWindows`), and a warning says so once a window."""
     if limit <= 0:
         return False
     window = int(clock.now().timestamp() // window_seconds)
@@ -154,9 +213,13 @@ def rate_limited(request, scope: str, limit: int, window_seconds: int = 60) -> b
         except ValueError:  # expired between add and incr
             cache.add(key, 1, timeout=window_seconds + 5)
             return False
-    except Exception:  # the cache (Redis) is down: serve the customer, unlimited meanwhile
-        logger.warning("portal rate limit skipped: the cache does not answer", exc_info=True)
-        return False
+    except Exception as exc:  # the cache (Redis) is down: limit in this process meanwhile
+        if _local_windows.first_warning(window_seconds, window):
+            logger.warning(
+                "portal rate limit: the cache does not answer (%s: %s); limiting per "
+                "process until it is back", type(exc).__name__, str(exc)[:200],
+            )  # fmt: skip
+        count = _local_windows.hit(key, window)
     return count > limit
 
 

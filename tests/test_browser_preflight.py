@@ -74,7 +74,8 @@ def test_pm_prints_checklists_and_downloads_when_ready(
     assert status.get_attribute("data-status") == "queued"
     assert len(started) == 1
     job = ChecklistJob.objects.get(pk=started[0][0])
-    render_checklists(job.pk, started[0][1])  # the worker's part
+    assert job.base_url == f"{base}/"  # where the QR codes point, kept on the job
+    render_checklists(job.pk)  # the worker's part
     page.locator("[data-testid=download]").wait_for(timeout=10_000)  # htmx polls every 2 s
     assert "2 of 2 page(s) built" in status.inner_text()
     with page.expect_download() as download_info:

@@ -559,14 +559,15 @@ def test_print_page_starts_a_job_on_commit_and_shows_progress_then_download(
     login(client, pm_a)
     url = reverse("migration-preflight", args=[org_a.slug, migration.uuid])
     with (
-        mock.patch("cutover.preflight.services.render_checklists.delay") as delay,
+        mock.patch("cutover.preflight.tasks.render_checklists.delay") as delay,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         response = client.post(url, {"site": site.pk})
     assert len(callbacks) == 1
     job = ChecklistJob.objects.exclude(pk=world_a["checklist_job"].pk).get()
     assert job.site == site and job.requested_by == pm_a
-    delay.assert_called_once_with(job.pk, "http://testserver/")
+    delay.assert_called_once_with(job.pk)
+    assert job.base_url == "http://testserver/" and job.sent_at is not None
     job_url = reverse("checklist-job", args=[org_a.slug, job.pk])
     assert response["Location"] == job_url
 
@@ -576,7 +577,7 @@ def test_print_page_starts_a_job_on_commit_and_shows_progress_then_download(
     pdf_url = reverse("checklist-job-pdf", args=[org_a.slug, job.pk])
     assert client.get(pdf_url).status_code == 404  # not ready yet
 
-    render_checklists(job.pk, "http://testserver/")
+    render_checklists(job.pk)
     partial = client.get(status_url).content.decode()
     assert "hx-trigger" not in partial  # polling stops
     assert pdf_url in partial

@@ -17,18 +17,25 @@ from tenancy import clock
 from tenancy.history import save_with_history
 from tenancy.roles import ON_SITE, require_role
 
-from .tasks import render_checklists
+from . import jobs
 
 
 def start_checklist_job(migration, *, site=None, by, base_url=None) -> ChecklistJob:
-    """Create the job row (with its history: who asked, for what) and enqueue the render
-    once the row is committed. Those who record pre-flight may print it."""
+    """Create the job row (with its history: who asked, for what) and send it to the
+    broker once the row is committed. Those who record pre-flight may print it.
+
+    The row is the outbox: with the broker down this still returns the job, queued, with
+    `job.queue_down` set and a message saying the worker will pick it up when the queue
+    is back; the beat sweep sends it then (cutover/preflight/jobs.py)."""
     require_role(migration.organization_id, by, ON_SITE, "Printing pre-flight checklists")
     with transaction.atomic():
-        job = ChecklistJob(migration=migration, site=site, requested_by=by, message="Queued.")
+        job = ChecklistJob(
+            migration=migration, site=site, requested_by=by, message=jobs.QUEUED,
+            base_url=(base_url or "")[:500],
+        )  # fmt: skip
         scope = f"site {site}" if site else "the whole migration"
         save_with_history(job, by=by, reason=f"checklist PDF requested for {scope}")
-        transaction.on_commit(lambda: render_checklists.delay(job.pk, base_url))
+        jobs.send_after_commit(job)
     return job
 
 

@@ -144,11 +144,15 @@ class MigrationChecklists(ParentMigrationMixin, OrgMixin, TemplateView):
             migration, site=form.cleaned_data["site"], by=request.user,
             base_url=portal_base_url(request),
         )  # fmt: skip
+        if getattr(job, "queue_down", False):
+            # The job is saved; the broker is not answering (docs/operations.md).
+            messages.warning(request, job.message)
         return HttpResponseRedirect(reverse("checklist-job", args=[self.organization.slug, job.pk]))
 
 
 class _JobView(OrgMixin, DetailView):
     model = ChecklistJob
+    write_model = Preflight  # who may start a job again ("can_write")
     context_object_name = "job"
 
     def get_queryset(self):

@@ -9,10 +9,12 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
+import rowsecurity
 from e911.models import Test933
 
 
 @shared_task(name="e911.tasks_karis.alert_933_mismatch")
+@rowsecurity.for_row(Test933, "test_id")
 def alert_933_mismatch(test_id: int) -> bool:
     """Email the migration's owner that a site's 933 read-back did not match: the site's
     E911 item is open again and the old carrier's record must stay until a test passes."""
