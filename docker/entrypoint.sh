@@ -25,7 +25,8 @@ PY
 
 if [ "${RUN_MIGRATIONS:-0}" = "1" ]; then
   echo "entrypoint: applying migrations"
-  python manage.py migrate --noinput
+  # As the tables' owner when MIGRATE_DATABASE_URL is set (docs/deployment.md).
+  DATABASE_URL="${MIGRATE_DATABASE_URL:-$DATABASE_URL}" python manage.py migrate --noinput
 fi
 
 exec "$@"

@@ -12,6 +12,7 @@ from django.views.generic import DetailView
 from django.views.generic.detail import SingleObjectMixin
 
 from porting.models import LetterOfAuthorization, PortOrder
+from tenancy.csp import allow_document_styles
 from tenancy.portal import (
     LinkDead,
     LinkState,
@@ -61,11 +62,14 @@ class PortalView(View):
         }, status=410)  # fmt: skip
 
     def page(self, shown, form, status=200, notice=""):
-        return portal_response(self.request, "esign/portal.html", {
+        response = portal_response(self.request, "esign/portal.html", {
             "shown": shown, "form": form, "doc": shown.doc, "notice": notice,
             "signing_request": self.signing_request,
             "disclosure_version": services.DISCLOSURE_VERSION,
         }, status=status)  # fmt: skip
+        # The letter's frame (srcdoc) lives under this page's policy: its style sheet, and
+        # only it, is allowed by hash.
+        return allow_document_styles(response, shown.html)
 
     def get(self, request, token):
         try:

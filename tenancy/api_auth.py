@@ -1,5 +1,6 @@
 """API authentication with personal tokens (tenancy.models.ApiToken): the header is
-`Authorization: Token <key>`, as before; the key is looked up by its SHA-256."""
+`Authorization: Token <key>`, as before; the key is looked up by its SHA-256. A revoked
+or unknown key, and one past its `expires_at`, answer 401 (the latter saying so)."""
 
 import hashlib
 import re
@@ -35,6 +36,12 @@ class ApiTokenAuthentication(TokenAuthentication):
         if token is None or not token.user.is_active:
             raise AuthenticationFailed("Invalid or revoked token.")
         now = clock.now()
+        if now >= token.expires_at:
+            raise AuthenticationFailed(
+                f"This token expired on {token.expires_at:%Y-%m-%d}. Create a new one on "
+                "the API tokens page (/account/tokens/) and revoke this one.",
+                code="token_expired",
+            )
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

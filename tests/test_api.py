@@ -580,7 +580,8 @@ def test_schema_is_valid_openapi(tmp_path):
     )
 
 
-def test_schema_endpoint_lists_the_api(client):
+def test_schema_endpoint_lists_the_api(client, pm_a):
+    client.force_login(pm_a)  # the schema is for signed-in users (tests/test_api_docs_login.py)
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     schema = json.loads(response.content)

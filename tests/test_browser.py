@@ -5,7 +5,7 @@ import pytest
 
 from sites.models import Endpoint
 
-from .browser import ARTIFACTS, DESKTOP, PHONE, log_in
+from .browser import ARTIFACTS, DESKTOP, PHONE, log_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -76,8 +76,8 @@ def test_endpoint_search_narrows_the_list_as_you_type(browser, live_server, worl
     )
     assert "Showing 1–2 of 2" in page.inner_text("[data-testid=result-count]")
     page.fill("input[name=q]", "nguyen")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=result-count]').innerText.includes('of 1')"
+    wait_until(
+        page, "document.querySelector('[data-testid=result-count]').innerText.includes('of 1')"
     )
     assert "Linh Nguyen" in page.inner_text("#results")
     assert "q=nguyen" in page.url  # htmx pushed the search into the address bar

@@ -12,7 +12,7 @@ from customerportal.services import send_portal_link
 from porting.models import CarrierBill
 from sites.models import Endpoint
 
-from .browser import ARTIFACTS, DESKTOP, PHONE, log_in
+from .browser import ARTIFACTS, DESKTOP, PHONE, log_in, wait_until
 from .test_browser_esign import no_horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,9 +61,7 @@ def test_customer_uploads_a_bill_and_answers_the_questionnaire_on_a_phone(
         rows.nth(i).locator("input[name=person_extension]").fill(ext)
         rows.nth(i).locator("input[name=person_did]").fill(did)
     # Drafts save as the customer goes, without a click.
-    phone.wait_for_function(
-        "document.getElementById('autosave').textContent.startsWith('Draft saved')"
-    )
+    wait_until(phone, "document.getElementById('autosave').textContent.startsWith('Draft saved')")
     assert Questionnaire.objects.get().people[0]["name"] == "Ana Front"
     rows.nth(1).locator("input[name=person_remote]").check()
     rows.nth(1).locator("input[name=person_email]").fill("ben@acme.example")

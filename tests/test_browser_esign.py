@@ -16,7 +16,7 @@ from esign.documents import CONFIRM_FIELDS
 from esign.seal import verify_pdf
 from porting.models import LetterOfAuthorization
 
-from .browser import ARTIFACTS, DESKTOP, PHONE, log_in
+from .browser import ARTIFACTS, DESKTOP, PHONE, log_in, wait_until
 from .signing import token_from_outbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -138,9 +138,7 @@ def test_pm_sends_signer_signs_on_phone_pm_downloads_sealed_pdf(
     assert "Letter of Authorization to port" in letter.inner_text("body")
     # The whole letter shows in the page: its frame is as tall as the letter, so there is
     # no second scrollbar hiding the authorization paragraph.
-    signer.wait_for_function(
-        "document.getElementById('letter').getBoundingClientRect().height > 600"
-    )
+    wait_until(signer, "document.getElementById('letter').getBoundingClientRect().height > 600")
     assert letter.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1"), (
         letter.evaluate("[document.documentElement.scrollHeight, window.innerHeight]")
     )

@@ -24,6 +24,7 @@ def _production_env(**overrides):
         SECRET_KEY=os.urandom(48).hex(),
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="voipmigrate.example.com",
+        TRUSTED_PROXY_COUNT="1",  # behind one TLS proxy, as docker/compose.yaml
     )
     for key, value in overrides.items():
         if value is None:
