@@ -1,14 +1,19 @@
 """Admin scoped like everything else: a non-superuser sees and edits only the rows of
 organizations where their role may write, and every dropdown offers only those."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from simple_history.admin import SimpleHistoryAdmin
+
+import rowsecurity
 
 from .models import Membership, Organization
 from .roles import DEFAULT_WRITE_ROLES, Role
@@ -32,27 +37,45 @@ def can_use_admin(user) -> bool:
     return user.is_staff or admin_organizations(user).exists()
 
 
-class ScopedAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin's login, open to owners as well as staff."""
-
-    def confirm_login_allowed(self, user):
-        AuthenticationForm.confirm_login_allowed(self, user)
-        if not can_use_admin(user):
-            raise ValidationError(
-                self.error_messages["invalid_login"], code="invalid_login",
-                params={"username": self.username_field.verbose_name},
-            )  # fmt: skip
-
-
 class ScopedAdminSite(admin.AdminSite):
     """The default admin site (tenancy.apps.ScopedAdminConfig): besides staff, owners
     reach it, and every organization model in it shows only their organizations' rows."""
 
     site_header = "VoIP Migrate administration"
-    login_form = ScopedAdminAuthenticationForm
 
     def has_permission(self, request):
         return can_use_admin(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page (after the login check) names the organizations it may touch
+        to the database session (rowsecurity): a superuser's span all of them, said so;
+        anyone else's are their admin organizations."""
+
+        @wraps(view)
+        def scoped(request, *args, **kwargs):
+            if request.user.is_superuser:
+                rowsecurity.enter_all_organizations(reason="a superuser in the admin")
+            else:
+                rowsecurity.enter_organizations(
+                    admin_organizations(request.user).values_list("pk", flat=True)
+                )
+            return view(request, *args, **kwargs)
+
+        return super().admin_view(scoped, cacheable)
+
+    def login(self, request, extra_context=None):
+        """The admin has no sign-in of its own: it sends people to the site's, which
+        counts failed attempts and asks for the second factor (docs/accounts.md)."""
+        if not request.user.is_authenticated:
+            next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+            query = urlencode({REDIRECT_FIELD_NAME: next_url})
+            return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
+        if not self.has_permission(request):
+            raise PermissionDenied("Your account does not reach the admin.")
+        next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("admin:index")
+        return HttpResponseRedirect(next_url)
 
 
 def scoped_view_on_site(request, content_type_id, object_id):

@@ -1,5 +1,6 @@
 """Personal API tokens (created and revoked by their user, stored hashed), the scoped
-admin for owners, failed-login lockout, and styled error pages."""
+admin for owners, failed-login lockout (more in test_accounts_throttling.py), and
+styled error pages."""
 
 import hashlib
 
@@ -101,34 +102,42 @@ def test_a_project_manager_without_staff_does_not_reach_the_admin(client, pm_a):
     login(client, pm_a)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert client.get(response["Location"]).status_code == 403  # signed in, not for the admin
 
 
-def test_an_owner_logs_in_through_the_admin_login(owner_a):
+def test_an_owner_logs_in_through_the_site_login_from_the_admin(owner_a):
+    """The admin has no login form of its own: it sends people to the site's sign-in
+    (throttled, with two-factor) and back (docs/accounts.md)."""
     client = Client()
+    sent = client.get(reverse("admin:login") + "?next=/admin/")
+    assert sent.status_code == 302 and sent["Location"] == "/accounts/login/?next=%2Fadmin%2F"
     response = client.post(
-        reverse("admin:login") + "?next=/admin/",
-        {"username": owner_a.username, "password": "pw-for-tests-123"},
+        sent["Location"], {"login": owner_a.username, "password": "pw-for-tests-123"}
     )
     assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
 
 
 # -- lockout and error pages -----------------------------------------------------------
 
 
-def test_repeated_failed_logins_are_refused_with_a_styled_429(settings, pm_a):
+def test_repeated_failed_logins_are_refused_with_a_styled_429(settings, pm_a, viewer_a):
     settings.AXES_FAILURE_LIMIT = 3
     client = Client(REMOTE_ADDR="198.51.100.77")
     url = reverse("login")
     for _ in range(3):
-        client.post(url, {"username": pm_a.username, "password": "wrong"})
-    response = client.post(url, {"username": pm_a.username, "password": "pw-for-tests-123"})
+        client.post(url, {"login": pm_a.username, "password": "wrong"})
+    response = client.post(url, {"login": pm_a.username, "password": "pw-for-tests-123"})
     assert response.status_code == 429
     html = response.content.decode()
     assert "Too many attempts" in html and 'name="viewport"' in html
-    # Another address is not locked out by someone guessing elsewhere.
+    # The account is locked wherever the guesses come from (docs/accounts.md)...
     elsewhere = Client(REMOTE_ADDR="198.51.100.78")
-    ok = elsewhere.post(url, {"username": pm_a.username, "password": "pw-for-tests-123"})
-    assert ok.status_code == 302
+    refused = elsewhere.post(url, {"login": pm_a.username, "password": "pw-for-tests-123"})
+    assert refused.status_code == 429
+    # ...but the address is not, for someone else's account (its own limit is higher).
+    other = client.post(url, {"login": viewer_a.username, "password": "pw-for-tests-123"})
+    assert other.status_code == 302
 
 
 def test_404_and_403_pages_say_what_happened_and_what_to_do(client, viewer_a, world_a, org_a):

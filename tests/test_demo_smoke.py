@@ -230,7 +230,8 @@ def test_make_demo_serves_the_login_page_and_runs_worker_and_beat(tmp_path):
             time.sleep(1)
         assert status == 200, f"login page never answered 200 (last: {status}):\n{output()[-5000:]}"
         assert re.search(r"<form[^>]*method=.?post", body, re.I), body[:2000]
-        assert 'name="password"' in body and 'name="username"' in body
+        # allauth's form: "login" takes a username or an email (docs/accounts.md).
+        assert 'name="password"' in body and 'name="login"' in body
 
         text = output()
         assert f"demo / {password}" in text  # the login is printed
