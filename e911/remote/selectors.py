@@ -19,6 +19,7 @@ from e911.models import (
 from tenancy import clock
 from tenancy.portal import (
     LinkState,
+    enter_link_organization,
     hash_token,
     well_formed,
 )
@@ -56,6 +57,7 @@ def find_link(token: str) -> RemoteWorkerLink | None:
     """The link a token names, or None for a malformed or unknown token."""
     if not well_formed(token):
         return None
+    enter_link_organization(RemoteWorkerLink, token)
     return (
         RemoteWorkerLink.objects.select_related(
             "worker__migration__customer", "worker__migration__organization"

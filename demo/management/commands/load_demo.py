@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+import rowsecurity
 from customers.models import Customer, Migration
 from e911.locations.services import assign_endpoint, create_location, set_registration
 from e911.models import DispatchableLocation, RemoteWorker
@@ -110,7 +111,12 @@ class Command(BaseCommand):
             help="Where the app runs, printed with the login (e.g. http://127.0.0.1:8000).",
         )
 
-    def handle(self, *args, password="", base_url="", **options):
+    def handle(self, *args, **options):
+        # The demo loader creates and fills several organizations (rowsecurity).
+        with rowsecurity.all_organizations(reason="the demo loader fills every demo organization"):
+            return self._handle(*args, **options)
+
+    def _handle(self, *args, password="", base_url="", **options):
         password = password or secrets.token_urlsafe(9)
         if len(password) < 8:
             raise CommandError("The demo password must have at least 8 characters.")

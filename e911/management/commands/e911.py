@@ -6,6 +6,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+import rowsecurity
 from customers.models import Migration
 from e911.readiness.selectors import readiness
 
@@ -19,6 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Machine-readable output.")
 
     def handle(self, *args, **options):
+        # One migration's organization, and no other's (rowsecurity): the migration is
+        # found past the policies by its ID alone, then the command works inside it. An
+        # unknown or malformed ID enters no organization, and is reported as before.
+        organization_id = rowsecurity.organization_of(Migration, uuid=options["migration_id"])
+        with rowsecurity.organization(organization_id):
+            return self._handle(*args, **options)
+
+    def _handle(self, *args, **options):
         try:
             migration = Migration.objects.select_related("customer").get(
                 uuid=options["migration_id"]

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+import rowsecurity
 from customers.models import Migration
 from inventory.formats import KINDS
 from inventory.services import can_import, import_inventory
@@ -40,6 +41,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # One migration's organization, and no other's (rowsecurity): the migration is
+        # found past the policies by its ID alone, then the command works inside it. An
+        # unknown or malformed ID enters no organization, and is reported as before.
+        organization_id = rowsecurity.organization_of(Migration, uuid=options["migration"])
+        with rowsecurity.organization(organization_id):
+            return self._handle(*args, **options)
+
+    def _handle(self, *args, **options):
         migration = self._migration(options["migration"])
         user = self._user(options["user"], migration)
         paths = {kind: options[kind] for kind in KINDS if options[kind]}
