@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
-    from bench.core import FULL, SMOKE, table
+    from bench.core import FULL, SMOKE, load, table
     from bench.data import Fixtures
 
     if connection.vendor != "postgresql":
@@ -68,6 +68,7 @@ def main(argv=None) -> int:
     started = datetime.now(UTC)
     print(f"Benchmarks ({scale.name} scale): {', '.join(names)}", flush=True)
     print(f"Machine: {_machine()}", flush=True)
+    print(f"Load average at the start: {load()}", flush=True)
     # A database of its own (test_<name>), dropped afterwards: never the app's data.
     old = setup_databases(verbosity=0, interactive=False, keepdb=False)
     results = []
@@ -81,17 +82,19 @@ def main(argv=None) -> int:
             for row in rows:
                 print(f"    {row.case}: {row.figure} | baseline {row.baseline} | "
                       f"{row.verdict}", flush=True)  # fmt: skip
-            print(f"    ({time.perf_counter() - clock:.0f} s)", flush=True)
+            print(f"    ({time.perf_counter() - clock:.0f} s; load average now {load()})",
+                  flush=True)  # fmt: skip
     finally:
         teardown_databases(old, verbosity=0)
         media.cleanup()
     took = (datetime.now(UTC) - started).total_seconds()
     print()
     print(table(results))
-    print(f"\n{started:%Y-%m-%d %H:%M} UTC, {took / 60:.1f} min in all.")
+    print(f"\n{started:%Y-%m-%d %H:%M} UTC, {took / 60:.1f} min in all; load average at the "
+          f"end: {load()}.")  # fmt: skip
     if args.json:
         with open(args.json, "w") as out:
-            json.dump({"started": started.isoformat(), "machine": _machine(),
+            json.dump({"started": started.isoformat(), "machine": _machine(), "load": load(),
                        "scale": scale.name, "seconds": took,
                        "results": [r.__dict__ for r in results]}, out, indent=2,
                       default=str)  # fmt: skip

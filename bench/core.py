@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -37,9 +38,13 @@ class Scale:
     name: str
     checklist_endpoints: int
     checklist_baseline_endpoints: int  # rendered one document each
+    checklist_peer_sizes: tuple  # endpoints printed by both the project and Chromium
+    checklist_peer_rounds: int  # interleaved rounds of each side; the best of each counts
+    checklist_floor_pages: int  # one-line pages: WeasyPrint's own floor a page
     import_endpoints: int
     import_numbers: int
     import_baseline_rows: int  # rows saved one by one (half endpoints, half numbers)
+    import_rounds: int  # interleaved rounds of the service and the floor; the best counts
     pages_small: int
     pages_large: int
     page_repeats: int
@@ -47,6 +52,7 @@ class Scale:
     load_connections: int
     scheduler_steps: int
     scheduler_baseline_steps: int
+    scheduler_peer_steps: int  # one Celery ETA task each (scaled to scheduler_steps)
     seal_loas: int
 
 
@@ -54,9 +60,13 @@ FULL = Scale(
     name="full",
     checklist_endpoints=500,
     checklist_baseline_endpoints=100,
+    checklist_peer_sizes=(200, 500),
+    checklist_peer_rounds=2,
+    checklist_floor_pages=200,
     import_endpoints=10_000,
     import_numbers=10_000,
     import_baseline_rows=2_000,
+    import_rounds=2,
     pages_small=50,
     pages_large=5_000,
     page_repeats=7,
@@ -64,6 +74,7 @@ FULL = Scale(
     load_connections=8,
     scheduler_steps=10_000,
     scheduler_baseline_steps=1_000,
+    scheduler_peer_steps=500,
     seal_loas=5,
 )
 
@@ -71,9 +82,13 @@ SMOKE = Scale(
     name="smoke",
     checklist_endpoints=3,
     checklist_baseline_endpoints=3,
+    checklist_peer_sizes=(3,),
+    checklist_peer_rounds=1,
+    checklist_floor_pages=3,
     import_endpoints=20,
     import_numbers=20,
     import_baseline_rows=10,
+    import_rounds=1,
     pages_small=3,
     pages_large=12,
     page_repeats=1,
@@ -81,6 +96,7 @@ SMOKE = Scale(
     load_connections=2,
     scheduler_steps=25,
     scheduler_baseline_steps=10,
+    scheduler_peer_steps=10,
     seal_loas=1,
 )
 
@@ -121,6 +137,19 @@ def database_url(settings_dict: dict) -> str:
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or "5432"
     return f"postgres://{auth}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+def mib(kib: float) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 minutes), for the record: the figures of a
+    run on a busy machine are slower, the ratios less so."""
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def seconds(value: float) -> str:

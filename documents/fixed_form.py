@@ -127,9 +127,40 @@ def _object(pdf, reference):
     return pdf.objects[int(reference.split()[0])]
 
 
-def underlay(form_index: int, onto: Iterable[int]):
+def qr_overlay(matrix, slot: Slot, page_height_px: float, border: int = 2) -> bytes:
+    """PDF content that draws a QR code (`matrix`: rows of 0/1 modules, segno's
+    `QRCode.matrix`) filling `slot`, in black, with `border` light modules around it:
+    one rectangle per run of dark modules. Vector modules are sharp at any size and cost
+    far less than an image laid out on every page (docs/performance.md)."""
+    size = len(matrix) + 2 * border
+    module = min(slot.width, slot.height) / size * 0.75  # CSS px to PDF points
+    left = slot.left * 0.75 + border * module
+    top = (page_height_px - slot.top) * 0.75 - border * module  # PDF y grows upwards
+    out = [b"q 0 0 0 rg"]
+    for row_number, row in enumerate(matrix):
+        y = top - (row_number + 1) * module
+        column, width = 0, len(row)
+        while column < width:
+            if not row[column]:
+                column += 1
+                continue
+            start = column
+            while column < width and row[column]:
+                column += 1
+            out.append(
+                f"{left + start * module:.3f} {y:.3f} {(column - start) * module:.3f} "
+                f"{module:.3f} re".encode()
+            )
+    out.append(b"f Q")
+    return b"\n".join(out)
+
+
+def underlay(form_index: int, onto: Iterable[int], overlays: dict | None = None):
     """A `write_pdf` finisher: draw page `form_index` under each page in `onto` (indexes
     into the written document's pages), then remove page `form_index` from the page tree.
+    `overlays` ({page index: PDF content bytes}, e.g. `qr_overlay`) are drawn on their
+    pages (over the form, under the page's own content), in PDF points from the page's
+    bottom-left corner.
 
     WeasyPrint writes every page with one shared resource dictionary (fonts, images), so
     the form's content stream becomes a form XObject using those same resources. Named
@@ -165,6 +196,12 @@ def underlay(form_index: int, onto: Iterable[int]):
         for index in onto:
             page = pdf.objects[numbers[index]]
             page["Contents"] = pydyf.Array([draw_form.reference, page["Contents"]])
+        for index, content in (overlays or {}).items():
+            # At the start of the page's own content, before its first operator changes
+            # the coordinate system for the rest of the page.
+            contents = pdf.objects[numbers[index]]["Contents"]
+            own = contents[-1] if isinstance(contents, pydyf.Array) else contents
+            _object(pdf, own).stream.insert(0, content)
         del kids[3 * form_index : 3 * form_index + 3]
         pdf.pages["Count"] -= 1
         # The form's page object stays in the file (object numbers are positions), out of

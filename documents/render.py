@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import gc
 import json
 import logging
 import math
@@ -89,10 +90,11 @@ class RenderRefused(RenderError):
 class RenderTimeout(RenderError):
     """The render ran out of time; its process was killed."""
 
-    def __init__(self, message: str, *, timeout_seconds: float, pid: int):
+    def __init__(self, message: str, *, timeout_seconds: float, pid: int, pids=None):
         super().__init__(message)
         self.timeout_seconds = timeout_seconds
         self.pid = pid
+        self.pids = list(pids) if pids is not None else [pid]  # every child killed
 
 
 class RenderFailed(RenderError):
@@ -151,6 +153,16 @@ class RenderedPDF:
     peak_rss_kib: int = 0
     # What a composed render reports about itself (`render_composed`).
     info: dict = field(default_factory=dict)
+    # Every process of the render together, in KiB: this process's own high-water mark
+    # plus the peaks of the children that run at the same time (`render_parallel`: its
+    # pieces together, or its join after them, whichever is more). An upper bound: a
+    # forked child's resident pages include those it still shares with this process,
+    # counted again for each child (docs/performance.md).
+    processes_peak_rss_kib: int = 0
+    children: int = 1
+    # `render_parallel`: the pieces' own memory together (private, not shared with this
+    # process), sampled when each batch was laid out: what they added to the machine.
+    pieces_private_kib: int = 0
 
 
 # --- URLs ---------------------------------------------------------------------------
@@ -494,6 +506,113 @@ def render_composed(
         start_rss_kib=int(header.get("start_rss_kib", 0)),
         peak_rss_kib=int(header.get("peak_rss_kib", 0)),
         info=header.get("info") or {},
+        processes_peak_rss_kib=int(header.get("peak_rss_kib", 0)) + _peak_kib(),
+    )  # fmt: skip
+
+
+def render_parallel(
+    parts,
+    join,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    timeout_seconds: float | None = None,
+    fetch_log: FetchLog | None = None,
+) -> RenderedPDF:
+    """Render one PDF in pieces at the same time, each piece in a forked child of its
+    own, then join the pieces in one more forked child; the same rules as `render` (the
+    safe fetcher, nothing from the database) and ONE time limit for all of it, from the
+    first fork to the joined PDF. Every child still running at the limit is killed.
+
+    `parts` are callables `compose(layout, emit)`, one child each, started together (give
+    as many as there are cores to use). `layout` is `render_composed`'s; `emit(document,
+    finisher=None)` writes a laid-out document to PDF at once, so that a piece can lay out
+    its pages in batches and keep only one batch's layout in memory. `compose` returns
+    its `info` (JSON-able).
+
+    `join(pdfs, infos)` runs in the last child with every piece's PDFs in order (a list
+    of bytes, the batches of every piece in turn) and the pieces' infos; it returns
+    `(pdf, pages, info)`, and that is the result (documents/join.py joins PDFs)."""
+    timeout = _timeout(timeout_seconds)
+    deadline = time.monotonic() + timeout
+    max_data_uri_bytes = int(_setting("PDF_MAX_DATA_URI_BYTES", DEFAULT_MAX_DATA_URI_BYTES))
+
+    def piece(compose):
+        def job():
+            log = FetchLog()
+            font_config = FontConfiguration()
+            pdfs, pages = [], []
+
+            def layout(html, *, stylesheet_urls=(), max_html_bytes=None):
+                _check_size(html, max_html_bytes)
+                return render_in_process(
+                    html, base_url=base_url, stylesheet_urls=stylesheet_urls, fetch_log=log,
+                    max_data_uri_bytes=max_data_uri_bytes, font_config=font_config,
+                )  # fmt: skip
+
+            private = [0]
+
+            def emit(document, finisher=None):
+                def finish(document, pdf):
+                    if finisher is not None:
+                        finisher(document, pdf)
+                    pages.append(pdf.pages["Count"])
+                    # A batch's layout is all in memory here, its peak: sample it.
+                    private[0] = max(private[0], _private_kib())
+
+                pdfs.append(document.write_pdf(finisher=finish))
+
+            info = compose(layout, emit)
+            sizes = [len(pdf) for pdf in pdfs]
+            return b"".join(pdfs), sum(pages), log, {"sizes": sizes, "info": info,
+                                                     "private_kib": private[0]}  # fmt: skip
+
+        return job
+
+    _warm_up()
+    started = time.monotonic()
+    outcomes = _run_in_children([piece(compose) for compose in parts], deadline, timeout)
+    log = FetchLog()
+    pdfs, infos, peaks, private = [], [], [], 0
+    failure = None
+    for header, data in outcomes:
+        log.extend(FetchLog.from_dict(header.get("fetch_log", {})))
+        peaks.append(int(header.get("peak_rss_kib", 0)))
+        private += int((header.get("info") or {}).get("private_kib", 0))
+        if not header.get("ok"):
+            if failure is None or failure.get("stopped"):  # the cause, not the stopped
+                failure = header
+            continue
+        offset = 0
+        for size in header["info"]["sizes"]:
+            pdfs.append(data[offset : offset + int(size)])
+            offset += int(size)
+        infos.append(header["info"]["info"])
+    _log_refusals(log)
+    if fetch_log is not None:
+        fetch_log.extend(log)
+        log = fetch_log
+    if failure is not None:
+        if failure.get("refused"):
+            raise RenderRefused(failure.get("error", "refused"))
+        raise RenderFailed(f"PDF rendering failed: {failure.get('error', 'unknown error')}")
+
+    def joined():
+        pdf, pages, info = join(pdfs, infos)
+        return pdf, pages, FetchLog(), info
+
+    ((header, pdf),) = _run_in_children([joined], deadline, timeout)
+    peaks.append(int(header.get("peak_rss_kib", 0)))
+    if not header.get("ok"):
+        raise RenderFailed(f"joining the PDF failed: {header.get('error', 'unknown error')}")
+    return RenderedPDF(
+        pdf=pdf, pages=int(header.get("pages", 0)), fetch_log=log,
+        seconds=time.monotonic() - started, start_rss_kib=_resident_kib(),
+        peak_rss_kib=max(peaks), info=header.get("info") or {},
+        # The pieces run together, the join after they have exited.
+        processes_peak_rss_kib=max(sum(peaks[:-1]), peaks[-1]) + _peak_kib(),
+        children=len(peaks),
+        # Sampled at each batch's peak: the memory the pieces did not share with this one.
+        pieces_private_kib=private,
     )  # fmt: skip
 
 
@@ -579,6 +698,21 @@ def _resident_kib() -> int:
         return 0
 
 
+def _peak_kib() -> int:
+    """This process's resident memory high-water mark, in KiB (Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _private_kib() -> int:
+    """This process's private resident memory now (shared with no other process), in
+    KiB; 0 where /proc/self/smaps_rollup is not there."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            return sum(int(line.split()[1]) for line in rollup if line.startswith("Private_"))
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -587,8 +721,25 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _run_in_child(job, timeout: float) -> tuple[dict, bytes]:
+    ((header, pdf),) = _run_in_children([job], time.monotonic() + timeout, timeout)
+    return header, pdf
+
+
+def _succeeded(chunks: list[bytes]) -> bool:
+    """Whether a finished child's answer (its chunks so far) says it succeeded."""
+    data = b"".join(chunks)
+    if len(data) < _HEADER.size:
+        return False
+    (header_length,) = _HEADER.unpack_from(data)
+    try:
+        return bool(json.loads(data[_HEADER.size : _HEADER.size + header_length]).get("ok"))
+    except ValueError:
+        return False
+
+
+def _fork(job) -> tuple[int, int]:
+    """Fork a child that runs `job` and writes its payload to a pipe: (pid, read end)."""
     read_fd, write_fd = os.pipe()
-    deadline = time.monotonic() + timeout
     pid = os.fork()
     if pid == 0:  # the child: render, write, leave without running any cleanup
         status = 70
@@ -600,44 +751,78 @@ def _run_in_child(job, timeout: float) -> tuple[dict, bytes]:
             status = 0
         finally:
             os._exit(status)
-
     os.close(write_fd)
-    chunks = []
-    timed_out = False
+    return pid, read_fd
+
+
+def _run_in_children(jobs, deadline: float, timeout: float) -> list[tuple[dict, bytes]]:
+    """Run each job in a forked child of its own, all at once, until `deadline`; their
+    (header, data) in the jobs' order. At the deadline every child still running is
+    killed (`RenderTimeout`); a child that dies without its answer is a `RenderFailed`,
+    and then the others are killed at once (their work would be thrown away)."""
+    children = []  # (pid, read_fd)
+    # The children's garbage collector leaves what they inherit alone (frozen), so it does
+    # not write to, and so copy, every page of this process's heap in each child.
+    gc.freeze()
+    try:
+        for job in jobs:
+            children.append(_fork(job))
+    except BaseException:
+        for pid, read_fd in children:
+            os.close(read_fd)
+            _reap(pid, deadline, kill_now=True)
+        raise
+    finally:
+        gc.unfreeze()
+    chunks = {read_fd: [] for _pid, read_fd in children}
+    open_fds = set(chunks)
+    timed_out = failed = False
     try:
         with selectors.DefaultSelector() as selector:
-            selector.register(read_fd, selectors.EVENT_READ)
-            while True:
+            for read_fd in open_fds:
+                selector.register(read_fd, selectors.EVENT_READ)
+            while open_fds and not failed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     timed_out = True
                     break
-                if not selector.select(remaining):
-                    continue
-                chunk = os.read(read_fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+                for key, _events in selector.select(remaining):
+                    chunk = os.read(key.fd, 1 << 20)
+                    if chunk:
+                        chunks[key.fd].append(chunk)
+                        continue
+                    selector.unregister(key.fd)
+                    open_fds.discard(key.fd)
+                    failed = failed or not _succeeded(chunks[key.fd])
     finally:
-        os.close(read_fd)
-        exit_status = _reap(pid, deadline, kill_now=timed_out)
+        statuses = []
+        for pid, read_fd in children:
+            os.close(read_fd)
+            statuses.append(_reap(pid, deadline, kill_now=timed_out or failed))
 
     if timed_out:
         raise RenderTimeout(
             f"PDF rendering took longer than {timeout:g} s (PDF_RENDER_TIMEOUT_SECONDS) "
             "and was stopped",
             timeout_seconds=timeout,
-            pid=pid,
+            pid=children[0][0],
+            pids=[pid for pid, _read_fd in children],
         )
-    data = b"".join(chunks)
-    if len(data) < _HEADER.size:
-        raise RenderFailed(f"the PDF rendering process died ({exit_status})")
-    (header_length,) = _HEADER.unpack_from(data)
-    header_end = _HEADER.size + header_length
-    if len(data) < header_end:
-        raise RenderFailed(f"the PDF rendering process died ({exit_status})")
-    header = json.loads(data[_HEADER.size : header_end])
-    return header, data[header_end:]
+    results = []
+    for (_pid, read_fd), exit_status in zip(children, statuses, strict=True):
+        data = b"".join(chunks[read_fd])
+        if failed and read_fd in open_fds:  # stopped early because another one failed
+            results.append(({"ok": False, "stopped": True, "error": "stopped early"}, b""))
+            continue
+        if len(data) < _HEADER.size:
+            raise RenderFailed(f"the PDF rendering process died ({exit_status})")
+        (header_length,) = _HEADER.unpack_from(data)
+        header_end = _HEADER.size + header_length
+        if len(data) < header_end:
+            raise RenderFailed(f"the PDF rendering process died ({exit_status})")
+        header = json.loads(data[_HEADER.size : header_end])
+        results.append((header, data[header_end:]))
+    return results
 
 
 def _reap(pid: int, deadline: float, *, kill_now: bool) -> str:

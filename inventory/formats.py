@@ -319,9 +319,12 @@ def parse_csv(kind: str, source) -> ParsedFile:
 
     width = len(keys)
     secret = {c.name for c in fmt.columns if c.secret}
+    # Worked out once, not for every row (an import has tens of thousands).
+    blank_header = [i for i, k in enumerate(keys) if not k]
+    columns = [(index, key, key in secret) for index, key in enumerate(keys) if key]
     for number, record in data_rows:
         extra = record[width:]
-        blank_header_values = [record[i] for i, k in enumerate(keys) if not k and i < len(record)]
+        blank_header_values = [record[i] for i in blank_header if i < len(record)]
         if any(cell.strip() for cell in [*extra, *blank_header_values]):
             parsed.broken_rows.append(
                 (number, f"The row has {len(record)} values but the header names "
@@ -329,11 +332,10 @@ def parse_csv(kind: str, source) -> ParsedFile:
             )  # fmt: skip
             continue
         values = {}
-        for index, key in enumerate(keys):
-            if not key:
-                continue
-            cell = record[index] if index < len(record) else ""
-            if key in secret:  # kept verbatim (no stripping), wrapped so it never prints
+        cells = len(record)
+        for index, key, is_secret in columns:
+            cell = record[index] if index < cells else ""
+            if is_secret:  # kept verbatim (no stripping), wrapped so it never prints
                 values[key] = Secret(cell if cell.strip() else "")
             else:
                 values[key] = cell.strip()

@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from customers.models import Migration
 from customers.states import US_STATES
 from porting.models import PhoneNumber
-from porting.numbers import display, e164, parse_nanp
+from porting.numbers import checked, display, e164
 from sites.models import Endpoint, Site
 from sites.validators import normalize_mac, valid_timezones, validate_extension
 from tenancy import freshness
@@ -292,7 +292,7 @@ def _email(value):
 
 def _number(value):
     try:
-        return parse_nanp(value)
+        return checked(value)  # stored as it is: not validated again on insert
     except ValidationError as exc:
         message = exc.messages[0]
         if re.search(r"\d[.,]?\d*E\+\d+", value or "", re.IGNORECASE):
@@ -359,9 +359,11 @@ class _Validator:
     def claim(self, kind, row, column, value, key, *, label, first_rows, taken, taken_message):
         """Record that `row` uses `key`; report a repeat within this file, or a clash with
         what is already stored (`taken`: key -> detail for `taken_message(detail)`).
-        Returns True when the row may have the key."""
+        Returns True when the row may have the key. `label` may be a callable, called
+        only for the message (formatting a number for it costs as much as checking it)."""
         first = first_rows.setdefault(key, row)
         if first != row:
+            label = label() if callable(label) else label  # made only when it is needed
             self.error(
                 kind, row, column, value, f"{label} is on {_rows_text(first, row)} of this file."
             )
@@ -554,19 +556,19 @@ class _Validator:
             "site": lambda v: v,
             "endpoint_extension": lambda v: v,
         }
-        candidates, wanted = [], set()
+        candidates, wanted = [], {}  # E.164 -> the checked number
         for row, values in parsed.rows:
             cleaned = self.cells("numbers", row, values, parsers)
             if cleaned:
                 cleaned["e164"] = e164(cleaned["number"])
-                wanted.add(cleaned["e164"])
+                wanted[cleaned["e164"]] = cleaned["number"]
             candidates.append((row, values, cleaned))
 
         taken = {}
         for chunk in _chunks(sorted(wanted), _chunk_size()):
             for number, migration_id, name in (
                 PhoneNumber.objects.for_org(self.organization)
-                .filter(number__in=chunk)
+                .filter(number__in=[wanted[e164_text] for e164_text in chunk])
                 .values_list("number", "migration_id", "migration__name")
             ):
                 taken[number.as_e164] = (migration_id, name)
@@ -613,7 +615,7 @@ class _Validator:
                     "number",
                     values["number"],
                     number,
-                    label=display(number),
+                    label=lambda number=number: display(number),
                     first_rows=first_number,
                     taken=taken,
                     taken_message=lambda used, number=number: (
@@ -656,7 +658,7 @@ def _write(validator, *, by, reason, report):
             migration=migration,
             site_id=site_ids[row["site_key"]],
             kind=row["kind"],
-            mac_address=normalize_mac(row["mac_address"]),  # what Endpoint.save() does
+            mac_address=row["mac_address"],  # normalized when checked (_mac), as save() does
             make=row["make"],
             model=row["model"],
             firmware=row["firmware"],
@@ -678,7 +680,7 @@ def _write(validator, *, by, reason, report):
         number = PhoneNumber(
             organization=organization,
             migration=migration,
-            number=row["e164"],
+            number=row["number"],  # checked: not validated again for the row or its history
             purpose=row["purpose"],
             site_id=site_ids[row["site_key"]] if row["site_key"] else None,
             endpoint_id=endpoint_ids[row["extension"]] if row["extension"] else None,

@@ -1,7 +1,9 @@
 """Case 5: the step clock. Steps falling due in the same minute, claimed and emailed by
 `cutover.tasks.run_due_steps` in a real Celery worker (2 processes) over Redis, two ticks
 sent at once, to a mail server on loopback; against the naive way (one transaction and
-one mail connection per step), timed on a sample in the same run."""
+one mail connection per step), timed on a sample in the same run; and against its peer,
+one Celery task per step sent ahead with the step's due time as its ETA
+(bench/celery_peer.py), in a worker of the same size, timed on a sample and scaled."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from .. import data, processes
 from ..core import Result, seconds, stopwatch
 from ..mailsink import MailSink
 
-TARGET_SECONDS = 30.0
+TARGET_SECONDS = 15.0
 STEPS_PER_PLAN = 500
 TICKS = 2  # sent at once: both workers claim concurrently; none may email a step twice
 
@@ -81,6 +83,56 @@ def _worker(queue: str, sink: MailSink, log: Path):
     return worker
 
 
+def _peer_worker(queue: str, sink: MailSink, log: Path):
+    env = processes.environment(
+        CONN_MAX_AGE="60", **{name: str(value) for name, value in sink.settings().items()}
+    )  # fmt: skip
+    worker = processes.start(
+        [sys.executable, "-m", "celery", "-A", "bench.celery_peer", "worker", "--pool=prefork",
+         "--concurrency=2", "-Q", queue, "--hostname", f"{queue}@%h", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+        log=log, env=env,
+    )  # fmt: skip
+    processes.wait_for(lambda: " ready." in processes.tail(log, 200_000), 90,
+                       "the peer's Celery worker", worker, log)  # fmt: skip
+    return worker
+
+
+def eta_peer(count: int, sink: MailSink, tmp: str) -> dict:
+    """`count` steps, each with one Celery task sent ahead with its due time as the ETA;
+    the time from that moment until every step is marked and emailed."""
+    from bench.celery_peer import TASK, app
+    from cutover.models import Step
+
+    queue = f"bench-eta-{uuid.uuid4().hex[:8]}"
+    log = Path(tmp) / "peer-worker.log"
+    worker = _peer_worker(queue, sink, log)
+    sink.reset()
+    try:
+        # Enough lead to send every task before the due time (measured, and reported).
+        due_at = timezone.now() + timedelta(seconds=3 + count * 0.004)
+        ids = due_steps(count, "clock-eta", due_at)
+        with stopwatch() as sending:
+            for pk in ids:
+                app.send_task(TASK, args=[pk], queue=queue, eta=due_at)
+        wait = (due_at - timezone.now()).total_seconds()
+        if wait > 0:
+            time.sleep(wait)
+        with stopwatch() as elapsed:
+            processes.wait_for(
+                lambda: sum(sink.due_counts().values()) >= count
+                and Step.objects.filter(pk__in=ids, notified_due_at__isnull=False).count() == count,
+                max(120, count * 0.5), f"{count} ETA tasks done and emailed", worker, log,
+            )  # fmt: skip
+        seconds_taken = elapsed() + max(0.0, -wait)  # a late start counts from the due time
+        counts = sink.due_counts()
+    finally:
+        processes.stop(worker)
+    return {"seconds": seconds_taken, "steps": count, "sending": sending(),
+            "twice": sum(1 for pk in ids if counts.get(pk, 0) > 1),
+            "missing": sum(1 for pk in ids if not counts.get(pk))}  # fmt: skip
+
+
 def run(scale, fixtures) -> list[Result]:
     from cutover.models import Step
 
@@ -121,6 +173,9 @@ def run(scale, fixtures) -> list[Result]:
         naive_seconds = naive_elapsed() * n / sample
         naive_connections = sink.connections()
 
+        peer = eta_peer(min(n, scale.scheduler_peer_steps), sink, tmp)
+    peer_seconds = peer["seconds"] * n / peer["steps"]
+
     twice = sorted(pk for pk, c in counts.items() if c > 1)
     missing = len(set(ids) - set(counts))
     ratio = naive_seconds / tick_seconds
@@ -147,5 +202,21 @@ def run(scale, fixtures) -> list[Result]:
                 "missing": missing,
                 "connections": connections,
             },
-        )
+        ),
+        Result(
+            case=f"step clock against one Celery ETA task per step, {n:,} steps",
+            figure=f"the clock: {seconds(tick_seconds)}",
+            baseline=f"an ETA task per step: {seconds(peer_seconds)}"
+            + ("" if peer["steps"] == n else f" (timed on {peer['steps']:,}, scaled)"),
+            ratio=peer_seconds / tick_seconds,
+            target="faster than the peer",
+            passed=peer_seconds > tick_seconds and not peer["twice"] and not peer["missing"],
+            details=[
+                f"the peer: {peer['steps']:,} tasks sent ahead in {seconds(peer['sending'])} "
+                f"with the steps' due time as ETA, a worker of 2 processes (prefork) on the "
+                f"same Redis; from the due time to the last email {seconds(peer['seconds'])}; "
+                f"{peer['twice']} emailed twice, {peer['missing']} not emailed"
+            ],
+            numbers={"peer_seconds_scaled": peer_seconds, **peer},
+        ),
     ]

@@ -16,6 +16,7 @@ A lost "due" email is covered by the escalation, and the step shows as due on th
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -83,7 +84,7 @@ def _steps_url(step) -> str:
     return (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/") + path
 
 
-def _message(step, kind, zone) -> EmailMessage | None:
+def _message(step, kind, zone, url=None) -> EmailMessage | None:
     migration = step.plan.migration
     if kind == "due":
         person = step.owner or migration.owner
@@ -107,15 +108,22 @@ def _message(step, kind, zone) -> EmailMessage | None:
             f"Still not done {minutes} minutes after it was due (owner: {owner}). "
             "Check it is in hand, or skip it with the reason."
         )
-    lines.append(f"Mark it done or skipped: {_steps_url(step)}")
+    lines.append(f"Mark it done or skipped: {url or _steps_url(step)}")
     return EmailMessage(subject=subject, body="\n".join(lines) + "\n",
                         from_email=settings.DEFAULT_FROM_EMAIL, to=[person.email])  # fmt: skip
 
 
+# A batch's emails go over this many mail-server connections at once, from as many
+# threads: sending is mostly waiting for the server's answer to each command (four per
+# email), so a second connection sends while the first waits (docs/performance.md).
+SEND_CONNECTIONS = 2
+
+
 def _send(ids, kind):
-    """Email each claimed step (after the claim committed), over one mail-server
-    connection per batch rather than one per email (docs/performance.md). One failed
-    email is logged and does not stop the others; it is not retried (at most once)."""
+    """Email each claimed step (after the claim committed), over `SEND_CONNECTIONS`
+    mail-server connections per batch rather than one per email (docs/performance.md).
+    One failed email is logged and does not stop the others; it is not retried (at most
+    once)."""
     steps = list(
         Step.objects.filter(pk__in=ids).select_related(
             "organization", "owner", "site", "port_order", "plan__migration__owner"
@@ -124,16 +132,33 @@ def _send(ids, kind):
     by_migration = {}
     for step in steps:
         by_migration.setdefault(step.plan.migration_id, []).append(step)
-    zones = {}
-    for mine in by_migration.values():  # 2 queries per migration
+    zones, urls = {}, {}
+    for migration_id, mine in by_migration.items():  # 2 queries per migration
         zones.update(display_zones(mine, mine[0].plan.migration))
-    messages = [(step.pk, _message(step, kind, zones[step.pk])) for step in steps]
+        urls[migration_id] = _steps_url(mine[0])  # the same page for all of them
+    messages = [
+        (step.pk, _message(step, kind, zones[step.pk], urls[step.plan.migration_id]))
+        for step in steps
+    ]
+    messages = [(pk, message) for pk, message in messages if message is not None]
+    shares = [messages[i::SEND_CONNECTIONS] for i in range(SEND_CONNECTIONS)]
+    shares = [share for share in shares if share]
+    if len(shares) <= 1:
+        for share in shares:
+            _send_over_one_connection(share, kind)
+        return
+    with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="step-mail") as pool:
+        for done in [pool.submit(_send_over_one_connection, share, kind) for share in shares]:
+            done.result()
+
+
+def _send_over_one_connection(messages, kind):
+    """Send `messages` ([(step id, message)]) in turn over one connection (no database
+    access: safe in a thread of its own)."""
     connection = get_connection()
     _open(connection)  # opened here, the backend keeps it open between messages
     try:
         for pk, message in messages:
-            if message is None:
-                continue
             message.connection = connection
             try:
                 message.send()
