@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from customers.models import Migration
+from tenancy import reminders
 from tenancy.api_base import WRITE_RESPONSES, OrgScopedGenericViewSet, service_errors
 from tenancy.portal import portal_base_url
 from tenancy.scoping import scope_queryset
@@ -23,6 +24,9 @@ from .selectors import customer_tasks
 class PortalLinkSerializer(serializers.ModelSerializer):
     migration = serializers.UUIDField(source="migration.uuid", read_only=True)
     state = serializers.CharField(source="link_state", read_only=True)
+    reminders_off = serializers.SerializerMethodField(
+        help_text="The contact unsubscribed from the organization's reminders."
+    )
 
     class Meta:
         model = CustomerPortalLink
@@ -39,6 +43,11 @@ class PortalLinkSerializer(serializers.ModelSerializer):
             "reminders_off",
         ]
         read_only_fields = fields
+
+    def get_reminders_off(self, link) -> bool:
+        if hasattr(link, "opted_out"):  # annotated by the list
+            return link.opted_out
+        return bool(reminders.opted_out(link.organization, [link.email]))
 
 
 class SendPortalLinkSerializer(serializers.Serializer):
@@ -91,6 +100,9 @@ class PortalLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgSco
     serializer_class = PortalLinkSerializer
     select_related = ("migration",)
     filterset_fields = ("migration__uuid",)
+
+    def get_queryset(self):
+        return super().get_queryset().annotate(opted_out=reminders.opted_out_exists())
 
     @extend_schema(
         request=SendPortalLinkSerializer, responses={201: PortalLinkSerializer, **WRITE_RESPONSES}

@@ -26,8 +26,6 @@ class CustomerPortalLink(PortalLink, OrgScopedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     last_seen_at = models.DateTimeField(null=True, blank=True)
-    reminders_off = models.BooleanField(default=False, help_text="The contact unsubscribed.")
-    last_reminded_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["token_hash"])
 
     class Meta:
@@ -105,27 +103,3 @@ class Questionnaire(OrgScopedModel):
     @property
     def people(self) -> list[dict]:
         return self.answers.get("people", [])
-
-
-class TaskReminder(OrgScopedModel):
-    """One reminder point of one task sent to one contact: each point is sent once."""
-
-    org_parents = ("link",)
-    fixed_parents = ("link",)
-
-    class Point(models.TextChoices):
-        AVAILABLE = "available", "Task available"
-        BEFORE_DUE = "before_due", "Before it is due"
-        OVERDUE = "overdue", "Overdue"
-
-    link = models.ForeignKey(CustomerPortalLink, on_delete=models.CASCADE, related_name="reminders")
-    task_key = models.CharField(max_length=60)
-    point = models.CharField(max_length=12, choices=Point.choices)
-    sent_at = models.DateTimeField(default=clock.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["link", "task_key", "point"], name="one_reminder_per_point"
-            )
-        ]

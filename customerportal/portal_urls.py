@@ -15,5 +15,10 @@ urlpatterns = [
         v.QuestionnairePage.as_view(),
         name="questionnaire",
     ),
+    path(
+        "portal/<str:token>/readiness-summary.pdf",
+        v.PortalReadinessSummary.as_view(),
+        name="readiness-summary",
+    ),
     path("portal/<str:token>/documents/<int:pk>.pdf", v.PortalDocument.as_view(), name="document"),
 ]

@@ -4,7 +4,7 @@ order's stage and date, port day, the customer's tasks and their documents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, Q
 
@@ -12,10 +12,12 @@ from cutover.go.selectors import latest_decision
 from e911.models import RemoteWorker
 from e911.readiness.selectors import readiness
 from esign.models import LoaSignature, SigningRequest
+from esign.services import signing_due
 from porting.models import CarrierAccount, PortOrder
+from porting.selectors import customer_task_due
 from porting.zones import order_zones
 from tenancy import clock
-from tenancy.portal import LinkState, hash_token, well_formed
+from tenancy.portal import LinkState, enter_link_organization, hash_token, well_formed
 
 from .models import CustomerPortalLink, Questionnaire, StuckFlag
 
@@ -30,13 +32,12 @@ STAGES = {
     State.REJECTED: "The carrier asked for a correction: we are fixing it",
     State.PORT_FAILED: "The port did not complete: we are rescheduling it",
 }
-# Tasks that feed porting are due this many days before the migration's window opens.
-PORTING_TASK_LEAD = timedelta(days=21)
 
 
 def find_link(token: str) -> CustomerPortalLink | None:
     if not well_formed(token):
         return None
+    enter_link_organization(CustomerPortalLink, token)
     return (
         CustomerPortalLink.objects.select_related(
             "migration__customer", "migration__owner", "migration__organization"
@@ -140,7 +141,7 @@ def _loa_tasks(migration, orders, now) -> list[Task]:
                     "todo",
                     f"We emailed the signing link to {request.email} on "
                     f"{request.created_at:%b %d}. Open it from that email to read and sign.",
-                    due=request.expires_at.date(),
+                    due=signing_due(request, migration),
                     action="email",
                 )
             )
@@ -171,7 +172,7 @@ def _bill_tasks(migration, orders) -> list[Task]:
     accounts = CarrierAccount.objects.filter(
         pk__in={o.carrier_account_id for o in orders if o.is_open}
     ).annotate(bill_count=Count("bills"))
-    due = migration.target_start - PORTING_TASK_LEAD if migration.target_start else None
+    due = customer_task_due(migration)
     tasks = []
     for account in accounts.order_by("carrier_name", "pk"):
         ending = account.account_number[-4:]
@@ -225,7 +226,7 @@ def _remote_worker_task(migration) -> list[Task]:
 
 def _questionnaire_tasks(migration) -> list[Task]:
     answered = {q.site_id: q for q in Questionnaire.objects.filter(migration=migration)}
-    due = migration.target_start - PORTING_TASK_LEAD if migration.target_start else None
+    due = customer_task_due(migration)
     tasks = []
     for site in migration.sites.order_by("name", "pk"):
         questionnaire = answered.get(site.pk)
@@ -262,7 +263,7 @@ def _contact_tasks(migration) -> list[Task]:
                 f"contacts:{site.pk}", title, "todo",
                 "The person we call on port day and during the 911 test, and after hours. "
                 "Correct anything that is wrong, then confirm.",
-                due=migration.target_start - PORTING_TASK_LEAD if migration.target_start else None,
+                due=customer_task_due(migration),
                 action="contacts", account=site,
             ))  # fmt: skip
     return tasks
@@ -316,6 +317,16 @@ def portal_page(link: CustomerPortalLink, *, now=None) -> dict:
 def task_keys(link) -> dict[str, str]:
     """The keys and titles of the tasks the contact sees now (what may be flagged)."""
     return {t.key: t.title for t in customer_tasks(link.migration)}
+
+
+def open_stuck_flags_in(organization, *, limit=20):
+    """The organization's open stuck flags, oldest first, for its home page."""
+    return list(
+        StuckFlag.objects.for_org(organization)
+        .filter(cleared_at=None)
+        .select_related("migration__customer")
+        .order_by("raised_at")[:limit]
+    )
 
 
 def open_stuck_flags(migration):

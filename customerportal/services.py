@@ -7,16 +7,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from porting.bills import attach_bill
 from porting.models import CarrierAccount
 from sites.models import Site
 from sites.services import confirm_site_contacts
-from tenancy import clock
+from tenancy import clock, reminders
 from tenancy.history import save_with_history
 from tenancy.notify import email_after_commit
 from tenancy.portal import LinkDead, LinkState, new_token
@@ -52,15 +50,15 @@ def send_portal_link(migration, *, name, email, by, base_url) -> CustomerPortalL
     link.full_clean(exclude=["token_hash"])
     save_with_history(link, by=by, reason=f"customer portal link sent to {email}")
     url = base_url.rstrip("/") + reverse("customerportal:portal", args=[token])
-    body = render_to_string("customerportal/email_link.txt", {
-        "link": link, "url": url, "migration": migration, "sender": by,
-        "organization": migration.organization,
-    })  # fmt: skip
     # Sent inside the transaction: if the mail server refuses, nothing is recorded.
-    EmailMessage(
+    reminders.branded_email(
+        migration.organization,
+        to=email,
         subject=f"{migration.organization.name}: your phone migration, {migration.name}",
-        body=body, to=[email], reply_to=[by.email] if by.email else None,
-    ).send()  # fmt: skip
+        template="customerportal/email_link",
+        context={"link": link, "url": url, "migration": migration, "sender": by},
+        reply_to=by.email or "",
+    ).send()
     return link
 
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -16,9 +17,12 @@ from django.views.generic import TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from customers.views_base import ParentMigrationMixin
+from documents.paper import paper_for
+from documents.render import render_pdf
 from esign.models import LoaSignature
 from porting import bills
 from sites.models import Endpoint, Site
+from tenancy import clock
 from tenancy.portal import (
     DEAD_LINK_TEXT,
     LinkDead,
@@ -33,7 +37,7 @@ from . import questionnaire as q
 from . import services
 from .forms import BillForm, ContactsForm, ReasonForm, SendLinkForm, StuckForm
 from .models import CustomerPortalLink, Questionnaire, StuckFlag
-from .reminders import unsubscribe
+from .reminders import unsubscribe_legacy
 from .selectors import find_link, pm_page, portal_page
 
 
@@ -159,6 +163,24 @@ class PortalDocument(_PortalBase):
             data = handle.read()
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{signature.document_id}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class PortalReadinessSummary(_PortalBase):
+    """The readiness summary in the customer's words, printed: where the migration
+    stands, each order's port date, the customer's tasks and the 911 checks, without the
+    PM's fix links or internal details (A4 or Letter: `?paper=`)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, token):
+        paper = paper_for(request)  # a wrong ?paper= is refused before any work
+        context = {**portal_page(self.link), "paper": paper, "generated_at": clock.now()}
+        html = render_to_string("customerportal/readiness_summary_pdf.html", context)
+        response = HttpResponse(render_pdf(html), content_type="application/pdf")
+        name = f"readiness-summary-{self.link.migration.uuid}-{paper.key}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "no-store"
         return response
 
@@ -315,7 +337,7 @@ class Unsubscribe(View):
     http_method_names = ["get"]
 
     def get(self, request, token):
-        link = unsubscribe(token)
+        link = unsubscribe_legacy(token)
         if link is None:
             raise Http404("No such link.")
         return portal_response(request, "esign/portal_message.html", {

@@ -20,21 +20,23 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from porting.models import LetterOfAuthorization
-from tenancy import clock
+from porting.selectors import customer_task_due
+from tenancy import clock, reminders
 from tenancy.history import save_with_history
 from tenancy.notify import email_after_commit
 from tenancy.portal import (
     LinkDead,
     LinkState,
+    enter_link_organization,
     hash_token,
     new_token,
     portal_base_url,
     well_formed,
 )
+from tenancy.reminders import Point
 from tenancy.roles import OWNER_PM, require_role
 from webhooks.events import EventType
 from webhooks.services import emit
@@ -141,19 +143,19 @@ def issue_signing_link(loa, *, email, by, meta=None):
 
 
 def _send_link_email(request: SigningRequest, link: str, doc: dict, by, *, reminder=False):
-    body = render_to_string(
-        "esign/email_request.txt",
-        {"request": request, "doc": doc, "link": link, "sender": by,
-         "expires_at": request.expires_at, "reminder": reminder},
-    )  # fmt: skip
+    """The signing link, in the organization's name, with a plain-text part and the
+    unsubscribe for reminders every customer email carries (tenancy.reminders)."""
+    organization = request.loa.port_order.organization
     subject = f"Please review and sign: Letter of Authorization for {doc['business_name']}"
-    message = EmailMessage(
+    reminders.branded_email(
+        organization,
+        to=request.email,
         subject=f"Reminder: {subject}" if reminder else subject,
-        body=body,
-        to=[request.email],
-        reply_to=[by.email] if getattr(by, "email", "") else None,
-    )
-    message.send()
+        template="esign/email_request",
+        context={"request": request, "doc": doc, "link": link, "sender": by,
+                 "expires_at": request.expires_at, "reminder": reminder},
+        reply_to=getattr(by, "email", "") or "",
+    ).send()  # fmt: skip
 
 
 def _revoke(request: SigningRequest, *, by, reason, meta=None, now=None):
@@ -163,21 +165,29 @@ def _revoke(request: SigningRequest, *, by, reason, meta=None, now=None):
     _event(request, Kind.REVOKED, meta=meta, reason=reason[:300])
 
 
+def signing_due(request: SigningRequest, migration=None):
+    """The day a letter should be signed by: with the customer's other porting tasks
+    (porting.selectors.customer_task_due), and never later than the link's last day."""
+    migration = migration or request.loa.port_order.migration
+    last_day = request.expires_at.date() - timedelta(days=1)
+    due = customer_task_due(migration)
+    return min(due, last_day) if due else last_day
+
+
 def remind_unsigned(now=None) -> list[int]:
-    """Links still waiting for a signature get a reminder every `ESIGN_REMINDER_EVERY_DAYS`
-    days, at most `ESIGN_REMINDER_MAX` times. Only the token's hash is stored, so a
-    reminder carries a fresh link that replaces the old one, keeping its expiry: signing,
-    a correction, revoking, expiry or a newer LOA version (each ends the link) stop the
-    reminders. The swap and the email happen in one transaction per link, so running this
-    twice, or on two schedulers, sends nothing twice. Returns the new requests' ids."""
+    """Signing links still unused get reminders through the organization's reminder
+    machinery (tenancy.reminders): before the letter is due and after it is overdue (the
+    signing email itself was the "available" notice), each once, at most one reminder
+    email a day to the address, never after it unsubscribed. Only the token's hash is
+    stored, so a reminder carries a fresh link that replaces the old one, keeping its
+    expiry: signing, a correction, revoking, expiry or a newer LOA version (each ends the
+    link) stop the reminders. The swap and the email happen in one transaction per link,
+    so running this twice, or on two schedulers, sends nothing twice. Returns the new
+    requests' ids."""
     now = now or clock.now()
-    every, most = settings.ESIGN_REMINDER_EVERY_DAYS, settings.ESIGN_REMINDER_MAX
-    if most <= 0 or every <= 0:
-        return []
     due = SigningRequest.objects.filter(
-        revoked_at=None, used_at=None, expires_at__gt=now, reminders_sent__lt=most,
-        created_at__lte=now - timedelta(days=every),
-    ).values_list("pk", flat=True)  # fmt: skip
+        revoked_at=None, used_at=None, expires_at__gt=now
+    ).values_list("pk", flat=True)
     sent = []
     for pk in list(due):
         try:
@@ -194,12 +204,20 @@ def remind_unsigned(now=None) -> list[int]:
 def _remind(pk, *, now) -> SigningRequest | None:
     old = (
         SigningRequest.objects.select_for_update(of=("self",))
-        .select_related("loa__port_order", "sent_by")
+        .select_related("loa__port_order__migration__organization", "sent_by")
         .filter(pk=pk, revoked_at=None, used_at=None, created_at__lte=now)
         .first()
     )
     if old is None or old.link_state(now) != LinkState.ACTIVE:
         return None  # signed, revoked, expired or superseded meanwhile
+    if old.created_at.date() == now.date():
+        return None  # the link itself went out today
+    migration = old.loa.port_order.migration
+    round_ = reminders.open_round(migration.organization, old.email, now=now)
+    # One ledger key per letter version: a new version starts its reminders afresh.
+    key = f"loa-version:{old.loa_id}"
+    if round_ is None or not round_.add(key, signing_due(old, migration), skip=(Point.AVAILABLE,)):
+        return None
     count = old.reminders_sent + 1
     _revoke(old, by=None, reason=f"replaced by reminder {count}", now=now)
     token, token_hash = new_token()
@@ -212,6 +230,7 @@ def _remind(pk, *, now) -> SigningRequest | None:
     _event(request, Kind.REMINDED, document_sha256=shown.sha256, email=old.email, number=count)
     link = portal_base_url().rstrip("/") + reverse("esign:portal", args=[token])
     _send_link_email(request, link, shown.doc, old.sent_by, reminder=True)
+    round_.record()
     return request
 
 
@@ -232,6 +251,7 @@ def find_request(token: str) -> SigningRequest | None:
     """The request a token names, or None for a malformed or unknown token."""
     if not well_formed(token):
         return None
+    enter_link_organization(SigningRequest, token)
     return (
         SigningRequest.objects.select_related(
             "loa__port_order__carrier_account", "loa__port_order__organization"
@@ -252,9 +272,12 @@ def signed_copy_for(request: SigningRequest | None):
 
 
 def _live(request: SigningRequest) -> SigningRequest:
-    """Lock the request, reload it, and refuse when its link is dead."""
+    """Lock the request, reload it, and refuse when its link is dead. Only the request's
+    row and then its letter's are locked (of=self): locking the joined port order too
+    would hold every transition of the order for the whole signing, and take the locks
+    in another order than a transition does (port order, then its LOAs)."""
     locked = (
-        SigningRequest.objects.select_for_update()
+        SigningRequest.objects.select_for_update(of=("self",))
         .select_related("loa__port_order__carrier_account", "loa__port_order__organization")
         .get(pk=request.pk)
     )

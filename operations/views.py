@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from customerportal.selectors import open_stuck_flags
+from customerportal.selectors import open_stuck_flags, open_stuck_flags_in
 from customers.models import Customer, Migration
 from customers.selectors import with_inventory_counts
 from customers.views import MigrationViews
@@ -33,6 +33,8 @@ class OrganizationHome(OrgMixin, TemplateView):
         context["active_migrations"] = migrations[:50]
         context["customer_count"] = self.scoped(Customer.objects.all()).count()
         context["migration_count"] = self.scoped(Migration.objects.all()).count()
+        # Customers waiting on us come first: each flag links to where it is answered.
+        context["stuck_flags"] = open_stuck_flags_in(self.organization)
         return context
 
 

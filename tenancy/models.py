@@ -1,5 +1,7 @@
 import base64
 import datetime
+import math
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from . import clock
+from .images import ImageLimits, check_image
 from .roles import DEFAULT_WRITE_ROLES, Role
 
 LOGO_MAX_BYTES = 200 * 1024
@@ -20,13 +24,24 @@ def _image_kind(data: bytes):
     return None
 
 
+# A logo is shown at most 48 pixels high: 4 million pixels is plenty (tenancy/images.py).
+LOGO_LIMITS = ImageLimits(
+    what="The logo", formats=("PNG", "JPEG"), max_bytes=LOGO_MAX_BYTES,
+    max_pixels=4_000_000, max_decoded_bytes=16 * 2**20, decode=True,
+)  # fmt: skip
+
+
 def validate_logo(upload):
-    head = upload.read(16)
-    upload.seek(0)
-    if _image_kind(head) is None:
-        raise ValidationError("The logo must be a PNG or JPEG image.")
+    """A PNG or JPEG of at most 200 KB, 4 million pixels and 16 MB decoded, whose every
+    pixel decodes: a 13000x13000 PNG of 36 KB is refused with a form error."""
     if upload.size > LOGO_MAX_BYTES:
         raise ValidationError("The logo must be at most 200 KB.")
+    upload.seek(0)
+    data = upload.read(LOGO_MAX_BYTES + 1)
+    upload.seek(0)
+    if _image_kind(data[:16]) is None:
+        raise ValidationError("The logo must be a PNG or JPEG image.")
+    check_image(data, LOGO_LIMITS)
 
 
 class Organization(models.Model):
@@ -78,6 +93,12 @@ class Organization(models.Model):
         kind = _image_kind(data)
         if kind is None or len(data) > LOGO_MAX_BYTES:
             return ""
+        # A logo stored before the pixel limit, or put there by hand, never reaches a page
+        # or a PDF when it is over the limits (the header is read, no pixel decoded).
+        try:
+            check_image(data, replace(LOGO_LIMITS, decode=False))
+        except ValidationError:
+            return ""
         return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
 
 
@@ -116,9 +137,19 @@ class SchedulerHeartbeat(models.Model):
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
 
 
+# A token's lifetime unless its maker chooses another (tenancy.services.create_api_token).
+API_TOKEN_DEFAULT_DAYS = 90
+
+
+def default_token_expiry():
+    return clock.now() + datetime.timedelta(days=API_TOKEN_DEFAULT_DAYS)
+
+
 class ApiToken(models.Model):
     """A personal API token. It acts as its user (their memberships decide what it may
-    do). Only the key's SHA-256 is stored: the key is shown once, when it is created."""
+    do). Only the key's SHA-256 is stored: the key is shown once, when it is created. Every
+    token expires (`expires_at`, chosen at creation, at most a year on): a key that leaks
+    from a script or a laptop stops working by itself."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -129,6 +160,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        default=default_token_expiry, help_text="The token stops working then."
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -137,5 +171,19 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def expired(self) -> bool:
+        return clock.now() >= self.expires_at
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired
+
+    @property
+    def days_left(self) -> int:
+        """Days until it expires, rounded up: 90 just after a 90-day token is made, 1 on
+        its last day, 0 or less once expired."""
+        return math.ceil((self.expires_at - clock.now()).total_seconds() / 86400)
+
+
+# Org-scoped kernel models need OrgScopedModel, which needs Organization above.
+from .reminder_models import ReminderContact, ReminderSent  # noqa: E402, F401

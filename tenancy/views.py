@@ -9,12 +9,21 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
+from . import reminders
 from .forms import OrganizationSettingsForm
+from .portal import portal_response
 from .roles import Role
 from .rules import TransitionRefused
 from .selectors import membership_for, memberships_of
-from .services import create_api_token, revoke_api_token, update_organization_settings
+from .services import (
+    DEFAULT_TOKEN_LIFETIME_DAYS,
+    TOKEN_LIFETIME_DAYS,
+    create_api_token,
+    revoke_api_token,
+    update_organization_settings,
+)
 
 
 @login_required
@@ -29,6 +38,12 @@ def home(request):
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="What will use it",
                            help_text="e.g. “billing sync” or “Ana's laptop”.")  # fmt: skip
+    days = forms.TypedChoiceField(
+        label="Works for", coerce=int, initial=DEFAULT_TOKEN_LIFETIME_DAYS,
+        required=False, empty_value=DEFAULT_TOKEN_LIFETIME_DAYS,
+        choices=[(d, f"{d} days" if d < 365 else "1 year") for d in TOKEN_LIFETIME_DAYS],
+        help_text="Then it stops working by itself: make a new one before.",
+    )  # fmt: skip
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -51,12 +66,18 @@ class ApiTokens(LoginRequiredMixin, View):
         form = ApiTokenForm(request.POST)
         if form.is_valid():
             try:
-                token, key = create_api_token(request.user, name=form.cleaned_data["name"])
+                token, key = create_api_token(
+                    request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 # Shown in this response only: the key is stored nowhere.
-                messages.success(request, f"Token “{token.name}” created.")
+                messages.success(
+                    request,
+                    f"Token “{token.name}” created. It works until "
+                    f"{token.expires_at:%Y-%m-%d} (UTC), then stops by itself.",
+                )
                 return self.render(ApiTokenForm(), new_key=key)
         return self.render(form, status=400)
 
@@ -114,3 +135,38 @@ class OrganizationSettings(LoginRequiredMixin, View):
                 messages.success(request, "Organization settings saved.")
                 return redirect("org-settings", org_slug=org_slug)
         return self.render(form, status=400)
+
+
+@method_decorator([never_cache, csrf_exempt], name="dispatch")
+class UnsubscribeFromReminders(View):
+    """The link in every reminder. Opening it asks first (mail scanners open links); the
+    button, or a mail client's one-click POST (RFC 8058), stops the reminders at once.
+    The signed token is the authority, so the POST needs no CSRF cookie."""
+
+    http_method_names = ["get", "post"]
+
+    def _contact(self, token):
+        found = reminders.contact_for(token)
+        if found is None:
+            raise Http404("No such link.")
+        return found
+
+    def get(self, request, token):
+        organization, email = self._contact(token)
+        stopped = email in reminders.opted_out(organization, [email])
+        return portal_response(request, "reminders/unsubscribe.html", {
+            "title": "No more reminders" if stopped else "Stop reminders?",
+            "text": f"{organization.name} sends no more reminders to {email}." if stopped
+            else f"{organization.name} reminds {email} of the tasks still open in a "
+            "migration, at most once a day.",
+            "ask": not stopped, "email": email,
+        })  # fmt: skip
+
+    def post(self, request, token):
+        organization, email = self._contact(token)
+        reminders.unsubscribe(organization, email)
+        return portal_response(request, "reminders/unsubscribe.html", {
+            "title": "No more reminders",
+            "text": f"{organization.name} sends no more reminders to {email}. Links we sent "
+            "you keep working, and your project manager can still write to you.",
+        })  # fmt: skip

@@ -5,6 +5,7 @@ the migration's page until cleared, and their signed documents. Another organiza
 or another migration's things are 404."""
 
 import hashlib
+import io
 import random
 import re
 from datetime import timedelta
@@ -183,12 +184,21 @@ def test_stuck_reaches_the_pm_and_shows_until_cleared(
     assert "head office" in notice.body
     page = client.get(world_a["migration"].get_absolute_url()).content.decode()
     assert 'data-testid="stuck-flag"' in page and "head office" in page
+    # The organization's home puts it first, linked to where it is answered; another
+    # organization's flags never show there.
+    home = client.get(reverse("org-home", args=[org_a.slug])).content.decode()
+    assert home.count('data-testid="stuck-flag"') == StuckFlag.objects.for_org(org_a).count()
+    assert "head office" in home and home.index("stuck-flags") < home.index("Active migrations")
+    answer = reverse("customer-portal-links", args=[org_a.slug, world_a["migration"].uuid])
+    assert answer in home
     assert "You told us you are stuck here" in customer().get(portal(sent)).content.decode()
     client.post(reverse("stuck-flag-clear", args=[org_a.slug, flag.pk]), {"reason": "called"})
     flag.refresh_from_db()
     assert flag.cleared_at is not None and flag.cleared_by == pm_a
     assert 'data-testid="stuck-flag"' not in client.get(
         world_a["migration"].get_absolute_url()).content.decode()  # fmt: skip
+    assert 'data-testid="stuck-flag"' not in client.get(
+        reverse("org-home", args=[org_a.slug])).content.decode()  # fmt: skip
 
 
 def test_signed_documents_and_another_migrations_are_404(sent, world_a, world_b, pm_a, pm_b):
@@ -390,8 +400,9 @@ def test_the_api_lists_the_customers_tasks(api_client_for, pm_a, pm_b, org_a, or
 
 
 def test_with_the_cache_down_the_portals_still_answer(sent, world_a, monkeypatch):
-    """Redis down must not take the customer's pages with it: the rate limit is skipped
-    (and logged) while the cache does not answer."""
+    """Redis down must not take the customer's pages with it: the rate limit counts in
+    the process (and says so in the log) while the cache does not answer
+    (tests/test_portal_limit_fallback.py)."""
     from tenancy import portal as portal_module
 
     class DownCache:
@@ -405,3 +416,42 @@ def test_with_the_cache_down_the_portals_still_answer(sent, world_a, monkeypatch
     assert customer().get(portal(sent)).status_code == 200
     signing = reverse("esign:portal", args=["x" * 43])
     assert customer().get(signing).status_code == 404  # an answer, not a 500
+
+
+def _pdf_text(data: bytes) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    )
+    return done.stdout.decode()
+
+
+def test_the_readiness_summary_is_a_document_in_the_customers_words(sent, world_a, org_a):
+    """Beside the signed letters: the readiness summary as a PDF, in the organization's
+    name, with the phases, the customer's tasks and the 911 checks, and nothing of the
+    PM's (no fix links, no staff pages); on Letter or A4; dead links get nothing."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    url = reverse("customerportal:readiness-summary", args=[sent])
+    assert url in customer().get(portal(sent)).content.decode()
+    download = customer().get(url)
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert "no-store" in download["Cache-Control"]
+    text = " ".join(_pdf_text(download.content).split())
+    assert "Readiness summary" in text and world_a["migration"].name in text
+    assert org_a.name in text and "Acme Tax Services LLC" in text
+    assert "Your tasks" in text and "Upload a recent bill" in text
+    assert "911: every phone reports the right address" in text
+    assert "/o/" not in text and "Fix" not in text
+    a4 = customer().get(url + "?paper=a4")
+    letter = PdfFileReader(io.BytesIO(download.content)).root["/Pages"]["/Kids"][0]
+    page = PdfFileReader(io.BytesIO(a4.content)).root["/Pages"]["/Kids"][0]
+    assert round(float(letter["/MediaBox"][3])) == 792  # 11 in
+    assert round(float(page["/MediaBox"][3])) == 842  # 297 mm
+    assert customer().get(url + "?paper=a5").status_code == 400
+    link = CustomerPortalLink.objects.get()
+    CustomerPortalLink.objects.filter(pk=link.pk).update(expires_at=timezone.now())
+    assert customer().get(url).status_code == 410
+    other = reverse("customerportal:readiness-summary", args=["x" * 43])
+    assert customer().get(other).status_code == 404

@@ -10,12 +10,13 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from customerportal.models import CustomerPortalLink, Questionnaire, StuckFlag, TaskReminder
+from customerportal.models import CustomerPortalLink, Questionnaire, StuckFlag
 from customerportal.reminders import remind_all
 from customerportal.services import send_portal_link
 from customerportal.tasks import remind_portal_tasks
 from esign.models import SigningRequest
 from porting.models import CarrierBill
+from tenancy.models import ReminderSent
 
 from .clock import clock_frozen_at
 
@@ -69,7 +70,7 @@ def test_each_cadence_point_once_and_at_most_one_a_day(contact, frozen_clock):
     assert "overdue" in mail.outbox[-1].body
     frozen_clock.move_to(at(DUE + timedelta(days=5)))
     assert remind_all() == 0
-    points = sorted(TaskReminder.objects.values_list("point", flat=True))
+    points = sorted(ReminderSent.objects.values_list("point", flat=True))
     assert points == ["available", "before_due", "overdue"]
 
 
@@ -92,11 +93,53 @@ def test_unsubscribe_is_honoured(contact, frozen_clock):
     frozen_clock.move_to(START + timedelta(days=1))
     remind_all()
     unsubscribe = re.search(r"No more reminders: (\S+)", mail.outbox[-1].body).group(1)
-    page = Client().get(unsubscribe.replace("https://voip.example", ""))
-    assert page.status_code == 200 and "No more reminders" in page.content.decode()
+    path = unsubscribe.replace("https://voip.example", "")
+    # Opening the link only asks (mail scanners open links); the button stops them.
+    page = Client().get(path)
+    assert page.status_code == 200
+    assert "Stop reminders to dana@acme.example" in page.content.decode()
     frozen_clock.move_to(at(DUE - timedelta(days=1)))
+    assert remind_all() == 1
+    # A mail client's one-click unsubscribe (RFC 8058): a POST without a CSRF cookie.
+    assert mail.outbox[-1].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.post(path, {"List-Unsubscribe": "One-Click"})
+    assert page.status_code == 200 and "No more reminders" in page.content.decode()
+    frozen_clock.move_to(at(DUE + timedelta(days=1)))
+    assert remind_all() == 0
+    assert Client().get(path).content.decode().count("sends no more reminders") == 1
+    assert Client().get("/reminders/unsubscribe/forged/").status_code == 404
+    assert Client().post("/reminders/unsubscribe/forged/").status_code == 404
+
+
+def test_an_unsubscribe_link_from_before_still_works(contact, frozen_clock, org_a):
+    from django.core import signing
+
+    old = signing.dumps({"link": contact.pk}, salt="customer-portal-unsubscribe")
+    assert Client().get(f"/portal-unsubscribe/{old}/").status_code == 200
+    frozen_clock.move_to(START + timedelta(days=1))
     assert remind_all() == 0
     assert Client().get("/portal-unsubscribe/forged/").status_code == 404
+
+
+def test_one_address_gets_one_reminder_a_day_whoever_sends_it(
+    contact, frozen_clock, world_a, pm_a, settings
+):
+    """The contact also signs the LOA: the portal's reminder and the signing link's share
+    one ledger, so the address gets one reminder email a day."""
+    from esign.services import remind_unsigned, send_signing_request
+
+    settings.ESIGN_LINK_TTL_DAYS = 30  # the link outlives the due date
+    loa = world_a["loa"]
+    send_signing_request(loa, email="Dana@acme.example", by=pm_a, base_url="https://voip.example")
+    mail.outbox.clear()
+    frozen_clock.move_to(at(DUE - timedelta(days=1)))  # both the bill and the letter are due
+    assert remind_all() == 1
+    assert remind_unsigned() == []  # the same address had its reminder today
+    frozen_clock.move_to(at(DUE))
+    assert len(remind_unsigned()) == 1
+    assert [m.to for m in mail.outbox] == [["dana@acme.example"], ["Dana@acme.example"]]
+    assert "Sign the Letter" not in mail.outbox[0].body  # the signing reminder carries the link
 
 
 def test_the_organization_sets_the_cadence(contact, frozen_clock, org_a):

@@ -1,6 +1,7 @@
 """After the signature and before it: the signer downloads the sealed copy from the
 portal, the PM who sent the link is emailed, and unsigned links are reminded on the
-configured cadence until signing, a correction, revoking or expiry stops them."""
+organization's cadence (the one reminder machinery) until signing, a correction,
+revoking, expiry or an unsubscribe stops them."""
 
 import hashlib
 from datetime import UTC, datetime, timedelta
@@ -95,13 +96,19 @@ def test_a_signed_links_copy_ends_with_the_link(world_a, pm_a, frozen_clock):
 # --- reminders ------------------------------------------------------------------------
 
 
+TTL = 20  # days the signing link works
+SIGN_BY = START + timedelta(days=10)  # the customer's porting tasks are due then
+
+
 @pytest.fixture
 def sent(world_a, pm_a, settings):
-    """A link sent by the PM at START, through the real send path, and no other."""
-    settings.ESIGN_REMINDER_EVERY_DAYS = 3
-    settings.ESIGN_REMINDER_MAX = 2
-    settings.ESIGN_LINK_TTL_DAYS = 14
+    """A link sent by the PM at START, through the real send path, and no other; the
+    migration's window opens 21 days after SIGN_BY, so the letter is due on SIGN_BY."""
+    settings.ESIGN_LINK_TTL_DAYS = TTL
     world_a["signing_request"].delete()
+    migration = world_a["migration"]
+    migration.target_start = SIGN_BY.date() + timedelta(days=21)
+    migration.save()
     loa = world_a["loa"]
     request = services.send_signing_request(
         loa, email="pat@example.com", by=pm_a, base_url="https://voip.example"
@@ -109,20 +116,25 @@ def sent(world_a, pm_a, settings):
     return request, token_from_outbox()
 
 
-def test_reminders_follow_the_cadence_with_a_fresh_link_and_the_same_expiry(
-    sent, frozen_clock, world_a
+def test_reminders_follow_the_organizations_cadence_with_a_fresh_link_and_the_same_expiry(
+    sent, frozen_clock, org_a
 ):
     first, first_token = sent
     outbox = len(mail.outbox)
-    frozen_clock.shift(timedelta(days=3) - timedelta(minutes=1))
-    assert services.remind_unsigned() == []  # not yet due
-    frozen_clock.shift(timedelta(minutes=1))
+    # The signing email was the "available" notice: nothing until a day before it is due.
+    frozen_clock.move_to(SIGN_BY - timedelta(days=2))
+    assert services.remind_unsigned() == []
+    frozen_clock.move_to(SIGN_BY - timedelta(days=1, hours=14))  # that day's first hour
     [reminder_id] = services.remind_unsigned()
     assert services.remind_unsigned() == []  # twice in a row sends nothing twice
     assert len(mail.outbox) == outbox + 1
     message = mail.outbox[-1]
     assert message.subject.startswith("Reminder: Please review and sign")
     assert "still waiting for your signature" in message.body
+    # In the organization's name, plain text and HTML, with an unsubscribe.
+    assert message.alternatives[0][1] == "text/html"
+    assert org_a.name in message.alternatives[0][0]
+    assert "/reminders/unsubscribe/" in message.extra_headers["List-Unsubscribe"]
     token = token_from_outbox()
     assert token != first_token
     reminder = SigningRequest.objects.get(pk=reminder_id)
@@ -136,31 +148,44 @@ def test_reminders_follow_the_cadence_with_a_fresh_link_and_the_same_expiry(
     assert signer.get(portal(first_token)).status_code == 410
     assert signer.get(portal(token)).status_code == 200
 
-    frozen_clock.shift(timedelta(days=3))
-    assert len(services.remind_unsigned()) == 1  # the second and last
-    frozen_clock.shift(timedelta(days=3))
-    assert services.remind_unsigned() == []  # ESIGN_REMINDER_MAX reached
+    frozen_clock.move_to(SIGN_BY)
+    assert services.remind_unsigned() == []  # due today: no point comes due
+    frozen_clock.move_to(SIGN_BY + timedelta(days=1))
+    assert len(services.remind_unsigned()) == 1  # a day overdue
+    for day in range(2, TTL - 10):
+        frozen_clock.move_to(SIGN_BY + timedelta(days=day))
+        assert services.remind_unsigned() == []  # every point spent
     assert len(mail.outbox) == outbox + 2
+
+
+def test_without_a_window_the_letter_is_due_the_day_before_its_link_expires(
+    sent, frozen_clock, world_a
+):
+    world_a["migration"].target_start = None
+    world_a["migration"].save()
+    frozen_clock.move_to(START + timedelta(days=TTL - 3))
+    assert services.remind_unsigned() == []
+    frozen_clock.move_to(START + timedelta(days=TTL - 2))
+    assert len(services.remind_unsigned()) == 1
 
 
 def test_signing_stops_the_reminders(sent, frozen_clock, world_a):
     _first, token = sent
     signer = Client(REMOTE_ADDR="198.51.100.24")
     assert sign_through_portal(signer, token, world_a["loa"]).status_code == 200
-    frozen_clock.shift(timedelta(days=4))
+    frozen_clock.move_to(SIGN_BY + timedelta(days=1))
     assert services.remind_unsigned() == []
 
 
 def test_revoking_stops_the_reminders(sent, frozen_clock, pm_a):
     first, _token = sent
     services.revoke_signing_request(first, by=pm_a)
-    frozen_clock.shift(timedelta(days=4))
+    frozen_clock.move_to(SIGN_BY + timedelta(days=1))
     assert services.remind_unsigned() == []
 
 
-def test_expiry_stops_the_reminders(sent, frozen_clock, settings):
-    settings.ESIGN_REMINDER_EVERY_DAYS = 20  # first due after the 14-day link expired
-    frozen_clock.shift(timedelta(days=21))
+def test_expiry_stops_the_reminders(sent, frozen_clock):
+    frozen_clock.move_to(START + timedelta(days=TTL + 1))
     assert services.remind_unsigned() == []
 
 
@@ -168,24 +193,37 @@ def test_a_newer_loa_version_stops_the_reminders(sent, frozen_clock, world_a, pm
     from porting.services import prepare_loa
 
     prepare_loa(world_a["port_order"], by=pm_a, authorized_person="Someone Else")
-    frozen_clock.shift(timedelta(days=4))
+    frozen_clock.move_to(SIGN_BY + timedelta(days=1))
     assert services.remind_unsigned() == []
 
 
-def test_reminders_can_be_turned_off(sent, frozen_clock, settings):
-    settings.ESIGN_REMINDER_MAX = 0
-    frozen_clock.shift(timedelta(days=4))
+def test_the_organization_can_turn_the_reminders_off(sent, frozen_clock, org_a):
+    org_a.reminder_days_before_due = org_a.reminder_days_after_due = 0
+    org_a.save()
+    for day in range(1, TTL):
+        frozen_clock.move_to(START + timedelta(days=day))
+        assert services.remind_unsigned() == []
+
+
+def test_the_unsubscribe_in_the_signing_email_stops_the_reminders(sent, frozen_clock):
+    import re
+
+    unsubscribe = re.search(r"No more reminders: (\S+)", mail.outbox[-1].body).group(1)
+    assert Client().post(unsubscribe.replace("https://voip.example", "")).status_code == 200
+    frozen_clock.move_to(SIGN_BY + timedelta(days=1))
     assert services.remind_unsigned() == []
 
 
 def test_a_refusing_mail_server_records_nothing_and_is_retried(sent, frozen_clock, monkeypatch):
+    from django.core.mail import EmailMultiAlternatives
+
     first, _token = sent
-    frozen_clock.shift(timedelta(days=3))
+    frozen_clock.move_to(SIGN_BY - timedelta(days=1))
 
     def refuse(*args, **kwargs):
         raise OSError("mail server down")
 
-    monkeypatch.setattr(services.EmailMessage, "send", refuse)
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
     assert services.remind_unsigned() == []
     first.refresh_from_db()
     assert first.revoked_at is None and SigningRequest.objects.count() == 1
@@ -197,7 +235,7 @@ def test_beat_runs_the_reminders_hourly_through_the_task(sent, frozen_clock, set
     entry = settings.CELERY_BEAT_SCHEDULE["esign-remind-unsigned"]
     assert entry["task"] == "esign.tasks.remind_unsigned"
     assert entry["schedule"].hour == set(range(24))
-    frozen_clock.shift(timedelta(days=3))
+    frozen_clock.move_to(SIGN_BY - timedelta(days=1))
     assert remind_unsigned() == {"reminded": 1}
     assert remind_unsigned() == {"reminded": 0}
 
