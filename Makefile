@@ -92,13 +92,15 @@ check-migrations: venv
 	@echo "==> makemigrations --check"
 	"$(PY)" manage.py makemigrations --check --dry-run
 
-# Production settings with throwaway secrets: any deploy warning fails the build.
+# Production settings with throwaway secrets: any deploy warning fails the build. As in
+# docker/compose.yaml, behind one TLS proxy (TRUSTED_PROXY_COUNT=1; unset, the check warns).
 check-deploy: venv
 	@echo "==> check --deploy (production settings)"
 	secret="$$("$(PY)" -c 'import secrets; print(secrets.token_urlsafe(64))')"
 	fernet="$$("$(PY)" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY="$$secret" \
 	  FIELD_ENCRYPTION_KEYS="$$fernet" ALLOWED_HOSTS=voipmigrate.example.com \
+	  TRUSTED_PROXY_COUNT=1 \
 	  "$(PY)" manage.py check --deploy --fail-level WARNING
 
 pytest: venv

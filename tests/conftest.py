@@ -26,6 +26,20 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in LONG_MARKERS))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database is built from the models, not by migrating: on PostgreSQL, add
+    the app role and exactly the row-level security policies rowsecurity's migrations
+    create (tests/test_row_security.py)."""
+    from django.db import connection
+
+    from rowsecurity.sql import install
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock():
+            install(connection)
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path_factory):
     """Uploaded and generated files (signed LOAs, logos) go to a temporary folder."""
@@ -117,6 +131,7 @@ def _porting_world(migration, number, user):
         "step": _step(order, user),
         "checklist_job": _checklist_job(migration, user),
         **_webhooks(migration.organization_id),
+        **_carriers(order),
         **_customer_portal(migration, account, user),
     }  # fmt: skip
 
@@ -150,6 +165,23 @@ def _customer_portal(migration, account, user):
     )  # fmt: skip
     return {"carrier_bill": bill, "portal_link": link, "stuck_flag": flag,
             "questionnaire": questionnaire}  # fmt: skip
+
+
+def _carriers(order):
+    """A carrier connection (nowhere to call: disabled) and a flagged event of the order,
+    for the carrier pages and routes (docs/carriers.md)."""
+    from porting.models import CarrierConnection, CarrierEvent
+
+    connection = CarrierConnection.objects.create(
+        organization_id=order.organization_id, provider="telnyx", name="Telnyx (fixture)",
+        api_key="KEY-fixture", is_active=False,
+    )  # fmt: skip
+    event = CarrierEvent.objects.create(
+        organization_id=order.organization_id, connection=connection, port_order=order,
+        provider_event_id="evt-fixture", event_type="porting_order.status_changed",
+        status="flagged", reason="a test fixture",
+    )  # fmt: skip
+    return {"carrier_connection": connection, "carrier_event": event}
 
 
 def _webhooks(organization_id):

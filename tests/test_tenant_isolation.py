@@ -12,7 +12,14 @@ from customers.models import Customer, Migration
 from cutover.models import ChecklistJob, Step
 from e911.models import DispatchableLocation, RemoteWorker
 from esign.models import SigningRequest
-from porting.models import CarrierAccount, LetterOfAuthorization, PhoneNumber, PortOrder
+from porting.models import (
+    CarrierAccount,
+    CarrierConnection,
+    CarrierEvent,
+    LetterOfAuthorization,
+    PhoneNumber,
+    PortOrder,
+)
 from sites.models import Endpoint, Site
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -40,6 +47,8 @@ def _values_for(route, org_slug, objects):
         DispatchableLocation: objects["location"],
         ChecklistJob: objects["checklist_job"],
         Step: objects["step"],
+        CarrierConnection: objects["carrier_connection"],
+        CarrierEvent: objects["carrier_event"],
         WebhookEndpoint: objects["webhook_endpoint"],
         WebhookDelivery: objects["webhook_delivery"],
         CustomerPortalLink: objects["portal_link"],

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -31,9 +32,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "simple_history",
     "phonenumber_field",
     "axes",
+    # Sign-in (docs/accounts.md): django-allauth's accounts, two-factor (TOTP, passkeys)
+    # and per-organization OpenID Connect single sign-on.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "tenancy",
     "customers",
     "sites",
@@ -45,11 +54,21 @@ INSTALLED_APPS = [
     "webhooks",
     "customerportal",
     "operations",
+    "accounts",
     "demo",
+    # Last: its migrations protect every other app's organization-scoped tables.
+    "rowsecurity",
 ]
 
 MIDDLEWARE = [
+    # First: under /api/ every error Django answers (404, 405, a 500 from any middleware
+    # below) becomes JSON (tenancy/api_errors.py).
+    "tenancy.api_errors.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Row-level security: each request starts with no organization (rowsecurity/).
+    "rowsecurity.middleware.RowSecurityMiddleware",
+    # Content-Security-Policy on every HTML page (CONTENT_SECURITY_POLICY below).
+    "tenancy.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,23 +78,82 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # An organization that requires two-factor sends its members without it to set it up.
+    "accounts.middleware.RequireTwoFactorMiddleware",
+    # The sign-in pages' forms may lead to the organizations' SSO providers (CSP form-action).
+    "accounts.middleware.SingleSignOnFormTargetsMiddleware",
+    # With Redis down, the sign-in steps limited in the cache answer 503, not 500.
+    "accounts.middleware.CacheDownMiddleware",
     # Last, as its documentation asks: answers a locked-out login with templates/429.html.
     "axes.middleware.AxesMiddleware",
 ]
 
-# Failed logins: after AXES_FAILURE_LIMIT failures for one username from one address, that
-# pair is refused for AXES_COOLOFF_TIME hours (docs/tenancy-and-roles.md). Another
-# address, or the right user elsewhere, is not locked out by someone guessing.
+# Failed sign-ins (docs/accounts.md), counted by django-axes on the site's login and the
+# admin's (which sends people to the site's): an account is refused for AXES_COOLOFF_TIME
+# hours after AXES_FAILURE_LIMIT failures from anywhere, and an address after
+# LOGIN_ADDRESS_FAILURE_LIMIT failures for any accounts (higher: an office shares one
+# address). The address is the client's, behind TRUSTED_PROXY_COUNT proxies
+# (tenancy.portal.client_ip), the same as the portals' rate limit and allauth's.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_HANDLER = "accounts.throttle.AccountAndAddressHandler"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.throttle.username_for_axes"
+AXES_CLIENT_IP_CALLABLE = "tenancy.portal.client_ip"
 AXES_LOCKOUT_TEMPLATE = "429.html"
 AXES_RESET_ON_SUCCESS = True
+# Every failure is kept (AccessFailureLog) for the owners' Security page.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
+
+# django-allauth (docs/accounts.md). People sign in with their username or email; nobody
+# signs up by themselves (accounts.adapters), only through their organization's SSO.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PRESERVE_USERNAME_CASING = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[VoIP Migrate] "
+# A reset asked for an address without an account sends nothing (no mail to strangers).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# Password sign-ins are throttled by axes (above), not twice. A password-reset request is
+# limited per address and per email: beyond it the page answers 429 and no mail goes out.
+# "login_failed" limits the second-factor codes of one account.
+ACCOUNT_RATE_LIMITS = {
+    "login": None,
+    "login_failed": env("LOGIN_CODE_RATE_LIMITS", default="30/m/ip,5/5m/key"),
+    "reset_password": env("PASSWORD_RESET_RATE_LIMITS", default="20/h/ip,3/h/key"),
+    "reset_password_from_key": "20/m/ip",
+}
+# Two-factor: an authenticator app (TOTP), passkeys and security keys (WebAuthn), and
+# recovery codes. A passkey also signs in without a password.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "VoIP Migrate"
+# Accounts here are made by people, not by signing up: no address to verify first.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Plain http on localhost for `make demo` and the tests only; production turns it off.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+# Single sign-on (OpenID Connect, one provider per organization, accounts.models): a
+# first sign-in makes the account and the membership; tokens are not kept.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -101,6 +179,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# PostgreSQL: row-level security, the second wall under tenancy (docs/tenancy-and-roles.md).
+# Inside a request or task the session switches to DATABASE_APP_ROLE (which the policies
+# bind) and names its organization; ROW_SECURITY=false turns the switching off.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "rowsecurity.backend"
+ROW_SECURITY = env.bool("ROW_SECURITY", default=True)
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="voipmigrate_app")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -141,6 +226,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # A Redis that hangs (rather than refusing) must not hang every page: each
+            # cache call gives up after this, and the page goes on without the cache
+            # (docs/operations.md).
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=2.0),
+                "socket_timeout": env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=2.0),
+            },
         }
     }
 else:
@@ -157,7 +249,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Longer than any countdown we use; days-ahead work lives in the database, not the broker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # A broker that hangs (rather than refusing) must not hang the page that sends a
+        # task: sending gives up and the job waits for the sweep (docs/operations.md).
+        "socket_connect_timeout": env.float("REDIS_BROKER_TIMEOUT_SECONDS", default=5.0),
+        "socket_timeout": env.float("REDIS_BROKER_TIMEOUT_SECONDS", default=5.0),
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -192,11 +290,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customerportal.tasks.remind_portal_tasks",
         "schedule": crontab(minute=50),
     },
+    # Carrier connections: open provider orders polled with backoff (missed webhooks).
+    "porting-poll-carriers": {"task": "porting.tasks.poll_carriers", "schedule": 300.0},
     # Outbound webhooks: retries that are due, and deliveries the broker never received.
     "webhooks-sweep": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60.0},
     # Cutover steps: mark due ones, email their owners, escalate late ones (each once).
     "cutover-run-due-steps": {"task": "cutover.tasks.run_due_steps", "schedule": 60.0},
+    # Checklist PDF jobs: re-send those the broker never took, retry those whose worker died.
+    "cutover-sweep-checklist-jobs": {
+        "task": "cutover.tasks.sweep_checklist_jobs",
+        "schedule": 60.0,
+    },
 }
+# Checklist PDF jobs (docs/operations.md): a running job's worker refreshes its heartbeat
+# every HEARTBEAT seconds; one older than LEASE seconds means the worker died, and the
+# sweep retries the job, at most MAX_ATTEMPTS attempts in all, then fails it. A queued job
+# the broker has not handed to a worker after RESEND_AFTER seconds is sent again.
+CHECKLIST_JOB_HEARTBEAT_SECONDS = env.float("CHECKLIST_JOB_HEARTBEAT_SECONDS", default=15.0)
+CHECKLIST_JOB_LEASE_SECONDS = env.int("CHECKLIST_JOB_LEASE_SECONDS", default=120)
+CHECKLIST_JOB_MAX_ATTEMPTS = env.int("CHECKLIST_JOB_MAX_ATTEMPTS", default=3)
+CHECKLIST_JOB_RESEND_AFTER_SECONDS = env.int("CHECKLIST_JOB_RESEND_AFTER_SECONDS", default=300)
 # Minutes after a cutover step fell due before it is escalated to the migration's owner.
 STEP_ESCALATE_AFTER_MINUTES = env.int("STEP_ESCALATE_AFTER_MINUTES", default=30)
 # The migration page's cutover panel is cached this long (0: never), and dropped at once
@@ -220,12 +333,12 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # Links sent to people without an account (LOA signing): lifetime and rate limit.
 ESIGN_LINK_TTL_DAYS = env.int("ESIGN_LINK_TTL_DAYS", default=14)
 # Unsigned links: a reminder with a fresh link every N days, at most M times (0: none).
-ESIGN_REMINDER_EVERY_DAYS = env.int("ESIGN_REMINDER_EVERY_DAYS", default=3)
-ESIGN_REMINDER_MAX = env.int("ESIGN_REMINDER_MAX", default=2)
 PORTAL_RATE_LIMIT_PER_MINUTE = env.int("PORTAL_RATE_LIMIT_PER_MINUTE", default=60)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none; the
-# client address is REMOTE_ADDR). Used for rate limits and signing events.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# client address is REMOTE_ADDR). Used for rate limits, sign-in throttling and signing
+# events. None (the variable is not set) counts as 0, and `check --deploy` warns
+# (tenancy/checks.py): behind a proxy every client would share the proxy's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=None)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 
 # Days a customer's migration-portal link keeps working (docs/customer-portal.md).
@@ -235,6 +348,14 @@ CUSTOMER_PORTAL_TTL_DAYS = env.int("CUSTOMER_PORTAL_TTL_DAYS", default=60)
 # link-local address, unless these are set (development, a lab). Production ignores them.
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+
+# Carrier connections (docs/carriers.md): a provider's API is reached over https on the
+# provider's own host only, unless this is set (a provider's sandbox, the tests' local
+# double). Inbound events are refused when their signed timestamp is further than the
+# tolerance from now (replays). Transient provider errors are retried after these pauses.
+CARRIER_ALLOW_BASE_URL_OVERRIDE = env.bool("CARRIER_ALLOW_BASE_URL_OVERRIDE", default=False)
+CARRIER_WEBHOOK_TOLERANCE_SECONDS = env.int("CARRIER_WEBHOOK_TOLERANCE_SECONDS", default=300)
+CARRIER_RETRY_DELAYS = (1.0, 4.0)
 
 # Remote workers' home-location links (docs/e911-remote-workers.md).
 # Address validation for E911 locations: a dotted path to a validator class (a carrier's
@@ -270,6 +391,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A write that lost a race is a 409 (rule "conflict"), a database outage a 503: JSON.
+    "EXCEPTION_HANDLER": "tenancy.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "VoIP Migrate API",
@@ -277,6 +400,8 @@ SPECTACULAR_SETTINGS = {
     "and telephone numbers. Authenticate with `Authorization: Token <key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its readers are for signed-in users (tenancy/api_docs.py).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -291,6 +416,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "Endpoints", "description": "Phones, softphones, ATAs and other devices."},
         {"name": "Numbers", "description": "Telephone numbers (E.164 in and out)."},
         {"name": "Carrier accounts", "description": "The losing carrier's accounts and CSRs."},
+        {
+            "name": "Carrier connections",
+            "description": "Connections to winning carriers' porting APIs (Telnyx); the API "
+            "key is write-only (docs/carriers.md).",
+        },
         {
             "name": "Port orders",
             "description": "Port orders, their transitions, port day "
@@ -330,7 +460,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # On every handler: no data: URI and no document in a log line (tenancy/log_redaction.py).
+    "filters": {"redact": {"()": "tenancy.log_redaction.RedactLogValues"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
@@ -354,3 +488,25 @@ PDF_MAX_DATA_URI_BYTES = env.int("PDF_MAX_DATA_URI_BYTES", default=1024 * 1024)
 PDF_PAPER_SIZE = env("PDF_PAPER_SIZE", default="letter")
 # Most rows accepted in one inventory CSV file.
 INVENTORY_IMPORT_MAX_ROWS = env.int("INVENTORY_IMPORT_MAX_ROWS", default=50_000)
+
+# Content-Security-Policy (django-csp, tenancy/csp.py; docs/security.md). Scripts only from
+# our own static files: no inline script, no eval (htmx runs with allowEval off,
+# templates/base.html). Styles only from our own files too; the few inline <style>
+# elements a page needs carry the response's nonce (a portal's brand colour) or are
+# allowed by their hash (the letter in the signing portal's frame); no style="" attribute
+# anywhere. Images also as data: URIs (logos, QR codes, the drawn signature). Nothing may
+# frame a page (the letter's frame is srcdoc, part of its page), forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}

@@ -24,6 +24,14 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+# Passkeys only on https; links in sign-in emails and SSO redirect URIs say https.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
 # Webhooks never go over plain http or to a private address in production.
 WEBHOOK_ALLOW_HTTP = False
 WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+
+# A carrier connection's address is the provider's own https host in production, never
+# one a tenant types (docs/carriers.md); only the tests' local double needs another.
+CARRIER_ALLOW_BASE_URL_OVERRIDE = False
