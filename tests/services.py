@@ -58,3 +58,18 @@ def require_services() -> Services:
         database_url=shared_database_url_or_unavailable(),
         redis_url=redis_url_or_unavailable(),
     )
+
+
+def wait_for(predicate, timeout: float, what: str, log=None, *, poll: float = 0.2):
+    """Poll `predicate` until it is true, or fail naming `what` with the log's tail."""
+    import time
+
+    from bench.processes import tail
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(poll)
+    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{tail(log) if log else ''}",
+                pytrace=False)  # fmt: skip

@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -34,7 +33,7 @@ from cutover.models import Step
 from cutover.steps.services import ensure_plan
 
 from . import factories as f
-from .services import require_services, unavailable
+from .services import require_services, unavailable, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.dates]
 
@@ -44,13 +43,7 @@ PICKUP_LIMIT = 90  # a step due at T is claimed by T + 90 s
 
 
 def _wait(predicate, timeout, what, log=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{tail(log) if log else ''}",
-                pytrace=False)  # fmt: skip
+    wait_for(predicate, timeout, what, log, poll=0.25)
 
 
 class Clock:

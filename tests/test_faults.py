@@ -38,7 +38,7 @@ from bench.processes import free_port, stop, tail
 from cutover.models import ChecklistJob
 from e911.remote.services import send_location_link
 
-from .services import require_services, unavailable
+from .services import require_services, unavailable, wait_for
 from .signing import link_request
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -73,14 +73,7 @@ render._run_in_child = _slow_child
 """
 
 
-def _wait(predicate, timeout, what, log=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{tail(log) if log else ''}",
-                pytrace=False)  # fmt: skip
+_wait = wait_for
 
 
 class Stack:
