@@ -23,6 +23,7 @@ from tenancy.selectors import membership_for
 
 from . import factories as f
 from .conftest import login
+from .services import unavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _postgresql():
     if connection.vendor != "postgresql":
-        pytest.skip("row-level security is a PostgreSQL feature (set DATABASE_URL)")
+        unavailable("row-level security is a PostgreSQL feature")
 
 
 def scoped_models():
@@ -301,3 +302,43 @@ def test_deploy_check_warns_when_the_login_bypasses_the_policies():
     assert [w.id for w in warnings] == ["rowsecurity.W002"]
     assert "superuser" in warnings[0].msg
     assert the_login_role_is_bound_by_the_policies(databases=None) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_compose_stacks_login_sees_no_rows_outside_a_request(world_a):
+    """docker/postgres-roles.sh, as the postgres image runs it on a new volume, makes the
+    login web, worker and beat use (compose.yaml): no superuser, no BYPASSRLS, reaching
+    the tables only through the app role. Logged in as it, a committed row of A is
+    invisible outside a request, while the superuser sees it."""
+    import os
+    import subprocess
+
+    import psycopg
+
+    from config.settings.base import BASE_DIR
+
+    compose = (BASE_DIR / "docker" / "compose.yaml").read_text()
+    assert "DATABASE_URL: postgres://voipmigrate_web:" in compose
+    assert "MIGRATE_DATABASE_URL: postgres://voipmigrate:" in compose
+    assert "./postgres-roles.sh:/docker-entrypoint-initdb.d/" in compose
+    db = connection.settings_dict
+    env = {**os.environ, "POSTGRES_USER": db["USER"], "POSTGRES_DB": db["NAME"],
+           "POSTGRES_APP_PASSWORD": "it's a 'test'", "PGHOST": db["HOST"] or "127.0.0.1",
+           "PGPORT": str(db["PORT"] or 5432), "PGPASSWORD": db["PASSWORD"] or ""}  # fmt: skip
+    script = BASE_DIR / "docker" / "postgres-roles.sh"
+    try:
+        for _ in range(2):  # a second run changes nothing and does not fail
+            subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
+        role = raw(
+            "SELECT rolsuper, rolbypassrls, rolcanlogin, pg_has_role(oid, %s, 'MEMBER') "
+            "FROM pg_roles WHERE rolname = 'voipmigrate_web'",
+            [app_role()],
+        )
+        assert role == [(False, False, True, True)]
+        assert Customer.objects.filter(organization=world_a["customer"].organization).exists()
+        with psycopg.connect(host=env["PGHOST"], port=env["PGPORT"], dbname=db["NAME"],
+                             user="voipmigrate_web", password="it's a 'test'") as web:  # fmt: skip
+            assert web.execute("SELECT count(*) FROM customers_customer").fetchone() == (0,)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP ROLE IF EXISTS voipmigrate_web")
