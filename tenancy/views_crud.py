@@ -150,11 +150,30 @@ class _OrgSaveMixin:
             self._loaded_values = field_values(instance)
         return kwargs
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self._loaded_values is not None:
+            # Each field also carries the value the page showed (Django's hidden
+            # initial), so a field the user left alone is not written back even when
+            # someone changed it between the page's load and its save.
+            for field in form.fields.values():
+                field.show_hidden_initial = True
+        return form
+
+    @staticmethod
+    def _left_as_shown(form) -> set[str]:
+        """The fields whose shown value came back with the form, unchanged."""
+        return {
+            name
+            for name in form.fields
+            if form.add_initial_prefix(name) in form.data and name not in form.changed_data
+        }
+
     def form_valid(self, form):
         instance = form.save(commit=False)
         fields = None
         if self._loaded_values is not None:
-            fields = changed_fields(instance, self._loaded_values)
+            fields = changed_fields(instance, self._loaded_values) - self._left_as_shown(form)
         try:
             self.object = self.save_service(
                 instance,

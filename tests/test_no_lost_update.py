@@ -66,3 +66,33 @@ def test_an_edit_form_keeps_a_field_changed_since_it_read_the_customer(client, p
     assert (customer.dba_name, customer.main_contact_name) == ("Acme Tax", "Dana Office")
     last = customer.history.order_by("-history_id").first()
     assert (last.dba_name, last.main_contact_name) == ("Acme Tax", "Dana Office")
+
+
+def test_an_edit_form_opened_before_someone_elses_change_does_not_revert_it(client, pm_a, world_a):
+    """The page carries the values it showed: a field the user left alone is not written
+    back even when someone else changed it between the page's load and its save."""
+    import re
+
+    customer = world_a["customer"]
+    client.force_login(pm_a)
+    url = f"/o/northwind/customers/{customer.pk}/edit/"
+    page = client.get(url).content.decode()
+    shown = dict(re.findall(r'<input type="hidden" name="(initial-[\w-]+)" value="([^"]*)"', page))
+    assert shown["initial-main_contact_name"] == customer.main_contact_name
+    form = {
+        "legal_name": customer.legal_name, "dba_name": "Acme Tax",
+        "main_contact_name": customer.main_contact_name,
+        "main_contact_email": customer.main_contact_email,
+        "main_contact_phone": str(customer.main_contact_phone or ""),
+        "operating_states": "", "reason": "dba from the contract", **shown,
+    }  # fmt: skip
+    Customer.objects.filter(pk=customer.pk).update(main_contact_name="Dana Office")
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content
+    customer.refresh_from_db()
+    assert (customer.dba_name, customer.main_contact_name) == ("Acme Tax", "Dana Office")
+    # A field the user did change is written, whatever the page showed.
+    form.update(main_contact_name="Pat Office", dba_name="Acme Tax")
+    assert client.post(url, form).status_code == 302
+    customer.refresh_from_db()
+    assert customer.main_contact_name == "Pat Office"
