@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 import rowsecurity
 
+from .locking import carry_shown_values, lock_for_update
 from .models import Membership, Organization
 from .roles import DEFAULT_WRITE_ROLES, Role
 
@@ -163,6 +164,18 @@ class OrgScopedAdmin(SimpleHistoryAdmin):
     def get_exclude(self, request, obj=None):
         return [*(super().get_exclude(request, obj) or []), "organization"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form_class
+
+        class ShownValuesForm(form_class):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                carry_shown_values(self)  # changed_data: what this user changed
+
+        return ShownValuesForm
+
     def save_model(self, request, obj, form, change):
         if not obj.organization_id:
             obj.assign_organization()
@@ -171,6 +184,10 @@ class OrgScopedAdmin(SimpleHistoryAdmin):
         ):
             raise PermissionError("Not your organization.")
         obj._change_reason = "changed in the admin"
+        if change:
+            # The admin's request is atomic: lock the row and write only what this form
+            # changed over what others committed meanwhile (no lost update).
+            lock_for_update(obj, changed=form.changed_data)
         super().save_model(request, obj, form, change)
         self.after_save(request, obj, change)
 

@@ -62,3 +62,25 @@ def lock_for_update(instance, *, changed: Iterable[str] | None = None):
     if update_initial_state is not None:
         update_initial_state()
     return instance
+
+
+def carry_shown_values(form) -> None:
+    """Make each field of an edit form carry the value the page showed (Django's hidden
+    initial), so `changed_data` is what the user changed, not what differs from a row
+    someone else changed after the page loaded. Never for a write-only field (a password
+    input: its value must not reach the page) or a file."""
+    from django import forms
+    from django.core.exceptions import FieldDoesNotExist
+
+    from .fields import EncryptedTextField
+
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    for name, field in form.fields.items():
+        if isinstance(field.widget, forms.PasswordInput | forms.FileInput):
+            continue
+        try:
+            if model is not None and isinstance(model._meta.get_field(name), EncryptedTextField):
+                continue  # a secret, whatever its widget
+        except FieldDoesNotExist:
+            pass
+        field.show_hidden_initial = True

@@ -11,7 +11,7 @@ from django.http import HttpResponseRedirect
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from .history import history_rows
-from .locking import changed_fields, field_values
+from .locking import carry_shown_values, changed_fields, field_values
 from .rules import TransitionConflict
 from .services import delete_org_object, save_org_object
 from .views_base import OrgMixin
@@ -153,11 +153,9 @@ class _OrgSaveMixin:
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
         if self._loaded_values is not None:
-            # Each field also carries the value the page showed (Django's hidden
-            # initial), so a field the user left alone is not written back even when
-            # someone changed it between the page's load and its save.
-            for field in form.fields.values():
-                field.show_hidden_initial = True
+            # A field the user left alone is not written back even when someone
+            # changed it between the page's load and its save.
+            carry_shown_values(form)
         return form
 
     @staticmethod

@@ -115,3 +115,32 @@ def test_history_versions_of_other_orgs_are_404_and_revert_is_refused(
     assert client.post(url, {}).status_code == 403
     number.refresh_from_db()
     assert number.status == "porting"
+
+
+def test_an_admin_edit_does_not_revert_a_change_made_after_the_page_loaded(
+    client, staff_pm_b, world_b
+):
+    """The change page carries the values it showed; the save locks the row and writes
+    only what this user changed (no lost update through the admin either)."""
+    from customers.models import Customer
+
+    login(client, staff_pm_b)
+    customer = world_b["customer"]
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    form = client.get(url).context["adminform"].form
+    data = {"_save": "Save"}
+    for field in form:
+        value = field.value()
+        shown = "" if value is None else str(value)
+        data[field.html_name] = shown
+        data[field.html_initial_name] = shown
+    assert f"initial-{'main_contact_name'}" in data
+    Customer.objects.filter(pk=customer.pk).update(main_contact_name="Changed Meanwhile")
+    data["dba_name"] = "Lear Dental Group"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert (customer.dba_name, customer.main_contact_name) == (
+        "Lear Dental Group",
+        "Changed Meanwhile",
+    )

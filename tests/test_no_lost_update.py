@@ -96,3 +96,12 @@ def test_an_edit_form_opened_before_someone_elses_change_does_not_revert_it(clie
     assert client.post(url, form).status_code == 302
     customer.refresh_from_db()
     assert customer.main_contact_name == "Pat Office"
+
+
+def test_the_values_an_edit_page_carries_never_include_a_secret(client, pm_a, world_a):
+    """The shown values travel as hidden inputs: never those of write-only secrets."""
+    endpoint = world_a["endpoint"]
+    client.force_login(pm_a)
+    page = client.get(endpoint.ui_url("update")).content.decode()
+    assert 'name="initial-display_name"' in page
+    assert "initial-sip_password" not in page and "s3cret-SIP-pass" not in page
