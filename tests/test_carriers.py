@@ -787,7 +787,7 @@ def test_polling_backs_off_while_the_provider_fails(ready, pm_a, telnyx):
 
 
 def test_on_demand_activation_is_role_checked_recorded_and_comes_back_as_events(
-    ready, pm_a, telnyx, client, viewer_a, tech_a
+    ready, pm_a, telnyx, client, viewer_a, tech_a, org_a
 ):
     telnyx.fast_portable.add(BTN)
     order = submitted(ready, pm_a)
@@ -798,9 +798,19 @@ def test_on_demand_activation_is_role_checked_recorded_and_comes_back_as_events(
     order = fresh(order)
     with pytest.raises(TransitionRefused):
         carriers.activate_on_carrier(order, by=viewer_a)
-    job = carriers.activate_on_carrier(order, by=tech_a)
-    assert job.status == "created"
-    assert "On-demand activation requested" in order.notes.get().body
+    # The port-day step offers it, and its form asks the carrier (the same service).
+    steps = reverse("cutover-steps", args=[org_a.slug, order.migration.uuid])
+    activate = reverse("port-order-carrier-activate", args=[org_a.slug, order.pk])
+    client.force_login(pm_a)
+    page = client.get(steps).content.decode()
+    assert page.count('data-testid="activate-port"') == 1 and f'action="{activate}"' in page
+    client.force_login(tech_a)
+    assert client.post(activate).status_code == 302
+    note = order.notes.get()  # recorded, with who asked
+    assert "On-demand activation requested" in note.body and note.created_by == tech_a
+    asked = order.exchanges.get(operation="activate")
+    assert asked.method == "POST" and asked.path.endswith("/actions/activate")
+    assert asked.status_code == 202
     assert fresh(order).state == "foc_received"  # nothing forced: the event says ported
     telnyx.deliver(client, hook_url(order.connection))
     assert fresh(order).state == "port_day"

@@ -8,10 +8,11 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from cutover.models import CutoverPlan, Step
+from porting.carriers.selectors import activation_offered
 from porting.models import TEST_CALLS_REQUIRED, PhoneNumber, PortOrder
 from porting.zones import order_zones
 
-from .timeline import FROM_THE_PORT, TIMELINE, moment, plan_hours
+from .timeline import FROM_THE_PORT, OPEN, TIMELINE, moment, plan_hours
 
 
 def display_zones(steps, migration) -> dict[int, ZoneInfo]:
@@ -49,10 +50,23 @@ def step_rows(migration):
     if plan is None:
         return []
     steps = list(
-        Step.objects.filter(plan=plan).select_related("port_order", "site", "owner", "done_by")
+        Step.objects.filter(plan=plan).select_related(
+            "port_order__connection", "site", "owner", "done_by"
+        )
     )
     zones = display_zones(steps, migration)
-    return [{"step": s, "local_due": local_due(s, zones[s.pk])} for s in steps]
+    return [
+        {
+            "step": s,
+            "local_due": local_due(s, zones[s.pk]),
+            # The port itself: where the carrier offers it, activate on demand from here.
+            "can_activate": s.code == "port"
+            and s.status in OPEN
+            and s.port_order is not None
+            and activation_offered(s.port_order),
+        }
+        for s in steps
+    ]
 
 
 def order_zone(order) -> ZoneInfo:

@@ -43,3 +43,14 @@ def connection_page(connection) -> dict:
             connection.events.select_related("port_order").order_by("-received_at")[:50]
         ),
     }
+
+
+def activation_offered(order) -> bool:
+    """Whether the port-day step may ask the provider to activate this order now: its
+    connection's adapter offers on-demand activation, the provider has the order, and it
+    awaits its port (no query when the order's connection is loaded)."""
+    if not order.connection_id or not order.provider_order_id:
+        return False
+    if order.state not in (order.State.FOC_RECEIVED, order.State.PORT_DAY):
+        return False
+    return adapter_for(order.connection).offered(Operation.ACTIVATE)
