@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from tenancy.models import Organization
+from tenancy.api_auth import hash_key
+from tenancy.models import ApiToken, Organization
 
 from . import selectors
 
@@ -34,7 +35,12 @@ class RequireTwoFactorMiddleware:
         slug = view_kwargs.get("org_slug")
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            return None  # token-authenticated API calls are judged by their token
+            # An API call with a personal token acts as its user: the requirement holds
+            # for it too (DRF authenticates it later, in the view; an invalid token is
+            # left to its 401 there).
+            user = self._token_user(request) if slug else None
+            if user is None:
+                return None
         if slug:
             organization = (
                 Organization.objects.filter(slug=slug, security__require_two_factor=True)
@@ -66,6 +72,18 @@ class RequireTwoFactorMiddleware:
         messages.warning(request, text)
         request.session["two_factor_next"] = request.get_full_path()
         return redirect("mfa_index")
+
+    @staticmethod
+    def _token_user(request):
+        keyword, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if keyword != "Token" or not key.strip():
+            return None
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=hash_key(key.strip()), revoked_at=None)
+            .first()
+        )
+        return token.user if token is not None and token.user.is_active else None
 
     @staticmethod
     def _url_name(request):

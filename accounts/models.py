@@ -12,6 +12,36 @@ from simple_history.models import HistoricalRecords
 from tenancy.fields import EncryptedTextField
 from tenancy.roles import Role
 
+# Anyone can have an address at these: no organization may claim them for its SSO.
+PUBLIC_EMAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
+    "protonmail.com", "gmx.com", "gmx.net", "mail.com", "zoho.com", "yandex.com",
+})  # fmt: skip
+
+
+def issuer_host_refusal(url: str) -> str | None:
+    """Why the server must not fetch this issuer's discovery document: its host is an
+    address that is not public (private, loopback, link-local, reserved) or a local
+    name. The server fetches from the issuer and posts the client secret to it, so an
+    owner must not point it inside the network (server-side request forgery)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").rstrip(".").lower()
+    if not host:
+        return None
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan")):
+        return "The issuer must be a public address, not a name on the local network."
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None  # a public name: the provider's own host
+    if not address.is_global:
+        return "The issuer must be a public address, not a private, loopback or link-local one."
+    return None
+
+
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -109,6 +139,12 @@ class SingleSignOn(models.Model):
         bad = [d for d in domains if not DOMAIN_RE.match(d)]
         if bad:
             raise ValidationError({"allowed_domains": f"Not a domain: {', '.join(bad)}."})
+        public = sorted(set(domains) & PUBLIC_EMAIL_DOMAINS)
+        if public:
+            raise ValidationError({"allowed_domains": (
+                f"{', '.join(public)} is a public email service: anyone can have an address "
+                "there. Name your organization's own domain."
+            )})  # fmt: skip
         self.allowed_domains = ", ".join(domains)
         if (
             self.issuer_url
@@ -116,5 +152,8 @@ class SingleSignOn(models.Model):
             and not (settings.DEBUG or getattr(settings, "SSO_ALLOW_HTTP_ISSUER", False))
         ):
             raise ValidationError({"issuer_url": "The issuer URL must start with https://."})
+        refusal = issuer_host_refusal(self.issuer_url)
+        if refusal and not getattr(settings, "SSO_ALLOW_HTTP_ISSUER", False):
+            raise ValidationError({"issuer_url": refusal})
         if self.default_role == Role.OWNER:
             raise ValidationError({"default_role": "SSO never makes an owner."})

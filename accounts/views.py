@@ -1,8 +1,11 @@
 """The owners' Security page (two-factor requirement, lockouts, single sign-on) and the
 single sign-on entry points of the sign-in page (docs/accounts.md)."""
 
+import logging
+
 from allauth.account.utils import get_next_redirect_url
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.utils import build_absolute_uri
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +16,9 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import TemplateView
+from requests import RequestException
 
 from tenancy.roles import Role
 from tenancy.rules import TransitionRefused
@@ -22,6 +27,8 @@ from tenancy.views_base import OrgMixin, ServiceActionView
 from . import selectors, services
 from .forms import SingleSignOnForm, SingleSignOnStartForm, TwoFactorPolicyForm, UnlockForm
 from .models import OrganizationSecurity, SingleSignOn
+
+logger = logging.getLogger(__name__)
 
 
 class _OwnerPage(OrgMixin):
@@ -87,7 +94,7 @@ class UnlockMember(_SecurityAction):
         return f"{user.username} can sign in again."
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator([never_cache, sensitive_post_parameters("client_secret")], name="dispatch")
 class SingleSignOnSettings(_OwnerPage, TemplateView):
     template_name = "accounts/sso_settings.html"
 
@@ -139,14 +146,24 @@ def _add_errors(form, exc):
 def _start_sso(request, sso, email=""):
     """Send the browser to the organization's provider (allauth's OpenID Connect flow;
     it comes back to /accounts/oidc/<provider_id>/login/callback/)."""
-    provider = get_social_adapter().get_provider(request, sso.provider_id)
-    auth_params = provider.get_auth_params()
-    if email:
-        auth_params["login_hint"] = email
-    return provider.redirect(
-        request, process="login", next_url=get_next_redirect_url(request),
-        auth_params=auth_params,
-    )  # fmt: skip
+    try:
+        provider = get_social_adapter().get_provider(request, sso.provider_id)
+        auth_params = provider.get_auth_params()
+        if email:
+            auth_params["login_hint"] = email
+        return provider.redirect(
+            request, process="login", next_url=get_next_redirect_url(request),
+            auth_params=auth_params,
+        )  # fmt: skip
+    except (RequestException, OAuth2Error, ValueError, KeyError):
+        # The provider's discovery document did not answer, or not as OpenID Connect
+        # says: a clear page, never a 500 (logged for the owner to fix).
+        logger.warning("SSO of %s: the identity provider did not answer", sso.organization_id,
+                       exc_info=True)  # fmt: skip
+        return render(request, "accounts/sso_refused.html", {
+            "reason": f"{sso.organization.name}'s sign-in provider does not answer right now. "
+            "Try again in a few minutes, or sign in with your username and password.",
+        }, status=503)  # fmt: skip
 
 
 NO_SSO_FOR_DOMAIN = (

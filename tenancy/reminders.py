@@ -145,6 +145,8 @@ def contact_for(token: str) -> tuple[Organization, str] | None:
         data = signing.loads(token, salt=_SALT)
     except signing.BadSignature:
         return None
+    if not isinstance(data, dict) or not isinstance(data.get("o"), int):
+        return None
     organization = Organization.objects.filter(pk=data.get("o")).first()
     if organization is None or not data.get("e"):
         return None

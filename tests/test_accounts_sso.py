@@ -219,3 +219,45 @@ def test_a_member_connects_sso_to_their_account_then_signs_in_with_it(idp, north
     started = other.post(login_url, {"process": "connect"})
     refused = other.get(_through_the_provider(started["Location"]))
     assert refused.status_code == 403 and SocialAccount.objects.count() == 1
+
+
+def test_an_issuer_inside_the_network_or_a_public_mail_domain_is_refused(settings, org_a):
+    """The server fetches the issuer's discovery document and posts the client secret to
+    it: an owner cannot point it at a private, loopback or link-local address. Nor can an
+    organization claim a domain where anyone can have an address."""
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import SingleSignOn
+
+    settings.SSO_ALLOW_HTTP_ISSUER = False
+    for issuer in ("https://127.0.0.1:6379", "https://169.254.169.254/latest",
+                   "https://10.0.0.5", "https://localhost", "https://idp.corp.internal",
+                   "https://[::1]"):  # fmt: skip
+        sso = SingleSignOn(organization=org_a, issuer_url=issuer, client_id="c",
+                           allowed_domains="northwind.example")  # fmt: skip
+        with pytest.raises(ValidationError) as refused:
+            sso.clean()
+        assert "issuer_url" in refused.value.message_dict, issuer
+    entra = "https://login.microsoftonline.com/t/v2.0"
+    public = SingleSignOn(organization=org_a, issuer_url=entra, client_id="c",
+                          allowed_domains="gmail.com, northwind.example")  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        public.clean()
+    assert "public email service" in str(refused.value.message_dict["allowed_domains"])
+    fine = SingleSignOn(organization=org_a, issuer_url=entra, client_id="c",
+                        allowed_domains="northwind.example")  # fmt: skip
+    fine.clean()
+
+
+def test_a_provider_that_does_not_answer_gets_a_clear_page_not_a_500(client, northwind_sso, org_a):
+    from bench.processes import free_port
+
+    type(northwind_sso).objects.filter(pk=northwind_sso.pk).update(
+        issuer_url=f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    )
+    for started in (
+        client.post(reverse("sso-start"), {"email": "ana@northwind.example"}),
+        client.post(reverse("sso-org-start", args=[org_a.slug])),
+    ):
+        assert started.status_code == 503
+        assert "does not answer right now" in started.content.decode()

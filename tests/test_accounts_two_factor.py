@@ -109,8 +109,20 @@ def test_an_owner_requires_two_factor_and_members_without_it_are_sent_to_set_it_
     made = member.post(reverse("api-tokens"), {"name": "laptop", "days": 90})
     assert made.status_code == 302 and made["Location"] == reverse("mfa_index")
     assert not pm_a.api_tokens.exists()
+    # A token made before the requirement reaches nothing of the organization either.
+    from django.test import Client
+
+    from tenancy.services import create_api_token
+
+    _token, key = create_api_token(pm_a, name="made before")
+    by_token = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    refused = by_token.get(reverse("api:migration-list", args=[org_a.slug]))
+    assert refused.status_code == 403 and refused.json()["code"] == "two_factor_required"
+    wrong = Client(HTTP_AUTHORIZATION="Token " + "x" * 43)
+    assert wrong.get(reverse("api:migration-list", args=[org_a.slug])).status_code == 401
     _activate_totp(member)
     assert member.get(migration).status_code == 200
+    assert by_token.get(reverse("api:migration-list", args=[org_a.slug])).status_code == 200
 
 
 def test_the_requirement_is_the_organizations_own(pm_b, org_a, org_b, owner_a):

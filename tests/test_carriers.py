@@ -641,6 +641,9 @@ def test_a_forged_or_replayed_webhook_is_refused_and_a_duplicate_applied_once(
     stale = telnyx.signed(body, timestamp=datetime.now(UTC).timestamp() - 3600)
     assert post(stale).status_code == 403
     assert client.post(url, data=body, content_type="application/json").status_code == 403
+    # Timestamps that are no time at all: refused, never a 500.
+    for nonsense in ("9" * 40, "999999999999", "\u00b2", "0" * 5000, "-1", "1.5"):
+        assert post(dict(good, **{"telnyx-timestamp": nonsense})).status_code == 403, nonsense
     assert not CarrierEvent.objects.filter(connection=order.connection).exists()
     first, again = post(good), post(telnyx.signed(body))
     assert first.json()["status"] == "applied" and again.json()["duplicate"] is True
@@ -930,3 +933,15 @@ def test_api_connections_submit_sync_csr_and_logs(
     telnyx.fail_next("POST", "/v2/portability_checks", status=500, times=5)
     failed = api.post(f"{base}/port-orders/{ready.pk}/carrier/portability/", format="json")
     assert failed.status_code == 502 and "500" in failed.json()["detail"]
+
+
+def test_connections_are_the_owners_and_pms_in_the_api_as_on_the_pages(
+    connection, api_client_for, pm_a, viewer_a, tech_a, org_a
+):
+    url = reverse("api:carrier-connection-list", args=[org_a.slug])
+    detail = reverse("api:carrier-connection-detail", args=[org_a.slug, connection.pk])
+    assert api_client_for(pm_a).get(detail).status_code == 200
+    for member in (viewer_a, tech_a):
+        client = api_client_for(member)
+        assert client.get(url).status_code == 403
+        assert client.get(detail).status_code == 403

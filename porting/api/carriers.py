@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
 from tenancy.api_base import (
@@ -18,6 +18,7 @@ from tenancy.api_base import (
     drf_validation_error,
     service_errors,
 )
+from tenancy.roles import OWNER_PM
 from tenancy.rules import TransitionRefused
 from tenancy.scoping import scope_queryset
 
@@ -141,6 +142,12 @@ class CarrierConnectionViewSet(OrgScopedViewSet):
     serializer_class = CarrierConnectionSerializer
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     ordering_fields = ("name", "created_at")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # As on the pages: a connection's addresses and key are the owners' and PMs'.
+        if self.membership.role not in OWNER_PM:
+            raise PermissionDenied("Carrier connections are for owners and project managers.")
 
 
 # -- order routes ----------------------------------------------------------------------------

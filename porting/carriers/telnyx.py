@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -443,10 +444,15 @@ def verify_signature(public_key_b64: str, headers, body: bytes, *, now: datetime
     timestamp = headers.get("telnyx-timestamp") or ""
     if not public_key_b64:
         raise BadSignature("The connection has no webhook public key.")
-    if not signature or not timestamp.isdigit():
+    # ASCII digits of a plausible Unix time only: str.isdigit() takes "²", and int() of a
+    # huge run of digits, or fromtimestamp() of a year past 9999, raises.
+    if not signature or not re.fullmatch(r"[0-9]{1,11}", timestamp):
         raise BadSignature("The request is not signed.")
     tolerance = timedelta(seconds=settings.CARRIER_WEBHOOK_TOLERANCE_SECONDS)
-    sent = datetime.fromtimestamp(int(timestamp), tz=UTC)
+    try:
+        sent = datetime.fromtimestamp(int(timestamp), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise BadSignature("The signature's timestamp is not a time.") from None
     if abs(now - sent) > tolerance:
         raise BadSignature("The signature's timestamp is outside the tolerance (a replay?).")
     try:
