@@ -8,8 +8,8 @@ from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from tenancy.api_auth import hash_key
-from tenancy.models import ApiToken, Organization
+from tenancy.api_auth import live_token
+from tenancy.models import Organization
 
 from . import selectors
 
@@ -76,14 +76,8 @@ class RequireTwoFactorMiddleware:
     @staticmethod
     def _token_user(request):
         keyword, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if keyword != "Token" or not key.strip():
-            return None
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_key(key.strip()), revoked_at=None)
-            .first()
-        )
-        return token.user if token is not None and token.user.is_active else None
+        token = live_token(key.strip(), request) if keyword == "Token" else None
+        return token.user if token is not None else None
 
     @staticmethod
     def _url_name(request):

@@ -22,18 +22,36 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
+def live_token(key: str, request=None) -> ApiToken | None:
+    """The unrevoked token of an active user this key names (expired or not), or None.
+    With the Django `request`, looked up once per request (a middleware may ask first)."""
+    cached = getattr(request, "_api_token_lookup", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    token = None
+    if _KEY.match(key or ""):
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=hash_key(key), revoked_at=None)
+            .first()
+        )
+    if token is not None and not token.user.is_active:
+        token = None
+    if request is not None:
+        request._api_token_lookup = (key, token)
+    return token
+
+
 class ApiTokenAuthentication(TokenAuthentication):
     keyword = "Token"
 
+    def authenticate(self, request):
+        self._django_request = getattr(request, "_request", request)
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key):
-        token = None
-        if _KEY.match(key or ""):
-            token = (
-                ApiToken.objects.select_related("user")
-                .filter(key_hash=hash_key(key), revoked_at=None)
-                .first()
-            )
-        if token is None or not token.user.is_active:
+        token = live_token(key, getattr(self, "_django_request", None))
+        if token is None:
             raise AuthenticationFailed("Invalid or revoked token.")
         now = clock.now()
         if now >= token.expires_at:
