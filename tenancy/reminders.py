@@ -52,24 +52,19 @@ class Round:
     contact: ReminderContact
     organization: Organization
     now: object
+    sent: set  # the (task key, point) pairs this contact had already
     due: list = field(default_factory=list)  # [(task key, [points])]
 
     def add(self, key: str, due: date | None, *, skip: tuple = ()) -> list[str]:
         """Offer a task still to do; returns its points not sent yet (also kept)."""
-        done = self._done()
         fresh = [
             p
             for p in due_points(due, self.organization, self.now.date())
-            if p not in skip and (key, p) not in done
+            if p not in skip and (key, p) not in self.sent
         ]
         if fresh:
             self.due.append((key, fresh))
         return fresh
-
-    def _done(self) -> set:
-        if not hasattr(self, "_sent"):
-            self._sent = set(self.contact.sent.values_list("task_key", "point"))
-        return self._sent
 
     def record(self) -> None:
         """The email went out: its points are spent and the contact is done for today."""
@@ -100,7 +95,8 @@ def open_round(organization: Organization, email: str, *, now=None) -> Round | N
         return None
     if contact.last_sent_at is not None and contact.last_sent_at.date() == now.date():
         return None  # at most one a day
-    return Round(contact=contact, organization=organization, now=now)
+    sent = set(contact.sent.values_list("task_key", "point"))
+    return Round(contact=contact, organization=organization, now=now, sent=sent)
 
 
 def _locked_contact(organization, email) -> ReminderContact:

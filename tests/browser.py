@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The same browser and flags as the benchmark's Chromium peer.
+from bench.chromium import CHROMIUM
+from bench.chromium import FLAGS as CHROMIUM_FLAGS
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

@@ -73,3 +73,29 @@ def wait_for(predicate, timeout: float, what: str, log=None, *, poll: float = 0.
         time.sleep(poll)
     pytest.fail(f"Timed out after {timeout} s waiting for {what}:\n{tail(log) if log else ''}",
                 pytrace=False)  # fmt: skip
+
+
+def start_private_redis(port: int, directory):
+    """A redis-server of the test's own on 127.0.0.1:`port` (nothing saved, its log in
+    `directory`), returned once it answers; stop it with bench.processes.stop."""
+    import subprocess
+
+    import redis
+
+    log = directory / "redis.log"
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(directory)],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+
+    def answers():
+        try:
+            return client.ping()
+        except Exception:
+            return False
+
+    wait_for(answers, 15, "the private redis-server", log)
+    return server

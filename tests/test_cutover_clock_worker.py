@@ -33,7 +33,7 @@ from cutover.models import Step
 from cutover.steps.services import ensure_plan
 
 from . import factories as f
-from .services import require_services, unavailable, wait_for
+from .services import require_services, start_private_redis, unavailable, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.dates]
 
@@ -82,24 +82,7 @@ class Clock:
         self.starts = 0
 
     def start_redis(self):
-        out = (self.tmp / "redis.log").open("ab")
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.tmp)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        import redis
-
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-
-        def answers():
-            try:
-                return client.ping()
-            except Exception:
-                return False
-
-        _wait(answers, 15, "the private redis-server", self.tmp / "redis.log")
+        self.redis = start_private_redis(self.port, self.tmp)
 
     def stop_redis(self):
         stop(self.redis)

@@ -38,7 +38,7 @@ from bench.processes import free_port, stop, tail
 from cutover.models import ChecklistJob
 from e911.remote.services import send_location_link
 
-from .services import require_services, unavailable, wait_for
+from .services import require_services, start_private_redis, unavailable, wait_for
 from .signing import link_request
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -126,22 +126,7 @@ class Stack:
         )  # fmt: skip
 
     def start_redis(self):
-        self.redis = self._start(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.tmp)],
-            self.tmp / "redis.log",
-        )  # fmt: skip
-        import redis
-
-        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=1)
-
-        def answers():
-            try:
-                return client.ping()
-            except Exception:
-                return False
-
-        _wait(answers, 15, "the private redis-server", self.tmp / "redis.log")
+        self.redis = start_private_redis(self.redis_port, self.tmp)
 
     def stop_redis(self):
         stop(self.redis)
