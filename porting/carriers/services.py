@@ -11,6 +11,7 @@ order: each attempt first looks the order up by its reference (our idempotency k
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -980,24 +981,29 @@ def sync_order(order: PortOrder, *, by=None) -> list[CarrierEvent]:
     moved = bound.status_kind(snapshot.status) == "foc" and snapshot.foc_at != order.foc_at
     foc = snapshot.foc_at.isoformat() if snapshot.foc_at else "-"
     # The same facts seen again are one event (the last one seen with them); a change
-    # not seen here yet also carries the order's `updated_at`, so a state the order comes
-    # back to (a second exception with the same code, the FOC moved back) is a new
-    # event, not a duplicate of the first.
+    # not seen here yet also carries how many events the order had, so a state the
+    # order comes back to (a second exception with the same code, the FOC moved back)
+    # is a new event, not a duplicate of the first, even within the same second of the
+    # provider's `updated_at`; the same poll run twice still makes one event.
     facts = f"poll:{snapshot.id}:{snapshot.status}:{foc}:" + ",".join(
         sorted(e.code for e in snapshot.exceptions)
     )
+    # Ids are at most 120 characters: the facts' start, then a digest of the rest.
+    prefix = facts[:80]
     if changed or moved:
-        event_id = f"{facts}:{snapshot.raw.get('updated_at') or ''}"
+        seen_before = CarrierEvent.objects.filter(port_order=order).count()
+        tail = f"{facts}:{snapshot.raw.get('updated_at') or ''}:{seen_before}"
+        event_id = f"{prefix}:{hashlib.sha256(tail.encode()).hexdigest()[:32]}"
     else:
         seen = (
             CarrierEvent.objects.filter(
-                connection=order.connection, provider_event_id__startswith=facts
+                connection=order.connection, provider_event_id__startswith=prefix
             )
             .order_by("-received_at", "-pk")
             .values_list("provider_event_id", flat=True)
             .first()
         )
-        event_id = seen or facts
+        event_id = seen or f"{prefix}:{hashlib.sha256(facts.encode()).hexdigest()[:32]}"
     event = ProviderEvent(
         id=event_id[:120],
         type="porting_order.status_changed",
