@@ -354,6 +354,11 @@ def test_a_second_submission_at_the_same_moment_is_refused_not_doubled(ready, pm
         assert refused.value.rule == "submission_in_progress"
         assert telnyx.orders == {} and fresh(ready).state == "loa_pending"
     finally:
+        # Released before closing: a closed connection's server process lets its locks go
+        # a moment later, after close() has already returned.
+        other.execute(
+            "SELECT pg_advisory_unlock(%s, %s)", [carriers.SUBMISSION_LOCK_CLASS, ready.pk]
+        )
         other.close()
     assert submitted(ready, pm_a).state == "loa_submitted"  # once it is done, it goes
 
