@@ -99,7 +99,7 @@ def join(pdfs: list[bytes], *, shared_xobject: str = FORM_XOBJECT_NAME) -> tuple
 
 
 def _draws(stream, key) -> bool:
-    """Whether a content stream only draws the XObject `key` (fixed_form.underlay's)."""
+    """Whether a content stream only draws the XObject `key` (fixed_form.assemble's)."""
     try:
         return stream.read_bytes().split() == [b"q", bytes(key), b"Do", b"Q"]
     except pikepdf.PdfError:

@@ -526,12 +526,15 @@ def render_parallel(
     `parts` are callables `compose(layout, emit)`, one child each, started together (give
     as many as there are cores to use). `layout` is `render_composed`'s; `emit(document,
     finisher=None)` writes a laid-out document to PDF at once, so that a piece can lay out
-    its pages in batches and keep only one batch's layout in memory. `compose` returns
-    its `info` (JSON-able).
+    its pages in batches and keep only one batch's layout in memory; `emit(pdf_bytes,
+    pages_in_pdf=n)` adds a PDF the piece wrote itself (documents/fixed_form.assemble).
+    `compose` returns its `info` (JSON-able).
 
     `join(pdfs, infos)` runs in the last child with every piece's PDFs in order (a list
     of bytes, the batches of every piece in turn) and the pieces' infos; it returns
-    `(pdf, pages, info)`, and that is the result (documents/join.py joins PDFs)."""
+    `(pdf, pages, info)`, and that is the result (documents/join.py joins PDFs). When
+    there is one piece and it wrote one PDF, that PDF and its info are the result, with
+    no join."""
     timeout = _timeout(timeout_seconds)
     deadline = time.monotonic() + timeout
     max_data_uri_bytes = int(_setting("PDF_MAX_DATA_URI_BYTES", DEFAULT_MAX_DATA_URI_BYTES))
@@ -551,7 +554,13 @@ def render_parallel(
 
             private = [0]
 
-            def emit(document, finisher=None):
+            def emit(document, finisher=None, *, pages_in_pdf=None):
+                if isinstance(document, bytes):  # a PDF the piece wrote itself
+                    pdfs.append(document)
+                    pages.append(int(pages_in_pdf))
+                    private[0] = max(private[0], _private_kib())
+                    return
+
                 def finish(document, pdf):
                     if finisher is not None:
                         finisher(document, pdf)
@@ -595,6 +604,15 @@ def render_parallel(
         if failure.get("refused"):
             raise RenderRefused(failure.get("error", "refused"))
         raise RenderFailed(f"PDF rendering failed: {failure.get('error', 'unknown error')}")
+
+    if len(pdfs) == 1 and len(outcomes) == 1:  # one piece that wrote one PDF: that is it
+        (header, _data), peak = outcomes[0], peaks[0]
+        return RenderedPDF(
+            pdf=pdfs[0], pages=int(header.get("pages", 0)), fetch_log=log,
+            seconds=time.monotonic() - started, start_rss_kib=int(header.get("start_rss_kib", 0)),
+            peak_rss_kib=peak, info=infos[0] or {},
+            processes_peak_rss_kib=peak + _peak_kib(), pieces_private_kib=private,
+        )  # fmt: skip
 
     def joined():
         pdf, pages, info = join(pdfs, infos)

@@ -12,7 +12,7 @@ import time
 import pikepdf
 import pytest
 
-from documents import fixed_form, join
+from documents import fixed_form, join, typeset
 from documents.render import RenderFailed, RenderTimeout, render_parallel
 
 FORM = """<!doctype html><html><head><title>Door cards</title><style>
@@ -23,40 +23,37 @@ body { font: 10pt/12pt "DejaVu Sans"; margin: 0; }
 <p>Name</p><div class="slot" id="slot-name"></div>
 <div style="width: 30mm; height: 30mm" id="slot-qr"></div>
 </body></html>"""
-
-VALUES_HEAD = """<!doctype html><html><head><title>Door cards</title><style>
-@page { size: A6; margin: 0; }
-body { font: 10pt/12pt "DejaVu Sans"; margin: 0; }
-.sheet { position: relative; height: 100mm; break-after: page; }
-.sheet:last-child { break-after: auto; }
-.v { position: absolute; bookmark-level: 1; bookmark-label: content(text); }
-SLOTS
-</style></head><body>"""
+FONTS = {
+    False: "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    True: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+}
 
 
 def _piece(numbers, per_batch=2):
-    """A piece: the form laid out once, its sheets in batches of `per_batch`, each batch
-    written over the form with a QR code per page (as the checklists do)."""
+    """A piece: the form laid out once, its sheets (a name set in its slot and a QR code)
+    drawn over it in batches of `per_batch`, each batch one PDF (as the checklists do with
+    runs of sheets between the checklists on the flowing layout)."""
 
     def compose(layout, emit):
         form = layout(FORM)
         form_page = form.pages[0]
         slots = fixed_form.slots(form_page)
-        head = VALUES_HEAD.replace("SLOTS", fixed_form.slot_css(slots))
-        for start in range(0, len(numbers), per_batch):
-            batch = numbers[start : start + per_batch]
-            sheets = "".join(
-                f'<div class="sheet" id="sheet-{n}"><div class="v at-name" id="v{n}-name">'
-                f"Card {n}</div></div>"
-                for n in batch
+        form_pdf = form.write_pdf()
+        typesetter = typeset.Typesetter({bold: typeset.face(FONTS[bold]) for bold in FONTS})
+        name = slots["name"]
+        height = form_page.height * 0.75
+        sheets = []
+        for n in numbers:
+            value = typeset.Value.text("name", f"Card {n}", typeset.Style(10, 12))
+            segments = typesetter.set(value, name.width * 0.75, name.height * 0.75)
+            drawn = typesetter.draw(segments, name.left * 0.75, height - name.top * 0.75)
+            qr = fixed_form.qr_overlay(_matrix(f"card-{n}"), slots["qr"], form_page.height)
+            sheets.append(fixed_form.Sheet(qr + b"\n" + drawn, bookmark=f"Card {n}"))
+        for start in range(0, len(sheets), per_batch):
+            pdf, pages = fixed_form.assemble(
+                form_pdf, sheets[start : start + per_batch], typesetter.fonts
             )
-            values = layout(head + sheets + "</body></html>")
-            overlays = {
-                i + 1: fixed_form.qr_overlay(_matrix(f"card-{n}"), slots["qr"], page.height)
-                for i, (n, page) in enumerate(zip(batch, values.pages, strict=True))
-            }
-            document = form.copy([form_page, *values.pages])
-            emit(document, fixed_form.underlay(0, range(1, len(batch) + 1), overlays))
+            emit(pdf, pages_in_pdf=pages)
         return {"cards": list(numbers)}
 
     return compose
@@ -159,7 +156,16 @@ def test_a_failed_join_fails_the_render():
         raise ValueError("cannot join")
 
     with pytest.raises(RenderFailed, match="joining the PDF failed: ValueError"):
-        render_parallel([_piece([1])], bad_join)
+        render_parallel([_piece([1]), _piece([2])], bad_join)
+
+
+def test_one_piece_that_wrote_one_pdf_needs_no_join():
+    def no_join(pdfs, infos):
+        raise AssertionError("not called")
+
+    rendered = render_parallel([_piece([1, 2], per_batch=2)], no_join)
+    assert rendered.pages == 2 and rendered.children == 1
+    assert rendered.info == {"cards": [1, 2]}
 
 
 def test_a_piece_uses_the_locked_fetcher():

@@ -6,9 +6,11 @@ Never the SIP password: nothing here reads `Endpoint.sip_password`."""
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import segno
 from django.conf import settings
@@ -16,16 +18,21 @@ from django.db import connections
 from django.db.models import Prefetch
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 
 from cutover.preflight.selectors import CALLS, CHECKS, _preflight_or_none
-from documents import fixed_form
+from documents import fixed_form, typeset
 from documents import join as pdf_join
 from documents import render as pdf_render
+from documents.fixed_form import PX_TO_PT
 from documents.render import RenderedPDF
 from e911.locations.selectors import coverage
 from porting.models import PhoneNumber
 from tenancy import clock
+from tenancy.phone import shown
+
+logger = logging.getLogger(__name__)
 
 
 def form_url(endpoint, base_url: str) -> str:
@@ -116,18 +123,6 @@ DOCUMENT_TEMPLATE = "cutover/preflight_pdf.html"
 
 
 FORM_TEMPLATE = "cutover/checklist_form.html"
-
-
-VALUES_TEMPLATE = "cutover/checklist_values.html"
-
-
-VALUES_DOCUMENT_TEMPLATE = "cutover/checklist_values_document.html"
-
-
-SHEETS_PLACEHOLDER = "<!-- the sheets -->"
-
-
-STYLE_END = "</style>"
 
 
 # The render's time limit grows with the document: PDF_RENDER_TIMEOUT_SECONDS plus this
@@ -233,22 +228,156 @@ def _merge_info(infos: list[dict]) -> dict:
         "on_form": sum(i["on_form"] for i in infos),
         "flowing": [pk for i in infos for pk in i["flowing"]],
         "flowing_pages": sum(i["flowing_pages"] for i in infos),
-        "laid_out_again": any(i["laid_out_again"] for i in infos),
     }
+
+
+# The checklist's type (templates/cutover/_checklist_type.css), for the values drawn on
+# the form: sizes and line heights in points, colours 0 to 1.
+INK, MUTED, WARNING = (0x11 / 255,) * 3, (0x55 / 255,) * 3, (0x8A / 255, 0x5A / 255, 0.0)
+BODY = typeset.Style(9, 11, color=INK)
+TITLE = typeset.Style(15, 18, bold=True, color=INK)
+SMALL = typeset.Style(7.5, 9.5, color=INK)
+TINY = typeset.Style(6, 7.5, color=INK, align="center")
+MARK = typeset.Style(8, 9, bold=True, color=INK, align="center")
+PASS_MARK, FAIL_MARK = "\u2713", "\u2717"  # ✓ ✗
+
+
+def _or_dash(value) -> str:
+    return str(value) if value else "\u2014"
+
+
+def checklist_title(page: ChecklistPage) -> str:
+    """The page's heading, also its bookmark."""
+    endpoint = page.endpoint
+    title = f"Pre-flight checklist: {endpoint.display_name or endpoint.get_kind_display()}"
+    return f"{title} \u00b7 x{endpoint.extension}" if endpoint.extension else title
+
+
+def _e911_runs(page: ChecklistPage) -> tuple:
+    """The E911 slot (templates/cutover/_checklist_e911.html): the location, or why there
+    is none, then what is wrong with it on a line of its own."""
+    Run = typeset.Run
+    if page.location:
+        first = [Run(page.location.one_line, BODY)]
+        if page.location.label:
+            first.append(Run(f" ({page.location.label})", BODY))
+        if page.location_source:
+            first.append(Run(f" \u00b7 {page.location_source}", BODY.with_(color=MUTED)))
+    elif page.location_source == "exempt":
+        first = [Run("Exempt (non-dialing)", BODY)]
+    else:
+        first = [Run("None on record", BODY.with_(color=WARNING))]
+    paragraphs = [tuple(first)]
+    if page.location_problem and page.location_source != "exempt":
+        paragraphs.append((Run(page.location_problem, SMALL.with_(color=WARNING)),))
+    return tuple(paragraphs)
+
+
+def checklist_values(page: ChecklistPage, index: int, count: int) -> list[typeset.Value]:
+    """What the fixed form's slots print for one checklist: the same as the flowing
+    layout's page (preflight_pdf_page.html), value by value. Never the SIP password."""
+    Value, Run = typeset.Value, typeset.Run
+    endpoint, site, preflight = page.endpoint, page.site, page.preflight
+    values = [
+        Value.text("title", checklist_title(page), TITLE),
+        Value.text("where", f"{site.name} \u00b7 {site.address_display}",
+                   BODY.with_(color=MUTED)),
+        Value.text("url", page.url, TINY),
+        Value.text("site", site.name, BODY),
+        Value.text("user", _or_dash(endpoint.display_name)
+                   + (f" \u00b7 {endpoint.user_email}" if endpoint.user_email else ""), BODY),
+        Value.text("extension", _or_dash(endpoint.extension), BODY),
+        Value.text("dids", ", ".join(shown(n.number) for n in page.numbers) or "\u2014", BODY),
+        Value.text("mac", _or_dash(endpoint.mac_address), BODY),
+        Value.text("model", f"{_or_dash(endpoint.make)} {endpoint.model} "
+                   f"({endpoint.get_kind_display()})", BODY),
+        Value.text("firmware", _or_dash(endpoint.firmware), BODY),
+        Value("e911", BODY, _e911_runs(page)),
+        Value.text("footer", f"Checklist {index} of {count}", SMALL.with_(color=MUTED)),
+    ]  # fmt: skip
+    if preflight:
+        runs = [Run("Recorded status: ", SMALL),
+                Run(preflight.get_status_display(), SMALL.with_(bold=True))]  # fmt: skip
+        if preflight.signed_at:
+            signed = dateformat.format(timezone.localtime(preflight.signed_at), "Y-m-d")
+            runs.append(Run(f", signed by {_or_dash(preflight.signed_by)} {signed}", SMALL))
+        values.append(Value("status", SMALL, (tuple(runs),)))
+    for check, recorded in page.checks:
+        if recorded.get("ok") is True:
+            values.append(Value.text(f"{check.code}-pass", PASS_MARK, MARK))
+        elif recorded.get("ok") is False:
+            values.append(Value.text(f"{check.code}-fail", FAIL_MARK, MARK))
+        if recorded.get("note"):
+            values.append(Value.text(f"{check.code}-note", str(recorded["note"]), SMALL))
+    for number, call in enumerate(page.calls, start=1):
+        if call.get("line"):
+            values.append(Value.text(f"call{number}-line", shown(call["line"]), BODY))
+        if call.get("result") == "pass":
+            values.append(Value.text(f"call{number}-pass", PASS_MARK, MARK))
+        elif call.get("result") == "fail":
+            values.append(Value.text(f"call{number}-fail", FAIL_MARK, MARK))
+    return values
+
+
+def _draw_sheet(typesetter, page, index, count, form_slots, page_height_px):
+    """The checklist `page` as a sheet over the form, or None when a value does not fit
+    its slot or cannot be set without a shaping engine (documents/typeset.py): that
+    checklist prints on the flowing layout instead."""
+    placed = []
+    for value in checklist_values(page, index, count):
+        slot = form_slots.get(value.slot)
+        if slot is None:
+            return None
+        segments = typesetter.set(value, slot.width * PX_TO_PT, slot.height * PX_TO_PT)
+        if segments is None:
+            return None
+        placed.append((slot, segments))
+    height = page_height_px * PX_TO_PT
+    content = [fixed_form.qr_overlay(qr_code(page.url).matrix, form_slots["qr"], page_height_px)]
+    for slot, segments in placed:
+        content.append(
+            typesetter.draw(segments, slot.left * PX_TO_PT, height - slot.top * PX_TO_PT)
+        )
+    return fixed_form.Sheet(
+        content=b"\n".join(content), bookmark=checklist_title(page),
+        bookmark_top=form_slots["title"].top * PX_TO_PT,
+    )  # fmt: skip
+
+
+# The font files the values drawn on the form are set in: the files the checklist's type
+# ("DejaVu Sans", _checklist_type.css) comes from (Debian's fonts-dejavu-core, in the
+# Docker image). Without them every checklist prints on the flowing layout.
+DEFAULT_FONT_FILES = {
+    False: "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    True: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+}
+
+
+def checklist_faces() -> dict | None:
+    """{bold: Face} from CHECKLIST_FONT_FILES (regular, bold), read once per process;
+    None (logged) when one cannot be read."""
+    files = getattr(settings, "CHECKLIST_FONT_FILES", None) or DEFAULT_FONT_FILES
+    try:
+        return {bold: typeset.face(str(files[bold])) for bold in (False, True)}
+    except Exception:  # a missing or broken font file: print the flowing layout
+        logger.warning("checklist fonts unreadable (%s): flowing layout only", files,
+                       exc_info=True)  # fmt: skip
+        return None
 
 
 def checklist_pdf(
     migration, site, pages: list[ChecklistPage], *, job=None, workers: int | None = None
 ) -> RenderedPDF:
     """The checklists of `pages` as ONE PDF: the fixed form laid out once, each endpoint's
-    values on a page of their own over it (documents/fixed_form.py). An endpoint whose
-    values do not fit the form's slots is printed on the flowing layout instead, whole,
-    in its place. Its `info` says how many went which way (docs/cutover-preflight.md).
+    values drawn on a page of their own over it (documents/fixed_form.py,
+    documents/typeset.py). An endpoint whose values do not fit the form's slots is printed
+    on the flowing layout instead, whole, in its place. Its `info` says how many went
+    which way (docs/cutover-preflight.md).
 
-    From `PARALLEL_MIN_PAGES` pages on, the pages are rendered in `workers` pieces
-    (default: one per core, each of at least `MIN_PAGES_PER_PIECE` pages) at the same
-    time, each in a forked child, and joined into one PDF in one more; the form is still
-    stored once. The same time limit covers it all."""
+    The pages are rendered in `workers` pieces (default: one per core, each of at least
+    `MIN_PAGES_PER_PIECE` pages; one below `PARALLEL_MIN_PAGES` pages) at the same time,
+    each in a forked child, and joined into one PDF in one more; the form and its "draw
+    the form" stream are stored once. The same time limit covers it all."""
     scope = checklist_scope(migration, site)
     count = len(pages)
     generated_at = clock.now()
@@ -261,110 +390,64 @@ def checklist_pdf(
         {"scope": scope, "checks": CHECKS, "calls": range(1, CALLS + 1),
          "generated_at": generated_at},
     )  # fmt: skip
-    # The document around the sheets, split where they go; the slot rules go before the
-    # first "</style>", which no value can produce (autoescaping turns "<" into "&lt;").
-    head, _, tail = render_to_string(VALUES_DOCUMENT_TEMPLATE, {"scope": scope}).partition(
-        SHEETS_PLACEHOLDER
-    )
-    if STYLE_END not in head or not tail:
-        raise pdf_render.RenderFailed(f"{VALUES_DOCUMENT_TEMPLATE}: no <style> or sheets")
     max_html_bytes = checklist_max_html_bytes(count)
-    for name in (VALUES_TEMPLATE, PAGE_TEMPLATE, DOCUMENT_TEMPLATE):
+    for name in (PAGE_TEMPLATE, DOCUMENT_TEMPLATE):
         get_template(name)  # compiled here once, not in every child
-    context = {"count": count, "scope": scope}
+    faces = checklist_faces()  # read here once, inherited by every child
 
     def prepare(layout):
-        """Lay the form out (once per child): the form's page and its slots."""
-
-        def lay_out(html):
-            return layout(html, max_html_bytes=max_html_bytes)
-
-        form = lay_out(form_html)
+        """Lay the form out (once per child): the form alone as a PDF, and its slots."""
+        form = layout(form_html, max_html_bytes=max_html_bytes)
         form_page = form.pages[0] if len(form.pages) == 1 else None
         if form_page is None or form_page.bookmarks or form_page.links:
             raise pdf_render.RenderFailed(
                 "the checklist form must be one page with no bookmarks or links"
             )
         slots = fixed_form.slots(form_page)
-        if "qr" not in slots:
+        if "qr" not in slots or "title" not in slots:
             raise pdf_render.RenderFailed("the checklist form has no slot for the QR code")
-        styled_head = head.replace(STYLE_END, fixed_form.slot_css(slots) + STYLE_END, 1)
-        return lay_out, form, form_page, slots, styled_head
+        return form.write_pdf(), slots, form_page.height
 
-    def compose_batch(prepared, numbers):
-        """The checklists `numbers` (1-based, consecutive) as one document over the form."""
-        lay_out, form, form_page, slots, styled_head = prepared
-        with _no_database():
-            sheets = {
-                n: render_to_string(VALUES_TEMPLATE, {**context, "page": pages[n - 1], "index": n})
-                for n in numbers
-            }
+    def piece(numbers):
+        def compose(layout, emit):
+            form_pdf, slots, page_height = prepare(layout)
+            typesetter = typeset.Typesetter(faces) if faces else None
+            sheets = {}
+            with _no_database():
+                for n in numbers if typesetter else ():
+                    sheet = _draw_sheet(typesetter, pages[n - 1], n, count, slots, page_height)
+                    if sheet is not None:
+                        sheets[n] = sheet
+            flowing_pages = 0
+            for on_form, run in groupby(numbers, key=lambda n: n in sheets):
+                run = list(run)
+                if on_form:
+                    pdf, drawn = fixed_form.assemble(
+                        form_pdf, [sheets[n] for n in run], typesetter.fonts
+                    )
+                    emit(pdf, pages_in_pdf=drawn)
+                    continue
+                for start in range(0, len(run), PAGES_PER_BATCH):
+                    document = _flowing_document(
+                        layout, migration, site, pages, scope, run[start : start + PAGES_PER_BATCH],
+                        job, generated_at, max_html_bytes,
+                    )  # fmt: skip
+                    flowing_pages += len(document.pages)
+                    emit(document)
+                    del document  # the next batch's layout replaces this one's
+            return {
+                "on_form": len(sheets), "flowing_pages": flowing_pages,
+                "flowing": [pages[n - 1].endpoint.pk for n in numbers if n not in sheets],
+            }  # fmt: skip
 
-        def lay_out_values(chosen):
-            html = styled_head + "".join(sheets[n] for n in chosen) + tail
-            return fixed_form.place(lay_out(html).pages, slots)
-
-        placement = lay_out_values(numbers)
-        too_big, spilled = placement.misfits, not placement.clean
-        if spilled:
-            # A value ran off the bottom of its page onto the next sheet: lay the sheets
-            # out again without the ones that do not fit.
-            fitting = [n for n in numbers if n not in too_big]
-            nothing = fixed_form.Placement(pages={}, misfits=set(), clean=True)
-            placement = lay_out_values(fitting) if fitting else nothing
-            if not placement.clean or placement.misfits:
-                raise pdf_render.RenderFailed(
-                    "checklist value pages did not come out one page per checklist, twice"
-                )
-        if set(placement.pages) | too_big != set(numbers):
-            raise pdf_render.RenderFailed("checklist sheets missing from the value pages")
-        flowing = _flowing_pages(
-            lay_out, migration, site, pages, scope, sorted(too_big), job, generated_at
-        )
-        out, onto, overlays = [form_page], [], {}
-        for n in numbers:
-            if n in too_big:
-                out.extend(flowing[n])
-            else:
-                page = placement.pages[n]
-                onto.append(len(out))
-                # Indexes once the form's page is taken out (the finisher adds it first).
-                overlays[len(out)] = fixed_form.qr_overlay(
-                    qr_code(pages[n - 1].url).matrix, slots["qr"], page.height
-                )
-                out.append(page)
-        info = {
-            "on_form": len(onto),
-            "flowing": [pages[n - 1].endpoint.pk for n in sorted(too_big)],
-            "flowing_pages": sum(len(p) for p in flowing.values()),
-            "laid_out_again": spilled,
-        }
-        return form.copy(out), fixed_form.underlay(0, onto, overlays), info
+        return compose
 
     everyone = list(range(1, count + 1))
     if workers is None:
         workers = min(checklist_workers(), max(1, count // MIN_PAGES_PER_PIECE))
+    if count < PARALLEL_MIN_PAGES:
+        workers = 1
     workers = max(1, workers)
-    if workers < 2 or count < PARALLEL_MIN_PAGES:
-
-        def compose(layout):
-            return compose_batch(prepare(layout), everyone)
-
-        return pdf_render.render_composed(compose, timeout_seconds=timeout)
-
-    def piece(numbers):
-        def compose(layout, emit):
-            prepared, infos = prepare(layout), []
-            for start in range(0, len(numbers), PAGES_PER_BATCH):
-                document, finisher, info = compose_batch(
-                    prepared, numbers[start : start + PAGES_PER_BATCH]
-                )
-                emit(document, finisher)
-                infos.append(info)
-                del document  # the next batch's layout replaces this one's
-            return _merge_info(infos)
-
-        return compose
 
     def join(pdfs, infos):
         pdf, joined_pages = pdf_join.join(pdfs)
@@ -377,22 +460,15 @@ def checklist_pdf(
     )  # fmt: skip
 
 
-def _flowing_pages(layout, migration, site, pages, scope, numbers, job, generated_at):
-    """Lay out the checklists `numbers` on the flowing layout; their pages, by number.
-    Runs in the rendering child: the pages' data is loaded already, and the database is
-    refused (a query from a forked child would share the parent's connection)."""
-    if not numbers:
-        return {}
+def _flowing_document(layout, migration, site, pages, scope, numbers, job, generated_at,
+                      max_html_bytes):  # fmt: skip
+    """The checklists `numbers` laid out on the flowing layout, as one document. Runs in
+    the rendering child: the pages' data is loaded already, and the database is refused (a
+    query from a forked child would share the parent's connection)."""
     with _no_database():
         sections = checklist_sections(pages, scope, numbers)
         html = checklist_html(migration, site, sections, job=job, generated_at=generated_at)
-    by_number, current = {}, None
-    for page in layout(html).pages:
-        starts = [a for a in page.anchors if a.startswith("checklist-")]
-        if starts:
-            current = int(starts[0].removeprefix("checklist-"))
-        by_number.setdefault(current, []).append(page)
-    return by_number
+    return layout(html, max_html_bytes=max_html_bytes)
 
 
 @contextmanager
