@@ -160,9 +160,14 @@ class RenderedPDF:
     # counted again for each child (docs/performance.md).
     processes_peak_rss_kib: int = 0
     children: int = 1
-    # `render_parallel`: the pieces' own memory together (private, not shared with this
-    # process), sampled when each batch was laid out: what they added to the machine.
+    # `render_parallel`: the pieces' own memory together at their peaks (private, not
+    # shared with this process; sampled every 50 ms in each child): what they added.
     pieces_private_kib: int = 0
+    # What the render held, each page of memory counted once (as a container's memory
+    # limit counts it): this process's resident memory while it waited, plus the
+    # children's private memory at their peaks (the pieces together, or the join after
+    # them, whichever is more). `processes_peak_rss_kib` is the upper bound beside it.
+    held_kib: int = 0
 
 
 # --- URLs ---------------------------------------------------------------------------
@@ -489,6 +494,7 @@ def render_composed(
 
     _warm_up()
     started = time.monotonic()
+    resident = _resident_kib()
     header, pdf = _run_in_child(job, timeout)
     seconds = time.monotonic() - started
 
@@ -507,6 +513,7 @@ def render_composed(
         peak_rss_kib=int(header.get("peak_rss_kib", 0)),
         info=header.get("info") or {},
         processes_peak_rss_kib=int(header.get("peak_rss_kib", 0)) + _peak_kib(),
+        held_kib=int(header.get("private_peak_kib", 0)) + max(resident, _resident_kib()),
     )  # fmt: skip
 
 
@@ -552,33 +559,28 @@ def render_parallel(
                     max_data_uri_bytes=max_data_uri_bytes, font_config=font_config,
                 )  # fmt: skip
 
-            private = [0]
-
             def emit(document, finisher=None, *, pages_in_pdf=None):
                 if isinstance(document, bytes):  # a PDF the piece wrote itself
                     pdfs.append(document)
                     pages.append(int(pages_in_pdf))
-                    private[0] = max(private[0], _private_kib())
                     return
 
                 def finish(document, pdf):
                     if finisher is not None:
                         finisher(document, pdf)
                     pages.append(pdf.pages["Count"])
-                    # A batch's layout is all in memory here, its peak: sample it.
-                    private[0] = max(private[0], _private_kib())
 
                 pdfs.append(document.write_pdf(finisher=finish))
 
             info = compose(layout, emit)
             sizes = [len(pdf) for pdf in pdfs]
-            return b"".join(pdfs), sum(pages), log, {"sizes": sizes, "info": info,
-                                                     "private_kib": private[0]}  # fmt: skip
+            return b"".join(pdfs), sum(pages), log, {"sizes": sizes, "info": info}
 
         return job
 
     _warm_up()
     started = time.monotonic()
+    resident = _resident_kib()
     outcomes = _run_in_children([piece(compose) for compose in parts], deadline, timeout)
     log = FetchLog()
     pdfs, infos, peaks, private = [], [], [], 0
@@ -586,7 +588,7 @@ def render_parallel(
     for header, data in outcomes:
         log.extend(FetchLog.from_dict(header.get("fetch_log", {})))
         peaks.append(int(header.get("peak_rss_kib", 0)))
-        private += int((header.get("info") or {}).get("private_kib", 0))
+        private += int(header.get("private_peak_kib", 0))
         if not header.get("ok"):
             if failure is None or failure.get("stopped"):  # the cause, not the stopped
                 failure = header
@@ -612,6 +614,7 @@ def render_parallel(
             seconds=time.monotonic() - started, start_rss_kib=int(header.get("start_rss_kib", 0)),
             peak_rss_kib=peak, info=infos[0] or {},
             processes_peak_rss_kib=peak + _peak_kib(), pieces_private_kib=private,
+            held_kib=private + max(resident, _resident_kib()),
         )  # fmt: skip
 
     def joined():
@@ -629,8 +632,11 @@ def render_parallel(
         # The pieces run together, the join after they have exited.
         processes_peak_rss_kib=max(sum(peaks[:-1]), peaks[-1]) + _peak_kib(),
         children=len(peaks),
-        # Sampled at each batch's peak: the memory the pieces did not share with this one.
         pieces_private_kib=private,
+        # The pieces run together, the join after them: the more of the two, over this
+        # process's own resident memory while it waited for them.
+        held_kib=max(private, int(header.get("private_peak_kib", 0)))
+        + max(resident, _resident_kib()),
     )  # fmt: skip
 
 
@@ -694,6 +700,7 @@ def _child_payload(job) -> bytes:
     chewed on hostile input sends it."""
     pdf = b""
     start_rss_kib = _resident_kib()
+    sampler = _PrivateMemorySampler()
     try:
         pdf, pages, log, info = job()
         header = {"ok": True, "pages": pages, "fetch_log": log.to_dict(), "info": info}
@@ -703,6 +710,7 @@ def _child_payload(job) -> bytes:
         header = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
     header["start_rss_kib"] = start_rss_kib
     header["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    header["private_peak_kib"] = sampler.stop()
     encoded = json.dumps(header).encode()
     return _HEADER.pack(len(encoded)) + encoded + pdf
 
@@ -729,6 +737,29 @@ def _private_kib() -> int:
             return sum(int(line.split()[1]) for line in rollup if line.startswith("Private_"))
     except (OSError, ValueError, IndexError):
         return 0
+
+
+class _PrivateMemorySampler:
+    """The highest private memory (`_private_kib`) of this process while it renders,
+    sampled every `interval` seconds by a thread of the child: the kernel keeps a
+    high-water mark of the resident set, which counts the pages still shared with the
+    parent, but none of the private part."""
+
+    def __init__(self, interval: float = 0.05):
+        self.peak = _private_kib()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            self.peak = max(self.peak, _private_kib())
+
+    def stop(self) -> int:
+        self._stopped.set()
+        self._thread.join()
+        self.peak = max(self.peak, _private_kib())
+        return self.peak
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -41,7 +41,7 @@ def test_each_case_runs_and_its_checks_hold(name):
         assert [n["size"] for n in numbers[1 : 1 + len(peers)]] == list(SMOKE.checklist_peer_sizes)
         assert all(n["chromium_seconds"] > 0 and n["ours_seconds"] > 0 for n in numbers[1:-2])
         assert "one-line page" in results[-2].case and results[-2].ratio > 0
-        assert numbers[-1]["processes_peak_rss_kib"] > 0
+        assert numbers[-1]["processes_peak_rss_kib"] > 0 and numbers[-1]["held_kib"] > 0
     elif name == "import":
         rows = SMOKE.import_endpoints + SMOKE.import_numbers
         assert numbers[0]["created"] == numbers[0]["history"] == rows

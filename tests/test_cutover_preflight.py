@@ -451,6 +451,40 @@ def test_values_sit_in_their_form_slots(world_a, three_endpoints, pm_a, tmp_path
 
 
 @pytest.mark.django_db
+def test_a_name_that_needs_a_shaping_engine_prints_on_the_flowing_layout(
+    world_a, three_endpoints, pm_a, tmp_path
+):
+    # Right-to-left text is not drawn on the form (no shaping engine there): WeasyPrint
+    # lays that checklist out, in its place, and the others stay on the form.
+    three_endpoints[2].display_name = "דנה כהן"
+    three_endpoints[2].save()
+    migration = world_a["migration"]
+    pages = checklist_pages(migration, checklist_endpoints(migration),
+                            "https://voip.example.com/")  # fmt: skip
+    rendered = checklist_pdf(migration, None, pages)
+    assert rendered.info["flowing"] == [three_endpoints[2].pk] and rendered.info["on_form"] == 2
+    texts = _pages_text(rendered.pdf, tmp_path)
+    assert "Checklist 3 of 3" in texts[-1] and "Technician signature" in texts[-1]
+    assert three_endpoints[2].mac_address in texts[-1]
+
+
+@pytest.mark.django_db
+def test_without_the_drawing_fonts_every_checklist_prints_on_the_flowing_layout(
+    world_a, three_endpoints, pm_a, tmp_path, settings, caplog
+):
+    settings.CHECKLIST_FONT_FILES = {False: "/nonexistent/Regular.ttf",
+                                     True: "/nonexistent/Bold.ttf"}  # fmt: skip
+    migration = world_a["migration"]
+    pages = checklist_pages(migration, checklist_endpoints(migration),
+                            "https://voip.example.com/")  # fmt: skip
+    rendered = checklist_pdf(migration, None, pages)
+    assert rendered.info["on_form"] == 0 and len(rendered.info["flowing"]) == 3
+    texts = _pages_text(rendered.pdf, tmp_path)
+    assert all(e.mac_address in " ".join(texts) for e in three_endpoints)
+    assert "checklist fonts unreadable" in caplog.text
+
+
+@pytest.mark.django_db
 def test_values_too_long_for_the_form_print_on_the_flowing_layout_whole(
     world_a, three_endpoints, pm_a, tmp_path
 ):

@@ -120,6 +120,22 @@ def test_memory_counts_the_pieces_together_and_this_process():
     rendered = render_parallel([_piece([1]), _piece([2])], _join)
     assert rendered.peak_rss_kib > 0
     assert rendered.processes_peak_rss_kib > rendered.peak_rss_kib
+    assert 0 < rendered.held_kib <= rendered.processes_peak_rss_kib
+
+
+def test_a_pieces_passing_peak_of_private_memory_is_counted():
+    def hungry(layout, emit):
+        block = b"\x01" * (96 * 1024 * 1024)  # written, so resident: private to the child
+        time.sleep(0.3)  # held for a few samples, then let go before the piece ends
+        del block
+        return _piece([1])(layout, emit)
+
+    plain = render_parallel([_piece([1]), _piece([2])], _join)
+    rendered = render_parallel([hungry, _piece([2])], _join)
+    # Gone by the time the piece ended, the 96 MiB are still its peak (sampled).
+    assert plain.pieces_private_kib < 96 * 1024 <= rendered.pieces_private_kib
+    resident = plain.held_kib - plain.pieces_private_kib  # this process's part
+    assert rendered.held_kib >= 96 * 1024 + 0.9 * resident
 
 
 def test_one_time_limit_for_all_pieces_and_every_child_is_killed():

@@ -486,6 +486,15 @@ PDF_MAX_DATA_URI_BYTES = env.int("PDF_MAX_DATA_URI_BYTES", default=1024 * 1024)
 # The paper of a report's PDF when its link does not say (?paper=a4|letter): "letter" or
 # "a4" (documents/paper.py).
 PDF_PAPER_SIZE = env("PDF_PAPER_SIZE", default="letter")
+# The font files (regular, bold) the pre-flight checklists' values are drawn in over the
+# fixed form (documents/typeset.py): the face the checklist's CSS names. Unreadable files
+# send every checklist to the flowing layout (a warning is logged).
+CHECKLIST_FONT_FILES = {
+    False: env("CHECKLIST_FONT_REGULAR", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    True: env(
+        "CHECKLIST_FONT_BOLD", default="/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+    ),
+}
 # Most rows accepted in one inventory CSV file.
 INVENTORY_IMPORT_MAX_ROWS = env.int("INVENTORY_IMPORT_MAX_ROWS", default=50_000)
 

@@ -344,19 +344,10 @@ def _draw_sheet(typesetter, page, index, count, form_slots, page_height_px):
     )  # fmt: skip
 
 
-# The font files the values drawn on the form are set in: the files the checklist's type
-# ("DejaVu Sans", _checklist_type.css) comes from (Debian's fonts-dejavu-core, in the
-# Docker image). Without them every checklist prints on the flowing layout.
-DEFAULT_FONT_FILES = {
-    False: "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    True: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-}
-
-
 def checklist_faces() -> dict | None:
     """{bold: Face} from CHECKLIST_FONT_FILES (regular, bold), read once per process;
     None (logged) when one cannot be read."""
-    files = getattr(settings, "CHECKLIST_FONT_FILES", None) or DEFAULT_FONT_FILES
+    files = settings.CHECKLIST_FONT_FILES
     try:
         return {bold: typeset.face(str(files[bold])) for bold in (False, True)}
     except Exception:  # a missing or broken font file: print the flowing layout
