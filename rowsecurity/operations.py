@@ -48,3 +48,34 @@ class ProtectTables(Operation):
     @property
     def migration_name_fragment(self):
         return "row_security"
+
+
+class RefreshPolicies(Operation):
+    """Create the policies of every table the earlier migrations protect again, from the
+    current `rowsecurity.sql` (a change to how a policy is written, not to what it lets
+    through). Backwards it does the same: the policies before and after let the same
+    rows through."""
+
+    reversible = True
+    reduces_to_sql = False
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        existing = set(schema_editor.connection.introspection.table_names())
+        for table in sql.migrated_tables():
+            if table.name in existing:
+                sql.protect(schema_editor, table)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return "Row-level security policies created again from the current SQL"
+
+    @property
+    def migration_name_fragment(self):
+        return "refresh_policies"

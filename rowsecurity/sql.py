@@ -22,10 +22,15 @@ from .registry import Table
 POLICY = "rowsecurity_organization"
 TOKEN_POLICY = "rowsecurity_portal_token"  # noqa: S105 (a policy name)
 
+# Each setting is read in a scalar subquery, which PostgreSQL evaluates once per query
+# (an InitPlan) rather than once per row: the organizations are then one array parameter,
+# compared like a constant (and usable with an index on organization_id). The cast stays
+# outside the parentheses: `= ANY ((SELECT ...))` would compare with each row of the
+# subquery, not with the elements of the array.
 IN_SCOPE = (
-    "(current_setting('app.all_organizations', true) = 'on' OR organization_id = ANY ("
-    "string_to_array(NULLIF(current_setting('app.organization_ids', true), ''), ',')::bigint[]"
-    "))"
+    "((SELECT current_setting('app.all_organizations', true)) = 'on' OR organization_id = ANY ("
+    "(SELECT string_to_array(NULLIF(current_setting('app.organization_ids', true), ''), ','))"
+    "::bigint[]))"
 )
 
 
@@ -95,7 +100,7 @@ def protect(schema_editor, table: Table) -> None:
         _execute(
             schema_editor,
             f"CREATE POLICY {TOKEN_POLICY} ON {name} FOR SELECT USING "
-            "(token_hash = NULLIF(current_setting('app.portal_token_hash', true), ''))",
+            "(token_hash = (SELECT NULLIF(current_setting('app.portal_token_hash', true), '')))",
         )
 
 

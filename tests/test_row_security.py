@@ -280,6 +280,19 @@ def test_the_database_has_every_migrated_policy():
         assert policies == wanted, name
 
 
+def test_the_policies_read_the_settings_once_per_query_not_per_row(world_a):
+    # Scalar subqueries become InitPlans: each table's filter compares with their result,
+    # so scanning 5,000 endpoints does not parse the organization list 5,000 times.
+    with rowsecurity.organization(world_a["customer"].organization_id):
+        plan = "\n".join(r[0] for r in raw(
+            "EXPLAIN SELECT e.id FROM sites_endpoint e JOIN sites_site s ON s.id = e.site_id"
+        ))  # fmt: skip
+        assert raw("SELECT count(*) FROM sites_endpoint") == [(1,)]
+    filters = [line for line in plan.splitlines() if "Filter:" in line]
+    assert filters and "InitPlan" in plan
+    assert not any("current_setting" in line for line in filters), plan
+
+
 def test_the_app_role_cannot_bypass_the_policies():
     role = raw(
         "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = %s",
