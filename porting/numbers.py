@@ -56,11 +56,12 @@ def e164(number: phonenumbers.PhoneNumber) -> str:
 
 
 def is_toll_free(number: phonenumbers.PhoneNumber) -> bool:
-    national = str(number.national_number)
-    return (
-        phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.TOLL_FREE
-        or national[:3] in TOLL_FREE_NPAS
-    )
+    """In the NANP, toll-free is a matter of the area code: libphonenumber's own pattern
+    for it is these area codes, and `number_type` (which matches the number against every
+    pattern of its region, a third of an import's checks) would only say the same."""
+    if number.country_code == 1:
+        return str(number.national_number)[:3] in TOLL_FREE_NPAS
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.TOLL_FREE
 
 
 def display(e164_text: str) -> str:

@@ -1,8 +1,9 @@
 """Domain rules held by the models and their helpers."""
 
+import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from customers.states import parse_state_list
@@ -68,6 +69,19 @@ def test_invalid_numbers_are_refused(raw):
 @pytest.mark.parametrize("npa", sorted(TOLL_FREE_NPAS))
 def test_every_toll_free_npa_is_detected(npa):
     assert is_toll_free(parse_nanp(f"{npa}-555-0123"))
+
+
+@settings(max_examples=400)
+@given(
+    npa=st.one_of(st.sampled_from(sorted(int(n) for n in TOLL_FREE_NPAS)), st.integers(200, 999)),
+    exchange=st.integers(200, 999),
+    line=st.integers(0, 9999),
+)
+def test_toll_free_is_what_libphonenumber_says_for_every_valid_nanp_number(npa, exchange, line):
+    number = phonenumbers.parse(f"+1{npa}{exchange}{line:04d}")
+    assume(phonenumbers.is_valid_number(number))
+    libphonenumber = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.TOLL_FREE
+    assert is_toll_free(number) == libphonenumber
 
 
 def test_phone_number_kind_is_detected_on_save(world_a):
