@@ -161,7 +161,7 @@ class RenderedPDF:
     processes_peak_rss_kib: int = 0
     children: int = 1
     # `render_parallel`: the pieces' own memory together at their peaks (private, not
-    # shared with this process; sampled every 50 ms in each child): what they added.
+    # shared with this process; sampled every 0.25 s and at the end in each child).
     pieces_private_kib: int = 0
     # What the render held, each page of memory counted once (as a container's memory
     # limit counts it): this process's resident memory while it waited, plus the
@@ -745,7 +745,7 @@ class _PrivateMemorySampler:
     high-water mark of the resident set, which counts the pages still shared with the
     parent, but none of the private part."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float = 0.25):
         self.peak = _private_kib()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)

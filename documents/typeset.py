@@ -166,6 +166,8 @@ def _characters(paragraph, faces) -> list | None:
         font = faces[run.style.bold]
         for character in run.text:
             if character in COLLAPSIBLE:
+                if not font.covers(SPACE):
+                    return None
                 if out and out[-1][0] != SPACE:
                     out.append((SPACE, run.style))
                 continue

@@ -126,7 +126,7 @@ def test_memory_counts_the_pieces_together_and_this_process():
 def test_a_pieces_passing_peak_of_private_memory_is_counted():
     def hungry(layout, emit):
         block = b"\x01" * (96 * 1024 * 1024)  # written, so resident: private to the child
-        time.sleep(0.3)  # held for a few samples, then let go before the piece ends
+        time.sleep(0.6)  # held for a few samples, then let go before the piece ends
         del block
         return _piece([1])(layout, emit)
 

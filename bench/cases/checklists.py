@@ -269,8 +269,8 @@ def _peers(scale, migration, everyone) -> list[Result]:
             details=[
                 "each page of memory counted once, as a container's memory limit counts it: "
                 "this process's resident set while it waited, plus each child's private "
-                "memory (not shared with this process) at its peak, sampled every 50 ms "
-                f"(the pieces together: {mib(rendered.pieces_private_kib)}; or the join "
+                "memory (not shared with this process) at its peak, sampled every 0.25 s and "
+                f"at its end (the pieces together: {mib(rendered.pieces_private_kib)}; or the join "
                 "after them, whichever is more)",
                 f"the upper bound, counting in each child again the pages it still shares "
                 f"with this process: {mib(rendered.processes_peak_rss_kib)} (the children's "
