@@ -82,6 +82,22 @@ def test_dashboard_panel_runs_constant_queries(client, pm_a, world_a, org_a, set
     assert b"Wave 124" in response.content
 
 
+def test_the_panel_reads_the_compliance_register_and_preflight_counts_once(
+    client, pm_a, world_a, org_a, settings
+):
+    # The readiness report and the go/no-go list both judge them: read once, shared.
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    login(client, pm_a)
+    migration, site = world_a["migration"], world_a["site"]
+    _grow(migration, site, 5)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(_panel_url(org_a, migration), HTTP_HX_REQUEST="true").status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum('FROM "e911_complianceevidence"' in q for q in sql) == 1
+    counts = [q for q in sql if 'COUNT("sites_endpoint"."id")' in q and "preflight" in q]
+    assert len(counts) == 1, counts
+
+
 def test_full_page_with_the_panel_runs_constant_queries(client, pm_a, world_a, org_a):
     """Without htmx, `?panel=cutover` renders the whole page with the dashboard in place."""
     login(client, pm_a)
@@ -118,7 +134,7 @@ def test_a_failing_go_no_go_is_shown_and_logged_not_a_broken_page(
 ):
     settings.DASHBOARD_CACHE_SECONDS = 0
 
-    def broken(migration, *, readiness=None):
+    def broken(migration, *, readiness=None, preflight=None):
         raise RuntimeError("rule table missing")
 
     monkeypatch.setattr("cutover.dashboard.selectors.go_no_go", broken)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.urls import reverse
 
+from cutover.go.selectors import LISTED as GO_LISTED
 from cutover.go.selectors import GoNoGo, go_no_go
 from cutover.models import GoNoGoDecision, Step, Wave
 from cutover.preflight.selectors import preflight_summary
@@ -219,9 +220,9 @@ def remote_workers_overdue(migration, *, now) -> list:
     )
 
 
-def go_state(migration, *, readiness=None) -> GoState:
+def go_state(migration, *, readiness=None, preflight=None) -> GoState:
     """The latest recorded decision and the go/no-go computed now (with the readiness
-    report the dashboard computed already)."""
+    report and the pre-flight summary the dashboard computed already)."""
     state = GoState(
         latest=GoNoGoDecision.objects.filter(migration=migration)
         .select_related("decided_by")
@@ -229,7 +230,7 @@ def go_state(migration, *, readiness=None) -> GoState:
         .first()
     )
     try:
-        state.computed = go_no_go(migration, readiness=readiness)
+        state.computed = go_no_go(migration, readiness=readiness, preflight=preflight)
     except Exception as exc:  # the rest of the port-day page must still show; logged
         logger.exception("go/no-go failed for migration %s", migration.pk)
         state.computed_error = f"{type(exc).__name__}: {exc}"
@@ -240,6 +241,8 @@ def dashboard(migration, *, now) -> Dashboard:
     """Everything the migration page shows about the cutover (see the module docstring)."""
 
     report = compute_readiness(migration)  # computes coverage once; reused below
+    # The go/no-go item lists the first not passed; the panel shows the counts.
+    preflight = preflight_summary(migration, limit=GO_LISTED)
     late, upcoming, counts = steps(migration, now=now)
     board = porting_board(migration, now=now)
     return Dashboard(
@@ -250,8 +253,8 @@ def dashboard(migration, *, now) -> Dashboard:
         porting=board,
         coverage=report.coverage,
         readiness=report,
-        preflight=preflight_summary(migration, limit=0),  # the counts are shown
-        go=go_state(migration, readiness=report),
+        preflight=preflight,
+        go=go_state(migration, readiness=report, preflight=preflight),
         remote_overdue=remote_workers_overdue(migration, now=now),
         window=window_check(migration, board["plan"]),
     )

@@ -112,8 +112,9 @@ def _e911_item(migration, limit, report=None) -> Item:
                 fix=readiness_fix(migration))  # fmt: skip
 
 
-def _preflight_item(migration, limit) -> Item:
-    summary = preflight_summary(migration, limit=limit)
+def _preflight_item(migration, limit, summary=None) -> Item:
+    if summary is None:
+        summary = preflight_summary(migration, limit=limit)
     title = "Every endpoint's pre-flight passed"
     if summary.total == 0:
         return Item("preflight_passed", title, False, detail="No endpoint in this migration.")
@@ -157,9 +158,10 @@ def _network_item(migration, limit) -> Item:
     return Item("network_ready", title, True, detail=f"{len(sites)} site(s) ready.")
 
 
-def _compliance_item(migration, limit) -> Item:
-
-    register = compliance_register(migration.customer)
+def _compliance_item(migration, limit, readiness=None) -> Item:
+    register = getattr(readiness, "compliance_register", None)
+    if register is None:
+        register = compliance_register(migration.customer)
     missing = [i.title for i in register if i.required and not i.ok]
     title = "Compliance register complete"
     if missing:
@@ -260,18 +262,19 @@ class GoNoGo:
         return [i for i in self.items if not i.ok]
 
 
-def go_no_go(migration, *, readiness=None, limit: int | None = LISTED) -> GoNoGo:
+def go_no_go(migration, *, readiness=None, preflight=None, limit: int | None = LISTED) -> GoNoGo:
     """Every item, computed then manual, in a fixed number of queries. `readiness` may
-    pass an E911 readiness report the caller has computed already. `limit`: how many
-    names an item's detail shows before "(+N more)"; None shows every one (the PDF: a
-    printed record is never cut short)."""
+    pass an E911 readiness report the caller has computed already (its coverage and
+    compliance register are used), and `preflight` a pre-flight summary with the same
+    `limit`. `limit`: how many names an item's detail shows before "(+N more)"; None
+    shows every one (the PDF: a printed record is never cut short)."""
     signoffs = latest_signoffs(migration)
     computed = [
         _foc_item(migration, limit),
         _e911_item(migration, limit, readiness),
-        _preflight_item(migration, limit),
+        _preflight_item(migration, limit, preflight),
         _network_item(migration, limit),
-        _compliance_item(migration, limit),
+        _compliance_item(migration, limit, readiness),
         _rollback_item(migration, signoffs, limit),
     ]
     manual = [_manual_item(code, signoffs.get(code), migration) for code in SignOff.Item.values]

@@ -40,6 +40,9 @@ class Readiness:
     migration: object
     items: list[ReadinessItem] = field(default_factory=list)
     coverage: object = None
+    # The customer's compliance register it was judged on, for a caller that shows it
+    # too (the go/no-go list), so that it is read once.
+    compliance_register: list | None = None
 
     @property
     def blocking(self) -> list[ReadinessItem]:
@@ -186,11 +189,11 @@ def _karis_items(migration) -> list[ReadinessItem]:
     return items
 
 
-def _compliance_items(migration) -> list[ReadinessItem]:
+def _compliance_items(migration, register) -> list[ReadinessItem]:
     customer = migration.customer
     url = reverse("customer-compliance", args=[migration.organization.slug, customer.pk])
     fix = Fix("Record the evidence on the compliance register", f"{url}#record-evidence")
-    return [_adapt("Compliance", raw, "compliance", fix) for raw in compliance_register(customer)]
+    return [_adapt("Compliance", raw, "compliance", fix) for raw in register]
 
 
 def readiness(migration, *, limit: int | None = LISTED) -> Readiness:
@@ -202,5 +205,6 @@ def readiness(migration, *, limit: int | None = LISTED) -> Readiness:
     result.items += _remote_worker_items(migration, limit)
     result.items += _registration_items(migration, limit)
     result.items += _karis_items(migration)
-    result.items += _compliance_items(migration)
+    result.compliance_register = compliance_register(migration.customer)
+    result.items += _compliance_items(migration, result.compliance_register)
     return result
