@@ -61,11 +61,27 @@ def _watch_csp(instance):
     instance.new_page = page_with_listener
 
 
+def _wait_for_requests(live_server) -> None:
+    """Wait for the requests the live server is still answering once the browser is
+    closed (an htmx panel, a poll): else the test database's flush after the test can run
+    into a request still reading it (a deadlock, and the next test starts on a database
+    that was not flushed). Closing the browser closes its connections, so a thread
+    waiting on a kept-alive connection ends too."""
+    httpd = getattr(getattr(live_server, "thread", None), "httpd", None)
+    for thread in list(getattr(httpd, "_threads", None) or []):
+        thread.join(timeout=15)
+
+
 @pytest.fixture
-def browser():
+def browser(request):
     require_chromium()
     from playwright.sync_api import sync_playwright
 
+    # The live server (and its test database) before the browser, so that the browser is
+    # closed, and the server's requests finished, before the database is flushed.
+    live_server = (
+        request.getfixturevalue("live_server") if "live_server" in request.fixturenames else None
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
@@ -80,6 +96,7 @@ def browser():
                 )
         finally:
             instance.close()
+            _wait_for_requests(live_server)
             # Playwright's sync API runs the test in a greenlet with its own context, so
             # Django opened a second connection there: close it, or the test database
             # cannot be dropped at the end of the run.
