@@ -191,9 +191,12 @@ def _choice_map(choices):
     return mapping
 
 
-ENDPOINT_KINDS = _choice_map(Endpoint.Kind.choices)
+# The choices once (an enum's `.choices` builds its list again on every use: per row).
+ENDPOINT_KIND_CHOICES = Endpoint.Kind.choices
+NUMBER_PURPOSE_CHOICES = PhoneNumber.Purpose.choices
+ENDPOINT_KINDS = _choice_map(ENDPOINT_KIND_CHOICES)
 ENDPOINT_KINDS.update({"ata": Endpoint.Kind.ATA, "dect": Endpoint.Kind.DECT})
-NUMBER_PURPOSES = _choice_map(PhoneNumber.Purpose.choices)
+NUMBER_PURPOSES = _choice_map(NUMBER_PURPOSE_CHOICES)
 
 
 def _timezones():
@@ -470,7 +473,7 @@ class _Validator:
         parsers = {
             "site": lambda v: _text(v, required=True),
             "kind": lambda v: _choice(
-                v, ENDPOINT_KINDS, Endpoint.Kind.DESK_PHONE, Endpoint.Kind.choices
+                v, ENDPOINT_KINDS, Endpoint.Kind.DESK_PHONE, ENDPOINT_KIND_CHOICES
             ),
             "mac_address": _mac,
             "make": lambda v: _text(v, max_length=_max_length(Endpoint, "make")),
@@ -551,7 +554,7 @@ class _Validator:
         parsers = {
             "number": _number,
             "purpose": lambda v: _choice(
-                v, NUMBER_PURPOSES, PhoneNumber.Purpose.USER_DID, PhoneNumber.Purpose.choices
+                v, NUMBER_PURPOSES, PhoneNumber.Purpose.USER_DID, NUMBER_PURPOSE_CHOICES
             ),
             "site": lambda v: v,
             "endpoint_extension": lambda v: v,
