@@ -214,9 +214,8 @@ def test_make_demo_serves_the_login_page_and_runs_worker_and_beat(tmp_path):
         )  # fmt: skip
     try:
         # 1. The login page answers (migrations, demo data and runserver are done). On a
-        # fresh machine beside three other test workers on two cores this has taken over
-        # two minutes (the first PDF render also builds fontconfig's cache); it returns
-        # as soon as the page answers.
+        # fresh clone beside three other test workers on two cores this has taken over
+        # two minutes; the wait ends as soon as the page answers.
         deadline = time.monotonic() + 300
         status, body = None, ""
         while time.monotonic() < deadline:
