@@ -29,7 +29,7 @@ from pikepdf import Array, Dictionary, Name
 
 SLOT_ID_PREFIX = "slot-"
 FORM_XOBJECT_NAME = "FixedForm"
-PX_TO_PT = 0.75
+PX_TO_PT = 0.75  # CSS px to PDF points
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ def qr_overlay(matrix, slot: Slot, page_height_px: float, border: int = 2) -> by
     one rectangle per run of dark modules. Vector modules are sharp at any size and cost
     far less than an image laid out on every page (docs/performance.md)."""
     size = len(matrix) + 2 * border
-    module = min(slot.width, slot.height) / size * 0.75  # CSS px to PDF points
-    left = slot.left * 0.75 + border * module
-    top = (page_height_px - slot.top) * 0.75 - border * module  # PDF y grows upwards
+    module = min(slot.width, slot.height) / size * PX_TO_PT
+    left = slot.left * PX_TO_PT + border * module
+    top = (page_height_px - slot.top) * PX_TO_PT - border * module  # PDF y grows upwards
     out = [b"q 0 0 0 rg"]
     for row_number, row in enumerate(matrix):
         y = top - (row_number + 1) * module

@@ -1,7 +1,7 @@
 """Short values set straight into a PDF, with no layout engine: the values printed over a
 fixed form's slots (documents/fixed_form.py), where WeasyPrint would lay out a page of
-absolutely positioned boxes for each sheet (docs/pdf-rendering.md, "Values drawn on the
-form").
+absolutely positioned boxes for each sheet (docs/pdf-rendering.md, "Fixed forms: one
+layout under many pages").
 
 Only what can be set exactly without a shaping engine is set here: left-to-right text whose
 every character the font has a glyph for, no combining marks, no format or control
@@ -22,14 +22,13 @@ import hashlib
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pikepdf
 from fontTools import subset as font_subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
-PX_TO_PT = 0.75
 # A set value may be this much taller than its slot (points) before it counts as not
 # fitting: rounding of the slot's CSS size, far less than a line.
 HEIGHT_TOLERANCE_PT = 0.26
@@ -56,7 +55,7 @@ class Style:
     align: str = "left"  # "left" | "center"
 
     def with_(self, **changes) -> Style:
-        return Style(**{**self.__dict__, **changes})
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)

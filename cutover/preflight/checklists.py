@@ -126,14 +126,14 @@ FORM_TEMPLATE = "cutover/checklist_form.html"
 
 
 # The render's time limit grows with the document: PDF_RENDER_TIMEOUT_SECONDS plus this
-# much per page (a page takes well under 0.1 s on the form, about 0.25 s on the flowing
+# much per page (a page takes a few milliseconds on the form, about 0.15 s on the flowing
 # layout: docs/performance.md), so that a whole migration's checklists are not killed at
 # the single-document limit.
 SECONDS_PER_PAGE = 1.0
 
 
-# The HTML size limit grows the same way (a flowing page is about 7 KB of HTML, a value
-# page about 2 KB; their fields are bounded by the models), else a migration of more than
+# The HTML size limit grows the same way (a flowing page is about 7 KB of HTML; its fields
+# are bounded by the models), else a migration of more than
 # about 700 endpoints would be refused at the single-document PDF_MAX_HTML_BYTES.
 HTML_BYTES_PER_PAGE = 16 * 1024
 
@@ -191,9 +191,9 @@ def checklist_html(migration, site, sections: list[str], *, job=None, generated_
 PARALLEL_MIN_PAGES = 60
 
 
-# A piece lays its pages out in batches of at most this many and writes each batch to PDF
-# before the next, so that a child holds one batch's layout at a time (memory: about
-# 0.3 MiB a value page laid out; docs/performance.md).
+# A piece lays the checklists that go on the flowing layout out in batches of at most
+# this many and writes each batch to PDF before the next, so that a child holds one
+# batch's layout at a time (the pages drawn on the form are not laid out at all).
 PAGES_PER_BATCH = 100
 
 
@@ -396,7 +396,9 @@ def checklist_pdf(
             )
         slots = fixed_form.slots(form_page)
         if "qr" not in slots or "title" not in slots:
-            raise pdf_render.RenderFailed("the checklist form has no slot for the QR code")
+            raise pdf_render.RenderFailed(
+                "the checklist form has no slot for the QR code or the title"
+            )
         return form.write_pdf(), slots, form_page.height
 
     def piece(numbers):
